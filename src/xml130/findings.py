@@ -1,0 +1,110 @@
+"""Findings: the one error object of xml130, and the catalogue of its stable codes.
+
+A finding names the file, the hồ sơ (MA_LK), the table (XML0…XML15 or GIAMDINHHS), the field, the row (STT or
+1-based position), a stable code, a severity and a Vietnamese message for QA staff. Codes never change meaning;
+messages may be reworded. The catalogue below is the single place where codes and messages live.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+ERROR = "error"
+WARNING = "warning"
+
+# code → (severity, message template). Templates take the finding's context as keywords.
+CATALOGUE: dict[str, tuple[str, str]] = {
+    "FILE.READ": (ERROR, "Không đọc được tệp: {detail}"),
+    "XML.MALFORMED": (ERROR, "Tệp không phải XML hợp lệ (không đúng cú pháp hoặc không phải UTF-8): {detail}"),
+    "XML.ROOT": (
+        ERROR,
+        "Thẻ gốc <{value}> không phải tệp GIAMDINHHS, tệp check-in hay bảng nào của QĐ 130.",
+    ),
+    "FIELD.REQUIRED": (ERROR, "Trường {field} của bảng {table} là bắt buộc nhưng không có giá trị."),
+    "FIELD.TOO_LONG": (
+        ERROR,
+        "Trường {field} của bảng {table} dài {length} ký tự, vượt quá tối đa {size} ký tự (không được cắt bớt).",
+    ),
+    "FIELD.FORMAT": (
+        ERROR,
+        "Giá trị '{value}' của trường {field} (bảng {table}) không đúng định dạng: {expected}.",
+    ),
+    "FIELD.DATE": (ERROR, "Giá trị '{value}' của trường {field} (bảng {table}) không phải ngày giờ có thật."),
+    "FIELD.SCALE": (
+        ERROR,
+        "Giá trị {value} của trường {field} (bảng {table}) có quá {scale} chữ số sau dấu thập phân.",
+    ),
+    "FIELD.FLOAT": (
+        ERROR,
+        "Trường {field} (bảng {table}) nhận số thực nhị phân {value}; tiền và số lượng phải là số thập phân chính xác.",
+    ),
+    "FIELD.TYPE": (ERROR, "Trường {field} (bảng {table}) nhận giá trị kiểu {value} không dùng được."),
+    "FIELD.CHARS": (ERROR, "Trường {field} (bảng {table}) chứa ký tự điều khiển không được phép trong XML."),
+    "FIELD.UNKNOWN": (ERROR, "Trường {field} không thuộc bảng {table} theo chuẩn phiên bản {version}."),
+    "ELEMENT.UNKNOWN": (ERROR, "Thẻ <{field}> không thuộc bảng {table} theo chuẩn phiên bản {version}."),
+    "ELEMENT.ORDER": (
+        ERROR,
+        "Thẻ <{field}> của bảng {table} sai thứ tự hoặc bị lặp: tại vị trí này chuẩn yêu cầu <{expected}>.",
+    ),
+    "XSD.OTHER": (ERROR, "Không hợp lệ theo lược đồ XSD của bảng {table}: {detail}"),
+    "ENVELOPE.BASE64": (ERROR, "NOIDUNGFILE của {table} không giải mã được base64: {detail}"),
+    "ENVELOPE.LOAIHOSO": (ERROR, "LOAIHOSO '{value}' không phải bảng XML1…XML15."),
+    "ENVELOPE.TABLE_MISMATCH": (
+        ERROR,
+        "FILEHOSO khai LOAIHOSO {table} nhưng nội dung là thẻ gốc <{value}>.",
+    ),
+    "ENVELOPE.NO_XML1": (ERROR, "Hồ sơ không có bảng XML1 (tổng hợp)."),
+    "ENVELOPE.DUPLICATE_TABLE": (ERROR, "Bảng {table} xuất hiện hơn một lần trong cùng một hồ sơ."),
+    "ENVELOPE.COUNT": (ERROR, "SOLUONGHOSO = {value} nhưng tệp có {count} HOSO."),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    code: str
+    message: str
+    file: str | None = None
+    ma_lk: str | None = None
+    table: str | None = None
+    field: str | None = None
+    row: int | None = None
+    severity: str = ERROR
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        return {k: d[k] for k in ("file", "ma_lk", "table", "field", "row", "code", "severity", "message")}
+
+    def located(self, **where: Any) -> Finding:
+        """The same finding with more of its location filled in (never overwriting what is known)."""
+        values = {k: v for k, v in where.items() if getattr(self, k) is None and v is not None}
+        if not values:
+            return self
+        return Finding(**{**self._fields(), **values})
+
+    def _fields(self) -> dict[str, Any]:
+        return {s: getattr(self, s) for s in self.__slots__}
+
+    def __str__(self) -> str:
+        where = " ".join(
+            f"{k}={v}" for k, v in (("ma_lk", self.ma_lk), ("table", self.table), ("field", self.field), ("row", self.row)) if v is not None
+        )
+        return f"{self.file or '-'}: {self.severity.upper()} {self.code} [{where}] {self.message}"
+
+
+def make(code: str, *, file=None, ma_lk=None, table=None, field=None, row=None, **ctx: Any) -> Finding:
+    """Build a finding from the catalogue; ``ctx`` fills the message template."""
+    severity, template = CATALOGUE[code]
+    values = {"table": table, "field": field, **ctx}
+    for key in ("value", "detail"):
+        if key in values and isinstance(values[key], str) and len(values[key]) > 200:
+            values[key] = values[key][:200] + "…"
+    try:
+        message = template.format(**values)
+    except (KeyError, IndexError):
+        message = template
+    return Finding(code=code, message=message, file=file, ma_lk=ma_lk, table=table, field=field, row=row, severity=severity)
+
+
+def has_errors(findings) -> bool:
+    return any(f.severity == ERROR for f in findings)

@@ -1,0 +1,140 @@
+"""Parsing: envelope, check-in or bare table XML back to rows and models.
+
+Parsing never resolves entities or reaches the network. Values come back as text exactly as written (an
+empty element is ``None``); turning them into models is :func:`xml130.models.build_hoso`'s job, so that
+``render → parse → render`` is the identity.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from .models import Hoso, build_hoso, build_rows
+from .spec import SpecVersion, Table, load_spec
+
+ENVELOPE_ROOT = "GIAMDINHHS"
+DATE_HINTS = ("NGAY_RA", "NGAY_VAO", "NGAY_YL", "NGAY_CT", "NGAY_KQ", "THOI_DIEM_DBLS")
+
+
+class ParseError(ValueError):
+    """The bytes are not a document xml130 can read (detail in the message)."""
+
+
+def _parser() -> etree.XMLParser:
+    return etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True, remove_comments=True)
+
+
+def parse_xml(data: bytes) -> etree._Element:
+    try:
+        return etree.fromstring(data, _parser())
+    except etree.XMLSyntaxError as exc:
+        raise ParseError(str(exc)) from None
+
+
+def table_for_root(tag: str) -> Table | None:
+    """The table whose document root is ``tag`` (element names are the same in every spec version)."""
+    return load_spec().latest.by_root.get(tag)
+
+
+def row_elements(table: Table, root: etree._Element) -> list[etree._Element]:
+    if not table.is_list:
+        return [root]
+    holder = root.find(table.list)
+    return [] if holder is None else [e for e in holder if isinstance(e.tag, str)]
+
+
+def row_values(row: etree._Element) -> dict[str, str | None]:
+    """Field name → text (None for an empty element). A repeated element keeps its last value; the XSD
+    reports the repetition."""
+    return {c.tag: (c.text if c.text != "" else None) for c in row if isinstance(c.tag, str)}
+
+
+def read_table(root: etree._Element) -> tuple[Table, list[dict[str, str | None]]]:
+    table = table_for_root(root.tag)
+    if table is None:
+        raise ParseError(f"<{root.tag}> is not the root of a QĐ 130 table")
+    return table, [row_values(r) for r in row_elements(table, root)]
+
+
+def version_hint(root: etree._Element) -> str | None:
+    """A date inside a bare table document that picks its spec version (first of DATE_HINTS found)."""
+    for name in DATE_HINTS:
+        hit = root.find(f".//{name}")
+        if hit is not None and hit.text:
+            return hit.text
+    return None
+
+
+@dataclass
+class EnvelopeFile:
+    loaihoso: str
+    content: bytes | None  # None when NOIDUNGFILE is not valid base64
+    error: str | None = None
+
+
+@dataclass
+class Envelope:
+    macskcb: str | None
+    ngaylap: str | None
+    soluonghoso: str | None
+    hosos: list[list[EnvelopeFile]] = field(default_factory=list)
+    signed: bool = False
+
+
+def decode_base64(text: str | None) -> bytes:
+    compact = "".join((text or "").split())
+    try:
+        return base64.b64decode(compact, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ParseError(str(exc)) from None
+
+
+def read_envelope(root: etree._Element) -> Envelope:
+    if root.tag != ENVELOPE_ROOT:
+        raise ParseError(f"<{root.tag}> is not a GIAMDINHHS envelope")
+    env = Envelope(
+        macskcb=root.findtext("THONGTINDONVI/MACSKCB"),
+        ngaylap=root.findtext("THONGTINHOSO/NGAYLAP"),
+        soluonghoso=root.findtext("THONGTINHOSO/SOLUONGHOSO"),
+    )
+    sig = root.find("CHUKYDONVI")
+    env.signed = sig is not None and len(sig) > 0
+    for hoso in root.iterfind("THONGTINHOSO/DANHSACHHOSO/HOSO"):
+        files = []
+        for fh in hoso.iterfind("FILEHOSO"):
+            loai = (fh.findtext("LOAIHOSO") or "").strip()
+            try:
+                files.append(EnvelopeFile(loai, decode_base64(fh.findtext("NOIDUNGFILE"))))
+            except ParseError as exc:
+                files.append(EnvelopeFile(loai, None, str(exc)))
+        env.hosos.append(files)
+    return env
+
+
+def iter_hoso_tables(files: list[EnvelopeFile]) -> Iterator[tuple[str, dict[str, str | None] | list]]:
+    for f in files:
+        if f.content is None:
+            raise ParseError(f"{f.loaihoso}: NOIDUNGFILE is not base64 ({f.error})")
+        table, rows = read_table(parse_xml(f.content))
+        if table.id != f.loaihoso:
+            raise ParseError(f"LOAIHOSO {f.loaihoso} holds <{table.root}>")
+        yield table.id, rows
+
+
+def load_envelope(data: bytes, *, file: str | None = None) -> list[Hoso]:
+    """Every hồ sơ of an envelope as validated models (raises HosoError / ParseError)."""
+    env = read_envelope(parse_xml(data))
+    return [build_hoso(dict(iter_hoso_tables(files)), file=file) for files in env.hosos]
+
+
+def load_table(data: bytes, *, version: SpecVersion | None = None):
+    """A bare table document (or check-in document) as (table, validated rows)."""
+    root = parse_xml(data)
+    table, rows = read_table(root)
+    version = version or load_spec().for_date(version_hint(root))
+    return table, build_rows(version, table.id, rows)

@@ -1,0 +1,283 @@
+"""Validation of files: envelopes (each NOIDUNGFILE decoded), check-in documents and bare table documents.
+
+Two paths:
+
+- **fast**: lxml's ``XMLSchema`` on each document; a document that passes then goes through the table models,
+  which check what an XSD cannot (real calendar dates, lengths after NFC normalisation).
+- **detailed**: only for a document lxml rejects, ``xmlschema`` explains every error; each is turned into a
+  :class:`~xml130.findings.Finding` with the file, MA_LK, table, field, row (STT or position) and a stable code.
+  Value errors are re-checked with the same field rules the models use, so a value gets the same code and
+  message whichever path found it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from functools import lru_cache
+from pathlib import Path
+
+import xmlschema
+from lxml import etree
+from pydantic_core import PydanticCustomError
+
+from . import findings as fnd
+from .findings import Finding
+from .models import _make_coercer, build_rows
+from .parse import (
+    ENVELOPE_ROOT,
+    ParseError,
+    decode_base64,
+    parse_xml,
+    row_elements,
+    row_values,
+    table_for_root,
+    version_hint,
+)
+from .spec import SpecVersion, Table, load_spec
+from .spec.xsd import ENVELOPE_NAME, envelope_xsd, table_xsd
+
+__all__ = ["validate_bytes", "validate_path", "iter_files", "FileUnreadable"]
+
+
+class FileUnreadable(OSError):
+    """The input cannot be read at all (missing path, permission): the CLI exits 2."""
+
+
+@lru_cache(maxsize=None)
+def _lxml_schema(version_id: str, name: str) -> etree.XMLSchema:
+    return etree.XMLSchema(etree.fromstring(_xsd_text(version_id, name).encode("utf-8")))
+
+
+@lru_cache(maxsize=None)
+def _xmlschema(version_id: str, name: str) -> xmlschema.XMLSchema:
+    return xmlschema.XMLSchema(_xsd_text(version_id, name))
+
+
+def _xsd_text(version_id: str, name: str) -> str:
+    version = load_spec().get(version_id)
+    return envelope_xsd(version) if name == ENVELOPE_NAME else table_xsd(version, version[name])
+
+
+@lru_cache(maxsize=None)
+def _coercers(version_id: str, table_id: str):
+    table = load_spec().get(version_id)[table_id]
+    return {f.name: _make_coercer(f, table_id) for f in table.fields}
+
+
+def _row_number(table: Table, row: etree._Element) -> int:
+    if table.is_list:
+        stt = row.findtext("STT")
+        if stt and stt.strip().isdigit():
+            return int(stt)
+        parent = row.getparent()
+        return (parent.index(row) + 1) if parent is not None else 1
+    return 1
+
+
+def _value_finding(version: SpecVersion, table: Table, name: str, text: str | None, **where) -> Finding | None:
+    coerce = _coercers(version.id, table.id).get(name)
+    if coerce is None:
+        return None
+    try:
+        coerce(text if text != "" else None)
+    except PydanticCustomError as err:
+        ctx = {k: v for k, v in (err.context or {}).items() if k not in ("table", "field")}
+        return fnd.make(err.type, table=table.id, field=name, **where, **ctx)
+    return None
+
+
+class _DocCheck:
+    """Validates one table document (already parsed) and collects findings."""
+
+    def __init__(self, root: etree._Element, table: Table, version: SpecVersion, file: str | None,
+                 ma_lk: str | None):
+        self.root, self.table, self.version, self.file, self.ma_lk = root, table, version, file, ma_lk
+        self.out: list[Finding] = []
+
+    def where(self, row: etree._Element | None) -> dict:
+        ma_lk = self.ma_lk
+        if row is not None:
+            ma_lk = row.findtext("MA_LK") or ma_lk
+        return {"file": self.file, "ma_lk": ma_lk, "row": _row_number(self.table, row) if row is not None else None}
+
+    def run(self) -> list[Finding]:
+        if _lxml_schema(self.version.id, self.table.id).validate(self.root):
+            self._models()
+        else:
+            self._detailed()
+        return self.out
+
+    def _models(self) -> None:
+        rows = [row_values(r) for r in row_elements(self.table, self.root)]
+        build_rows(self.version, self.table.id, rows, ma_lk=self.ma_lk, file=self.file, problems=self.out)
+
+    def _detailed(self) -> None:
+        table, fields = self.table, self.table.by_name
+        seen: set[tuple[int | None, str | None]] = set()
+        broken_rows: list[etree._Element] = []
+        for err in _xmlschema(self.version.id, table.id).iter_errors(self.root):
+            elem = err.elem
+            if isinstance(err, xmlschema.XMLSchemaChildrenValidationError):
+                if elem is not None and elem.tag == table.row:
+                    broken_rows.append(elem)
+                    self._content_error(err, elem, seen)
+                else:
+                    self._add(fnd.make("XSD.OTHER", table=table.id, field=getattr(elem, "tag", None),
+                                       detail=err.reason or str(err), **self.where(None)), seen)
+                continue
+            row = elem.getparent() if elem is not None else None
+            name = getattr(elem, "tag", None)
+            if row is not None and row.tag == table.row and name in fields:
+                f = _value_finding(self.version, table, name, elem.text, **self.where(row))
+                if f is not None:
+                    self._add(f, seen)
+                    continue
+            self._add(fnd.make("XSD.OTHER", table=table.id, field=name, detail=err.reason or str(err),
+                               **self.where(row if row is not None and row.tag == table.row else None)), seen)
+        # xmlschema stops checking a row's children at its first content error: check the rest here.
+        for row in broken_rows:
+            where = self.where(row)
+            for child in row:
+                if isinstance(child.tag, str) and child.tag in fields:
+                    f = _value_finding(self.version, table, child.tag, child.text, **where)
+                    if f is not None:
+                        self._add(f, seen)
+
+    def _content_error(self, err, row: etree._Element, seen) -> None:
+        fields = self.table.by_name
+        present = {c.tag for c in row if isinstance(c.tag, str)}
+        expected = [getattr(x, "local_name", None) or getattr(x, "name", None) for x in (err.expected or [])]
+        expected = [e for e in expected if e]
+        where = self.where(row)
+        tag = err.invalid_tag
+        if tag is not None and tag not in fields:
+            f = fnd.make("ELEMENT.UNKNOWN", table=self.table.id, field=tag, version=self.version.id, **where)
+        else:
+            missing = [e for e in expected if e not in present and fields.get(e) and fields[e].is_required]
+            if missing:
+                f = fnd.make("FIELD.REQUIRED", table=self.table.id, field=missing[0], **where)
+            elif tag is None:
+                f = fnd.make("XSD.OTHER", table=self.table.id, field=None, detail=err.reason or str(err), **where)
+            else:
+                f = fnd.make("ELEMENT.ORDER", table=self.table.id, field=tag, expected=", ".join(expected) or "?",
+                             **where)
+        self._add(f, seen)
+        # Every other required field absent from the row is reported too (xmlschema stops at the first).
+        for name in self.table.names:
+            if name not in present and fields[name].is_required:
+                self._add(fnd.make("FIELD.REQUIRED", table=self.table.id, field=name, **where), seen)
+
+    def _add(self, f: Finding, seen) -> None:
+        key = (f.row, f.field)
+        if key in seen and f.field is not None:
+            return
+        seen.add(key)
+        self.out.append(f)
+
+
+def _validate_table_doc(root, table: Table, version: SpecVersion | None, file: str | None,
+                        ma_lk: str | None = None) -> list[Finding]:
+    if version is None:
+        version = load_spec().for_date(version_hint(root))
+    return _DocCheck(root, table, version, file, ma_lk).run()
+
+
+def _envelope_structure(root, file: str | None) -> list[Finding]:
+    """XSD of the envelope itself; NOIDUNGFILE and LOAIHOSO are left to the walk, which says more."""
+    version = load_spec().latest
+    if _lxml_schema(version.id, ENVELOPE_NAME).validate(root):
+        return []
+    out = []
+    for err in _xmlschema(version.id, ENVELOPE_NAME).iter_errors(root):
+        tag = getattr(err.elem, "tag", None)
+        if tag in ("NOIDUNGFILE", "LOAIHOSO"):
+            continue
+        out.append(fnd.make("XSD.OTHER", file=file, table=ENVELOPE_NAME, field=tag, detail=err.reason or str(err)))
+    return out
+
+
+def _validate_envelope(root, file: str | None, version: SpecVersion | None) -> list[Finding]:
+    out = _envelope_structure(root, file)
+    hosos = root.findall("THONGTINHOSO/DANHSACHHOSO/HOSO")
+    count = root.findtext("THONGTINHOSO/SOLUONGHOSO")
+    if count is not None and count.strip().isdigit() and int(count) != len(hosos):
+        out.append(fnd.make("ENVELOPE.COUNT", file=file, table=ENVELOPE_NAME, field="SOLUONGHOSO",
+                            value=count, count=len(hosos)))
+    for hoso in hosos:
+        out.extend(_validate_hoso(hoso, file, version))
+    return out
+
+
+def _validate_hoso(hoso, file: str | None, version: SpecVersion | None) -> list[Finding]:
+    out: list[Finding] = []
+    docs: list[tuple[Table, etree._Element]] = []
+    seen_tables: set[str] = set()
+    for fh in hoso.iterfind("FILEHOSO"):
+        loai = (fh.findtext("LOAIHOSO") or "").strip()
+        expected = load_spec().latest.tables.get(loai)
+        if expected is None or loai == "XML0":
+            out.append(fnd.make("ENVELOPE.LOAIHOSO", file=file, table=loai or None, field="LOAIHOSO", value=loai))
+            continue
+        if loai in seen_tables:
+            out.append(fnd.make("ENVELOPE.DUPLICATE_TABLE", file=file, table=loai, field="LOAIHOSO"))
+            continue
+        seen_tables.add(loai)
+        try:
+            content = decode_base64(fh.findtext("NOIDUNGFILE"))
+        except ParseError as exc:
+            out.append(fnd.make("ENVELOPE.BASE64", file=file, table=loai, field="NOIDUNGFILE", detail=str(exc)))
+            continue
+        try:
+            doc = parse_xml(content)
+        except ParseError as exc:
+            out.append(fnd.make("XML.MALFORMED", file=file, table=loai, field="NOIDUNGFILE", detail=str(exc)))
+            continue
+        if doc.tag != expected.root:
+            out.append(fnd.make("ENVELOPE.TABLE_MISMATCH", file=file, table=loai, field="NOIDUNGFILE", value=doc.tag))
+            continue
+        docs.append((expected, doc))
+    summary = next((d for t, d in docs if t.id == "XML1"), None)
+    ma_lk = summary.findtext("MA_LK") if summary is not None else None
+    if summary is None and "XML1" not in seen_tables:
+        out.append(fnd.make("ENVELOPE.NO_XML1", file=file, table="XML1"))
+    if version is None and summary is not None:
+        version = load_spec().for_date(summary.findtext("NGAY_RA") or summary.findtext("NGAY_VAO"))
+    for table, doc in docs:
+        out.extend(_validate_table_doc(doc, table, version, file, ma_lk))
+    return [f.located(ma_lk=ma_lk) for f in out]
+
+
+def validate_bytes(data: bytes, file: str | None = None, *, version: SpecVersion | None = None) -> list[Finding]:
+    """Every finding for one file's bytes (an envelope, a check-in document or a bare table)."""
+    try:
+        root = parse_xml(data)
+    except ParseError as exc:
+        return [fnd.make("XML.MALFORMED", file=file, detail=str(exc))]
+    if root.tag == ENVELOPE_ROOT:
+        return _validate_envelope(root, file, version)
+    table = table_for_root(root.tag)
+    if table is None:
+        return [fnd.make("XML.ROOT", file=file, value=root.tag)]
+    return _validate_table_doc(root, table, version, file)
+
+
+def validate_path(path: str | os.PathLike, *, version: SpecVersion | None = None) -> list[Finding]:
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise FileUnreadable(f"{p}: {exc.strerror or exc}") from None
+    return validate_bytes(data, str(p), version=version)
+
+
+def iter_files(paths: Iterable[str | os.PathLike]) -> Iterator[Path]:
+    """Files named, and *.xml files under folders named (sorted, for stable reports)."""
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            yield from sorted(x for x in p.rglob("*") if x.is_file() and x.suffix.lower() == ".xml")
+        elif p.exists():
+            yield p
+        else:
+            raise FileUnreadable(f"{p}: no such file or folder")
