@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 import sys
 import time
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -30,7 +30,7 @@ EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE = 0, 1, 2
 DEFAULT_SCHEMAS = Path("schemas")
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     text = "text"
     json = "json"
 
@@ -48,7 +48,7 @@ def _version(value: str | None):
 def validate(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders (folders: every *.xml below).")],
     format: Annotated[Format, typer.Option("--format", "-f", help="text or json")] = Format.text,
-    spec_version: Annotated[Optional[str], typer.Option(help="Force a spec version (default: by the episode's date).")] = None,
+    spec_version: Annotated[str | None, typer.Option(help="Force a spec version (default: by the episode's date).")] = None,
 ) -> None:
     """Validate envelopes (GIAMDINHHS), check-in documents and bare table files against the standard."""
     from .validate import FileUnreadable, iter_files, validate_path

@@ -14,7 +14,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
+from functools import cache
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, create_model
@@ -143,7 +143,7 @@ class TableModel(BaseModel):
     __spec_version__: str = ""
 
 
-@lru_cache(maxsize=None)
+@cache
 def model_for(version_id: str, table_id: str) -> type[TableModel]:
     """The model of ``table_id`` under spec version ``version_id`` (built once, then cached)."""
     version = load_spec().get(version_id)

@@ -15,7 +15,7 @@ import base64
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -49,7 +49,7 @@ def value_text(value: Any) -> str:
     return str(value)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _tags(table: Table) -> tuple[tuple[str, str, str, str], ...]:
     return tuple((f.name, f"<{f.name}>", f"</{f.name}>", f"<{f.name}/>") for f in table.fields)
 

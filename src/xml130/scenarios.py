@@ -26,9 +26,9 @@ NGAYLAP = "20261120"  # fixed so that the fixtures are byte-identical on every r
 D = dt.datetime
 
 
-def _ep(seed: int, ma_lk: str, start: dt.datetime) -> tuple[EpisodeBuilder, Person]:
+def _ep(seed: int, ma_lk: str, start: dt.datetime, female: bool | None = None) -> tuple[EpisodeBuilder, Person]:
     rng = random.Random(seed)
-    return EpisodeBuilder(rng, ma_lk, start), Person(rng)
+    return EpisodeBuilder(rng, ma_lk, start), Person(rng, female=female)
 
 
 def outpatient_drugs_labs() -> dict:
@@ -72,8 +72,7 @@ def _summary_paper(ep: EpisodeBuilder, end: dt.datetime, loai: str, dx: str, **e
 
 
 def birth_twins() -> dict:
-    ep, mother = _ep(3, "79999BT0003", D(2026, 11, 5, 22, 10))
-    mother.female = True
+    ep, mother = _ep(3, "79999BT0003", D(2026, 11, 5, 22, 10), female=True)
     ep.services(2, "K26")
     ep.drugs(3, "K26")
     ep.notes(2)
@@ -111,7 +110,7 @@ def birth_twins() -> dict:
 def newborn_temporary_card() -> dict:
     """A baby treated before its card is issued: temporary card TE1 + province + 10 digits, MA_DKBD 79000,
     GT_THE_TU the admission date, HO_TEN after the mother's name, NGAY_SINH with hour and minute."""
-    ep, mother = _ep(4, "79999NB0004", D(2026, 11, 6, 3, 40))
+    ep, mother = _ep(4, "79999NB0004", D(2026, 11, 6, 3, 40), female=True)
     born = D(2026, 11, 1, 23, 5)
     baby = Person(ep.rng, female=False, born=born.date())
     baby.name = f"Con bà {mother.name}"
@@ -150,8 +149,7 @@ def sick_leave() -> dict:
 
 
 def maternity_leave() -> dict:
-    ep, p = _ep(6, "79999ML0006", D(2026, 11, 10, 8, 30))
-    p.female = True
+    ep, p = _ep(6, "79999ML0006", D(2026, 11, 10, 8, 30), female=True)
     ep.services(2, "K26")
     end = ep.at(100)
     ep.summary(p, end, khoa="K26", GIOI_TINH=2, MA_BENH_CHINH="O20.0", MA_BENH_KT="",

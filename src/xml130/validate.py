@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import xmlschema
@@ -44,12 +44,12 @@ class FileUnreadable(OSError):
     """The input cannot be read at all (missing path, permission): the CLI exits 2."""
 
 
-@lru_cache(maxsize=None)
+@cache
 def _lxml_schema(version_id: str, name: str) -> etree.XMLSchema:
     return etree.XMLSchema(etree.fromstring(_xsd_text(version_id, name).encode("utf-8")))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _xmlschema(version_id: str, name: str) -> xmlschema.XMLSchema:
     return xmlschema.XMLSchema(_xsd_text(version_id, name))
 
@@ -59,7 +59,7 @@ def _xsd_text(version_id: str, name: str) -> str:
     return envelope_xsd(version) if name == ENVELOPE_NAME else table_xsd(version, version[name])
 
 
-@lru_cache(maxsize=None)
+@cache
 def _coercers(version_id: str, table_id: str):
     table = load_spec().get(version_id)[table_id]
     return {f.name: _make_coercer(f, table_id) for f in table.fields}
@@ -92,7 +92,9 @@ class _DocCheck:
 
     def __init__(self, root: etree._Element, table: Table, version: SpecVersion, file: str | None,
                  ma_lk: str | None):
-        self.root, self.table, self.version, self.file, self.ma_lk = root, table, version, file, ma_lk
+        # the table as the chosen version defines it (element names are the same in every version)
+        self.root, self.table, self.version = root, version[table.id], version
+        self.file, self.ma_lk = file, ma_lk
         self.out: list[Finding] = []
 
     def where(self, row: etree._Element | None) -> dict:
@@ -106,7 +108,9 @@ class _DocCheck:
             self._models()
         else:
             self._detailed()
-        return self.out
+        # stable order for QA: by row, then structural findings, then fields in the standard's order
+        order = {name: i for i, name in enumerate(self.table.names)}
+        return sorted(self.out, key=lambda f: (f.row or 0, order.get(f.field, -1)))
 
     def _models(self) -> None:
         rows = [row_values(r) for r in row_elements(self.table, self.root)]

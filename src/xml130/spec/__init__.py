@@ -13,10 +13,11 @@ import csv
 import datetime as dt
 import re
 import tomllib
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
 from importlib import resources
-from typing import Any, Iterator
+from typing import Any
 
 __all__ = ["Field", "Table", "SpecVersion", "Spec", "load_spec", "KINDS", "TABLE_IDS"]
 
