@@ -10,24 +10,21 @@ finding code (see :mod:`xml130.findings`); nothing is truncated or rounded away.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import cache
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, create_model
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, ConfigDict, ValidationError, create_model, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from . import findings as fnd
 from .spec import Field, SpecVersion, Table, load_spec
 
 __all__ = ["model_for", "Hoso", "HosoError", "build_hoso", "build_rows", "errors_to_findings", "coerce_value"]
-
-_XML_ILLEGAL = {c for c in range(32) if c not in (9, 10, 13)} | {0xFFFE, 0xFFFF}
-_TRANS_ILLEGAL = dict.fromkeys(_XML_ILLEGAL)
-
 
 def _fail(code: str, **ctx: Any) -> PydanticCustomError:
     return PydanticCustomError(code, fnd.CATALOGUE[code][1], {k: str(v) for k, v in ctx.items()})
@@ -71,7 +68,15 @@ def _to_text(f: Field, table_id: str, value: Any) -> str:
     raise _fail("FIELD.TYPE", field=f.name, table=table_id, value=type(value).__name__)
 
 
+_ILLEGAL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
 def _make_coercer(f: Field, table_id: str) -> Callable[[Any], Any]:
+    """The check of one field: input value → canonical value, or a PydanticCustomError with a finding code.
+
+    Strings (what parsing yields) get the full check: NFC, XML-legal characters, size, grammar, calendar.
+    Typed values from a database take shorter, equivalent paths (a ``datetime`` is formatted, an ``int``
+    or ``Decimal`` is bounded), so the export stays fast."""
     regex = f.compiled
     size = f.size
     name = f.name
@@ -81,32 +86,19 @@ def _make_coercer(f: Field, table_id: str) -> Callable[[Any], Any]:
     expected = f.describe_format()
     dated = kind in ("date", "partial_date", "datetime", "partial_datetime")
     partial = kind.startswith("partial")
+    textual = kind in ("string", "code")
+    scale_q = Decimal(1).scaleb(-f.scale) if f.scale is not None else None
 
-    def coerce(value: Any) -> Any:
-        if value is None:
-            if required:
-                raise _fail("FIELD.REQUIRED", field=name, table=table_id)
-            return None
-        if sep and isinstance(value, (list, tuple)):
-            value = sep.join(_to_text(f, table_id, v) for v in value)
-        if kind == "decimal" and isinstance(value, Decimal) and not sep:
-            exp = value.as_tuple().exponent
-            if isinstance(exp, int) and exp < -f.scale:
-                q = value.quantize(Decimal(1).scaleb(-f.scale))
-                if q != value:
-                    raise _fail("FIELD.SCALE", field=name, table=table_id, value=format(value, "f"), scale=f.scale)
-                value = q  # only trailing zeros dropped: the amount is unchanged
-        text = _to_text(f, table_id, value)
+    def check_text(text: str) -> Any:
         if text == "":
             if required:
                 raise _fail("FIELD.REQUIRED", field=name, table=table_id)
             return None
-        if not text.isascii():
-            text = unicodedata.normalize("NFC", text)
-            if text.translate(_TRANS_ILLEGAL) != text:
+        if textual:
+            if not text.isascii():
+                text = unicodedata.normalize("NFC", text)
+            if _ILLEGAL_RE.search(text) is not None:
                 raise _fail("FIELD.CHARS", field=name, table=table_id)
-        elif text.translate(_TRANS_ILLEGAL) != text:
-            raise _fail("FIELD.CHARS", field=name, table=table_id)
         if size is not None and len(text) > size:
             raise _fail("FIELD.TOO_LONG", field=name, table=table_id, length=len(text), size=size)
         if regex is not None and regex.fullmatch(text) is None:
@@ -120,11 +112,41 @@ def _make_coercer(f: Field, table_id: str) -> Callable[[Any], Any]:
         if kind == "integer":
             return int(text)
         if kind == "decimal":
-            try:
-                return Decimal(text)
-            except InvalidOperation:  # pragma: no cover - the regex admits only valid decimals
-                raise _fail("FIELD.FORMAT", field=name, table=table_id, value=text, expected=expected) from None
+            return Decimal(text)
         return text
+
+    def coerce(value: Any) -> Any:
+        if value is None:
+            if required:
+                raise _fail("FIELD.REQUIRED", field=name, table=table_id)
+            return None
+        cls = type(value)
+        if cls is str:
+            return check_text(value)
+        if sep and isinstance(value, (list, tuple)):
+            return check_text(sep.join(_to_text(f, table_id, v) for v in value))
+        if not sep:
+            if cls is int and kind == "integer":
+                if value < 0 or (size is not None and len(str(value)) > size):
+                    return check_text(str(value))  # reports the precise problem
+                return value
+            if cls is Decimal and kind == "decimal":
+                if not value.is_finite():
+                    raise _fail("FIELD.FORMAT", field=name, table=table_id, value=str(value), expected=expected)
+                exp = value.as_tuple().exponent
+                if exp < -f.scale:
+                    q = value.quantize(scale_q)
+                    if q != value:
+                        raise _fail("FIELD.SCALE", field=name, table=table_id, value=format(value, "f"), scale=f.scale)
+                    value = q  # only trailing zeros dropped: the amount is unchanged
+                elif exp > 0:
+                    value = value.quantize(Decimal(1))  # 1E+2 → 100
+                if size is not None and len(format(value, "f")) > size:
+                    return check_text(format(value, "f"))
+                return value
+            if dated and isinstance(value, dt.date):
+                return check_text(_to_text(f, table_id, value))
+        return check_text(_to_text(f, table_id, value))
 
     return coerce
 
@@ -135,12 +157,104 @@ def _python_type(f: Field) -> Any:
     return {"integer": int, "decimal": Decimal}.get(f.kind, str)
 
 
-class TableModel(BaseModel):
-    """Base of every generated table model."""
+_TEXT, _INT, _DEC = 0, 1, 2
 
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+def _make_row_checker(table: Table, version_id: str) -> Callable[[Any], Any]:
+    """Check a whole row in one pass (one Python call per row, not per value): the fast paths for the value
+    types HIS databases and parsers give (``str``, ``int``, ``Decimal``, ``datetime``) are inlined here, and
+    anything else goes through the field's full check (:func:`_make_coercer`). Both give the same codes."""
+    table_id = table.id
+    info: dict[str, tuple] = {}
+    for f in table.fields:
+        conv = _TEXT if f.sep or f.kind not in ("integer", "decimal") else (_INT if f.kind == "integer" else _DEC)
+        dated = f.kind in ("date", "partial_date", "datetime", "partial_datetime")
+        fmt = None
+        if dated:
+            fmt = "%Y%m%d%H%M" if f.kind.endswith("datetime") else "%Y%m%d"
+        limit = 10 ** f.size if (conv == _INT and f.size) else None
+        info[f.name] = (conv, f.kind in ("string", "code"), f.size, f.compiled, f.sep, dated,
+                        f.kind.startswith("partial"), fmt, limit, f.scale, f.describe_format(), _make_coercer(f, table_id))
+    required = tuple(f.name for f in table.fields if f.is_required)
+    datetime_cls = dt.datetime
+
+    def check(data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data  # pydantic reports the wrong input type
+        out: dict[str, Any] = {}
+        errors: list[InitErrorDetails] = []
+        for name, v in data.items():
+            if v is None or (type(v) is str and v == ""):
+                continue  # absent and empty are the same to the standard
+            spec = info.get(name)
+            if spec is None:
+                errors.append(InitErrorDetails(type=_fail("FIELD.UNKNOWN", field=name, table=table_id, version=version_id),
+                                               loc=(name,), input=v))
+                continue
+            conv, textual, size, regex, sep, dated, partial, fmt, limit, scale, expected, slow = spec
+            t = type(v)
+            try:
+                if t is str:
+                    if textual:
+                        if not v.isascii():
+                            v = unicodedata.normalize("NFC", v)
+                        if _ILLEGAL_RE.search(v) is not None:
+                            raise _fail("FIELD.CHARS", field=name, table=table_id)
+                    if size is not None and len(v) > size:
+                        raise _fail("FIELD.TOO_LONG", field=name, table=table_id, length=len(v), size=size)
+                    if regex is not None and regex.fullmatch(v) is None:
+                        raise _fail("FIELD.FORMAT", field=name, table=table_id, value=v, expected=expected)
+                    if dated:
+                        for part in v.split(sep) if sep else (v,):
+                            if not _calendar_ok(part, partial):
+                                raise _fail("FIELD.DATE", field=name, table=table_id, value=v)
+                    elif conv == _INT:
+                        v = int(v)
+                    elif conv == _DEC:
+                        v = Decimal(v)
+                    out[name] = v
+                elif t is int and conv == _INT and v >= 0 and (limit is None or v < limit):
+                    out[name] = v
+                elif t is Decimal and conv == _DEC:
+                    text = format(v, "f")
+                    dot = text.find(".")
+                    if (dot < 0 or len(text) - dot - 1 <= scale) and (size is None or len(text) <= size):
+                        out[name] = v
+                    else:
+                        out[name] = slow(v)
+                elif dated and t is datetime_cls and fmt is not None and not sep:
+                    out[name] = v.strftime(fmt)
+                else:
+                    value = slow(v)
+                    if value is not None:
+                        out[name] = value
+            except PydanticCustomError as exc:
+                errors.append(InitErrorDetails(type=exc, loc=(name,), input=v))
+        for name in required:
+            if name not in out and not any(e["loc"][0] == name for e in errors):
+                errors.append(InitErrorDetails(type=_fail("FIELD.REQUIRED", field=name, table=table_id),
+                                               loc=(name,), input=None))
+        if errors:
+            order = {n: i for i, n in enumerate(info)}
+            errors.sort(key=lambda e: order.get(e["loc"][0], -1))
+            raise ValidationError.from_exception_data(table_id, errors)
+        return out
+
+    return check
+
+
+class TableModel(BaseModel):
+    """Base of every generated table model: the row checker runs first, then pydantic's own type checks."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
     __table_id__: str = ""
     __spec_version__: str = ""
+    __checker__: Callable[[Any], Any]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _check_row(cls, data: Any) -> Any:
+        return cls.__checker__(data)
 
 
 @cache
@@ -148,13 +262,11 @@ def model_for(version_id: str, table_id: str) -> type[TableModel]:
     """The model of ``table_id`` under spec version ``version_id`` (built once, then cached)."""
     version = load_spec().get(version_id)
     table = version[table_id]
-    fields: dict[str, Any] = {}
-    for f in table.fields:
-        annotated = Annotated[_python_type(f) | None, BeforeValidator(_make_coercer(f, table_id))]
-        fields[f.name] = (annotated, None)
+    fields: dict[str, Any] = {f.name: (_python_type(f) | None, None) for f in table.fields}
     model = create_model(f"{table_id}_v{version_id}", __base__=TableModel, __doc__=table.title, **fields)
     model.__table_id__ = table_id
     model.__spec_version__ = version_id
+    model.__checker__ = staticmethod(_make_row_checker(table, version_id))
     return model
 
 
@@ -170,7 +282,9 @@ def errors_to_findings(exc: ValidationError, table: str, version: str, *, row: i
         loc = err.get("loc") or ()
         field_name = str(loc[0]) if loc else None
         code = err["type"]
-        if code == "extra_forbidden":
+        if code == "missing":
+            out.append(fnd.make("FIELD.REQUIRED", file=file, ma_lk=ma_lk, table=table, field=field_name, row=row))
+        elif code in ("extra_forbidden", "FIELD.UNKNOWN"):
             out.append(fnd.make("FIELD.UNKNOWN", file=file, ma_lk=ma_lk, table=table, field=field_name, row=row,
                                 version=version))
         elif code in fnd.CATALOGUE:
@@ -224,7 +338,8 @@ def build_rows(version: SpecVersion, table_id: str, rows: Iterable[Mapping[str, 
     out = []
     for i, raw in enumerate(rows, start=1):
         try:
-            out.append(model.model_validate(raw))
+            # absent and empty are the same to the standard: only values are validated
+            out.append(model.model_validate({k: v for k, v in raw.items() if v is not None}))
         except ValidationError as exc:
             if problems is None:
                 raise

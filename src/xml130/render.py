@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
-from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -49,21 +48,34 @@ def value_text(value: Any) -> str:
     return str(value)
 
 
-@cache
-def _tags(table: Table) -> tuple[tuple[str, str, str, str], ...]:
-    return tuple((f.name, f"<{f.name}>", f"</{f.name}>", f"<{f.name}/>") for f in table.fields)
+def _text_of(kind: str, sep: str) -> Callable[[Any], str]:
+    if sep or kind not in ("integer", "decimal"):
+        return _escape  # text, codes, dates and joined lists are held as str
+    if kind == "decimal":
+        return lambda v: format(v, "f")
+    return str
+
+
+# Per table object: (name, open tag, close tag, empty element, text formatter) for each field. Keyed by id()
+# because hashing a Table hashes all its fields; the table is kept in the entry so its id is never reused.
+_TAGS: dict[int, tuple[Table, tuple[tuple[str, str, str, str, Callable[[Any], str]], ...]]] = {}
+
+
+def _tags(table: Table):
+    entry = _TAGS.get(id(table))
+    if entry is None:
+        tags = tuple((f.name, f"<{f.name}>", f"</{f.name}>", f"<{f.name}/>", _text_of(f.kind, f.sep))
+                     for f in table.fields)
+        entry = _TAGS[id(table)] = (table, tags)
+    return entry[1]
 
 
 def _row_xml(table: Table, values: Mapping[str, Any]) -> str:
-    parts = []
-    append = parts.append
-    for name, open_, close, empty in _tags(table):
-        v = values.get(name)
-        if v is None or v == "":
-            append(empty)
-        else:
-            append(open_ + value_text(v) + close)
-    return "".join(parts)
+    get = values.get
+    return "".join(
+        empty if (v := get(name)) is None or v == "" else open_ + (_escape(v) if type(v) is str else text(v)) + close
+        for name, open_, close, empty, text in _tags(table)
+    )
 
 
 def _values(row: Any) -> Mapping[str, Any]:
