@@ -70,26 +70,26 @@ def _tags(table: Table):
     return entry[1]
 
 
-def _row_xml(table: Table, values: Mapping[str, Any]) -> str:
-    get = values.get
-    return "".join(
-        empty if (v := get(name)) is None or v == "" else open_ + (_escape(v) if type(v) is str else text(v)) + close
-        for name, open_, close, empty, text in _tags(table)
-    )
-
-
-def _values(row: Any) -> Mapping[str, Any]:
-    return row if isinstance(row, Mapping) else row.__dict__
+def _row_xml(table: Table, row: Any) -> str:
+    tags = _tags(table)
+    if isinstance(row, Mapping):
+        values = [None if (v := row.get(t[0])) == "" else v for t in tags]
+    else:
+        values = row.__dict__.values()  # a model holds every field, in the standard's order (see models.py)
+    return "".join([
+        empty if v is None else open_ + (_escape(v) if type(v) is str else text(v)) + close
+        for (_, open_, close, empty, text), v in zip(tags, values, strict=True)
+    ])
 
 
 def render_table(table: Table, rows: Iterable[Any], *, extra: str = "") -> bytes:
     """One table's XML document from its rows (models or mappings of canonical values)."""
     if table.is_list:
-        body = "".join(f"<{table.row}>{_row_xml(table, _values(r))}</{table.row}>\n" for r in rows)
+        body = "".join([f"<{table.row}>{_row_xml(table, r)}</{table.row}>\n" for r in rows])
         doc = f"{XML_DECL}<{table.root}>\n<{table.list}>\n{body}</{table.list}>\n{extra}</{table.root}>\n"
     else:
         (row,) = tuple(rows)
-        doc = f"{XML_DECL}<{table.root}>{_row_xml(table, _values(row))}</{table.root}>\n"
+        doc = f"{XML_DECL}<{table.root}>{_row_xml(table, row)}</{table.root}>\n"
     return doc.encode("utf-8")
 
 
