@@ -21,7 +21,6 @@ import resource
 import subprocess
 import sys
 import time
-from xml.sax.saxutils import escape
 
 from lxml import etree
 

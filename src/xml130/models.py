@@ -16,9 +16,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError, create_model, model_validator
+from pydantic import BaseModel, ConfigDict, SkipValidation, ValidationError, create_model, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from . import findings as fnd
@@ -273,7 +273,9 @@ def model_for(version_id: str, table_id: str) -> type[TableModel]:
     """The model of ``table_id`` under spec version ``version_id`` (built once, then cached)."""
     version = load_spec().get(version_id)
     table = version[table_id]
-    fields: dict[str, Any] = {f.name: (_python_type(f) | None, None) for f in table.fields}
+    # The row check has already produced the canonical type of every value: pydantic keeps the annotations
+    # (documentation, JSON schema) without checking each value a second time.
+    fields: dict[str, Any] = {f.name: (Annotated[_python_type(f) | None, SkipValidation], None) for f in table.fields}
     model = create_model(f"{table_id}_v{version_id}", __base__=TableModel, __doc__=table.title, **fields)
     model.__table_id__ = table_id
     model.__spec_version__ = version_id

@@ -109,23 +109,24 @@ def today_in_vietnam() -> str:
 
 
 def render_envelope(macskcb: str, ngaylap: str, hosos: Iterable[Iterable[tuple[str, bytes]]]) -> bytes:
-    """A GIAMDINHHS envelope holding the given hồ sơ (each a list of (LOAIHOSO, table XML))."""
+    """A GIAMDINHHS envelope holding the given hồ sơ (each a list of (LOAIHOSO, table XML)).
+
+    Built as bytes: the base64 of each table is never decoded to text and encoded again."""
     blocks = []
     for files in hosos:
-        inner = "".join(
-            f"<FILEHOSO><LOAIHOSO>{loai}</LOAIHOSO><NOIDUNGFILE>{base64.b64encode(xml).decode('ascii')}"
-            f"</NOIDUNGFILE></FILEHOSO>\n"
-            for loai, xml in files
-        )
-        blocks.append(f"<HOSO>\n{inner}</HOSO>\n")
-    doc = (
+        parts = [b"<HOSO>\n"]
+        for loai, xml in files:
+            parts += [b"<FILEHOSO><LOAIHOSO>", loai.encode("ascii"), b"</LOAIHOSO><NOIDUNGFILE>",
+                      base64.b64encode(xml), b"</NOIDUNGFILE></FILEHOSO>\n"]
+        parts.append(b"</HOSO>\n")
+        blocks.append(b"".join(parts))
+    head = (
         f"{XML_DECL}<GIAMDINHHS>\n"
         f"<THONGTINDONVI><MACSKCB>{_escape(macskcb)}</MACSKCB></THONGTINDONVI>\n"
         f"<THONGTINHOSO><NGAYLAP>{_escape(ngaylap)}</NGAYLAP><SOLUONGHOSO>{len(blocks)}</SOLUONGHOSO>"
-        f"<DANHSACHHOSO>\n{''.join(blocks)}</DANHSACHHOSO></THONGTINHOSO>\n"
-        f"<CHUKYDONVI/>\n</GIAMDINHHS>\n"
-    )
-    return doc.encode("utf-8")
+        f"<DANHSACHHOSO>\n"
+    ).encode()
+    return b"".join([head, *blocks, b"</DANHSACHHOSO></THONGTINHOSO>\n<CHUKYDONVI/>\n</GIAMDINHHS>\n"])
 
 
 def render_hoso(hoso: Hoso, *, ngaylap: str | None = None, macskcb: str | None = None) -> bytes:
