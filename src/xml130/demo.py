@@ -9,14 +9,13 @@ with every reason.
 from __future__ import annotations
 
 import datetime as dt
-import json
-import os
 import random
 from pathlib import Path
 from typing import Any
 
 from .models import HosoError, build_hoso
 from .render import render_hoso, today_in_vietnam
+from .staging import write_atomic, write_json
 from .scenarios import VALID
 from .synthetic import generate_batch, outpatient
 from .validate import validate_bytes
@@ -30,13 +29,6 @@ def _broken_examples() -> dict[str, dict]:
     float_money = outpatient(rng, "79999QX0002", dt.datetime(2026, 11, 19, 9, 0))
     float_money["XML2"][0]["DON_GIA"] = 1234.5  # a binary float from a badly typed column
     return {"79999QX0001": long_name, "79999QX0002": float_money}
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
 
 
 def run_demo(output: Path, *, count: int = 200, seed: int = 130) -> dict[str, Any]:
@@ -58,8 +50,8 @@ def run_demo(output: Path, *, count: int = 200, seed: int = 130) -> dict[str, An
         write_atomic(path, data)
         written += 1
         findings += [f.to_dict() for f in validate_bytes(data, str(path))]
-    write_atomic(output / "quarantine.json", json.dumps(quarantine, ensure_ascii=False, indent=2).encode("utf-8"))
+    write_json(output / "quarantine.json", quarantine)
     report = {"written": written, "quarantined": len(quarantine), "findings": len(findings), "ngaylap": ngaylap,
               "outbox": str(outbox), "validation_findings": findings}
-    write_atomic(output / "report.json", json.dumps(report, ensure_ascii=False, indent=2).encode("utf-8"))
+    write_json(output / "report.json", report)
     return report

@@ -57,6 +57,15 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "ENVELOPE.NO_XML1": (ERROR, "Hồ sơ không có bảng XML1 (tổng hợp)."),
     "ENVELOPE.DUPLICATE_TABLE": (ERROR, "Bảng {table} xuất hiện hơn một lần trong cùng một hồ sơ."),
     "ENVELOPE.COUNT": (ERROR, "SOLUONGHOSO = {value} nhưng tệp có {count} HOSO."),
+    "CARD.FORMAT": (ERROR, "Số thẻ BHYT '{value}' không đúng cấu trúc 15 ký tự (2 chữ, mức hưởng, mã tỉnh, mã số BHXH)."),
+    "CARD.PREFIX": (ERROR, "Số thẻ BHYT '{value}' có mã đối tượng '{prefix}' không thuộc danh mục."),
+    "CARD.LEVEL": (ERROR, "Số thẻ BHYT '{value}' có mức hưởng '{level}' ngoài 1–5."),
+    "CARD.OFFICE": (ERROR, "Số thẻ BHYT '{value}' có mã nơi cấp '{office}' không hợp lệ."),
+    "CARD.TEMPORARY": (ERROR, "Thẻ tạm của trẻ sơ sinh '{value}' phải là TE1 + mã tỉnh 2 số + 10 số."),
+    "NEWBORN.NAME": (ERROR, "Trẻ sơ sinh chưa có tên và không có tên mẹ, cha, người giám hộ hay biên bản bàn giao để ghi HO_TEN."),
+    "MAPPING.LOOKUP": (ERROR, "Mã '{value}' không có trong bảng quy đổi {lookup} của cấu hình ánh xạ (trường {field})."),
+    "MAPPING.VALUE": (ERROR, "Giá trị '{value}' của HIS không đọc được theo định dạng {expected} (trường {field})."),
+    "EXPORT.NOT_FOUND": (ERROR, "Không tìm thấy đợt điều trị MA_LK '{value}' trong HIS."),
 }
 
 

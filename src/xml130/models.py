@@ -66,6 +66,12 @@ def _to_text(f: Field, table_id: str, value: Any) -> str:
     elif isinstance(value, int):
         return str(value)
     elif isinstance(value, Decimal):
+        if kind == "decimal" and f.scale is not None and value.is_finite():
+            exp = value.as_tuple().exponent
+            if isinstance(exp, int) and exp < -f.scale:
+                q = value.quantize(Decimal(1).scaleb(-f.scale))
+                if q == value:  # trailing zeros beyond the scale (a driver's default precision) carry nothing
+                    value = q
         if kind in ("decimal", "integer", "code", "string"):
             return format(value, "f")
     raise _fail("FIELD.TYPE", field=f.name, table=table_id, value=type(value).__name__)

@@ -1,0 +1,223 @@
+"""Declarative field mappings: how one hospital's HIS database becomes QĐ 130 tables.
+
+A mapping is a TOML file (see ``docs/mapping.md`` and the bundled ``mappings/demo_his.toml``):
+
+- ``[mapping]``: name, facility code (MA_CSKCB), facility name.
+- ``[episodes] query``: one row per episode with the columns ``key`` (the HIS's own id), ``ma_lk`` and
+  ``closed_at`` (the export watermark). xml130 adds the selection (since a watermark, a date range or a list of
+  MA_LK) around it, so the same query serves every mode.
+- ``[tables.XMLn]``: ``query`` returning the table's rows with a ``key`` column, filtered by ``IN :keys``;
+  ``auto = true`` maps every column named like a field of the standard; ``[tables.XMLn.fields]`` says how each
+  other field is filled; ``[tables.XMLn.types]`` declares column types the driver may not give (SQLite returns
+  text for dates and binary floats for NUMERIC); ``[tables.XMLn.collections.NAME]`` are extra queries whose rows
+  become lists (several cards, several departments); ``rules = [...]`` names row rules from
+  :mod:`xml130.mapping.rules`.
+- ``[lookups.NAME]``: local code → national code, inline (``values = {…}``) or from a ``query``.
+- ``[rules.NAME]``: parameters of the rules (newborn naming, the under-4-hours threshold, …).
+
+A field is filled by one of: ``"column"`` (shorthand), ``{column = …}``, ``{const = …}``, ``{lookup = …,
+column = …}``, ``{join = [cols], sep = " "}``, ``{collect = NAME, column = …}`` (several values, ``;``-joined by the
+model), ``{column = …, round = 2}`` (ROUND_HALF_UP), ``{column = …, format = "%d/%m/%Y"}`` (text dates), and
+``{rule = NAME}``. Loading checks the mapping against the spec, and :func:`check_against_database` runs every query
+with no rows to check the columns, before any data moves.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from ..spec import SpecVersion, load_spec
+
+__all__ = ["Mapping", "TableMapping", "FieldRule", "MappingError", "load_mapping", "bundled_mapping_path"]
+
+TYPE_NAMES = ("decimal", "date", "datetime", "integer", "text", "boolean")
+FIELD_KEYS = {"column", "const", "lookup", "join", "sep", "collect", "round", "format", "rule"}
+
+
+class MappingError(ValueError):
+    """The mapping is wrong (unknown field, missing column, wrong type…): raised before any data moves."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("mapping is invalid:\n  - " + "\n  - ".join(problems))
+
+
+@dataclass(frozen=True)
+class FieldRule:
+    field: str
+    column: str | None = None
+    const: Any = None
+    lookup: str | None = None
+    join: tuple[str, ...] = ()
+    sep: str = " "
+    collect: str | None = None
+    round: int | None = None
+    format: str | None = None
+    rule: str | None = None
+
+    def columns(self) -> list[str]:
+        cols = [self.column] if self.column and not self.collect else []
+        return cols + list(self.join)
+
+
+@dataclass(frozen=True)
+class Collection:
+    name: str
+    query: str
+    types: dict[str, str]
+
+
+@dataclass(frozen=True)
+class TableMapping:
+    table: str
+    query: str
+    auto: bool
+    fields: dict[str, FieldRule]
+    types: dict[str, str]
+    collections: dict[str, Collection]
+    rules: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Mapping:
+    name: str
+    facility: str
+    facility_name: str
+    episodes_query: str
+    tables: dict[str, TableMapping]
+    lookups: dict[str, dict[str, Any] | str]  # inline values, or a query returning (local, national)
+    rule_params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    source: str = ""
+
+    def params(self, rule: str) -> dict[str, Any]:
+        return self.rule_params.get(rule, {})
+
+
+def bundled_mapping_path() -> Path:
+    return Path(str(resources.files("xml130.mapping") / "demo_his.toml"))
+
+
+def _field_rule(table: str, name: str, raw: Any, problems: list[str]) -> FieldRule | None:
+    if isinstance(raw, str):
+        return FieldRule(name, column=raw.lower())
+    if not isinstance(raw, dict):
+        problems.append(f"{table}.{name}: a field is a column name or a table of {sorted(FIELD_KEYS)}")
+        return None
+    unknown = set(raw) - FIELD_KEYS
+    if unknown:
+        problems.append(f"{table}.{name}: unknown keys {sorted(unknown)} (allowed: {sorted(FIELD_KEYS)})")
+        return None
+    sources = [k for k in ("column", "const", "join", "collect", "rule") if k in raw]
+    if "lookup" in raw and "column" not in raw:
+        problems.append(f"{table}.{name}: a lookup needs the column it translates")
+    if len(sources) != 1 and not ("collect" in raw and "column" in raw and len(sources) == 2):
+        problems.append(f"{table}.{name}: say exactly one of column, const, join, collect, rule")
+        return None
+    if "collect" in raw and "column" not in raw:
+        problems.append(f"{table}.{name}: collect needs the column of the collection to take")
+    return FieldRule(
+        name,
+        column=raw["column"].lower() if "column" in raw else None,
+        const=raw.get("const"),
+        lookup=raw.get("lookup"),
+        join=tuple(c.lower() for c in raw.get("join", ())),
+        sep=raw.get("sep", " "),
+        collect=raw.get("collect"),
+        round=raw.get("round"),
+        format=raw.get("format"),
+        rule=raw.get("rule"),
+    )
+
+
+def _types(where: str, raw: dict[str, str], problems: list[str]) -> dict[str, str]:
+    out = {}
+    for col, typ in (raw or {}).items():
+        if typ not in TYPE_NAMES:
+            problems.append(f"{where}: column {col} has unknown type {typ!r} (allowed: {', '.join(TYPE_NAMES)})")
+        out[col.lower()] = typ
+    return out
+
+
+def parse_mapping(data: dict[str, Any], source: str = "", version: SpecVersion | None = None) -> Mapping:
+    """Build and check a mapping against the spec (every field known, every rule known, every lookup defined)."""
+    from .rules import ROW_RULES
+
+    version = version or load_spec().latest
+    problems: list[str] = []
+    meta = data.get("mapping", {})
+    for key in ("name", "facility"):
+        if key not in meta:
+            problems.append(f"[mapping] needs {key}")
+    episodes = data.get("episodes", {}).get("query")
+    if not episodes:
+        problems.append("[episodes] needs a query returning key, ma_lk and closed_at")
+    lookups = {}
+    for name, spec in data.get("lookups", {}).items():
+        if "values" in spec:
+            lookups[name] = {str(k): v for k, v in spec["values"].items()}
+        elif "query" in spec:
+            lookups[name] = spec["query"]
+        else:
+            problems.append(f"lookups.{name}: give values = {{…}} or a query")
+    tables: dict[str, TableMapping] = {}
+    for tid, raw in data.get("tables", {}).items():
+        if tid not in version.tables:
+            problems.append(f"tables.{tid}: no such table in the standard (XML0…XML15)")
+            continue
+        known = set(version[tid].names)
+        if "query" not in raw:
+            problems.append(f"tables.{tid}: needs a query with a key column and IN :keys")
+            continue
+        if ":keys" not in raw["query"]:
+            problems.append(f"tables.{tid}: the query must filter on IN :keys")
+        fields = {}
+        for name, spec in raw.get("fields", {}).items():
+            if name not in known:
+                problems.append(f"tables.{tid}.fields.{name}: {tid} has no field {name} in spec version {version.id}")
+                continue
+            rule = _field_rule(tid, name, spec, problems)
+            if rule is None:
+                continue
+            if rule.lookup and rule.lookup not in lookups:
+                problems.append(f"tables.{tid}.fields.{name}: lookup {rule.lookup!r} is not defined under [lookups]")
+            if rule.rule and rule.rule not in ROW_RULES:
+                problems.append(f"tables.{tid}.fields.{name}: unknown rule {rule.rule!r} (known: {', '.join(sorted(ROW_RULES))})")
+            fields[name] = rule
+        collections = {}
+        for cname, cspec in raw.get("collections", {}).items():
+            if ":keys" not in cspec.get("query", ""):
+                problems.append(f"tables.{tid}.collections.{cname}: needs a query with a key column and IN :keys")
+                continue
+            collections[cname] = Collection(cname, cspec["query"], _types(f"tables.{tid}.collections.{cname}",
+                                                                          cspec.get("types", {}), problems))
+        for name, rule in fields.items():
+            if rule.collect and rule.collect not in collections:
+                problems.append(f"tables.{tid}.fields.{name}: collection {rule.collect!r} is not defined")
+        for r in raw.get("rules", []):
+            if r not in ROW_RULES:
+                problems.append(f"tables.{tid}.rules: unknown rule {r!r} (known: {', '.join(sorted(ROW_RULES))})")
+        tables[tid] = TableMapping(tid, raw["query"], bool(raw.get("auto", False)), fields,
+                                   _types(f"tables.{tid}", raw.get("types", {}), problems), collections,
+                                   tuple(raw.get("rules", [])))
+    if "XML1" not in tables:
+        problems.append("tables.XML1 is required: every hồ sơ has its summary table")
+    if problems:
+        raise MappingError(problems)
+    return Mapping(meta["name"], str(meta["facility"]), meta.get("facility_name", ""), episodes, tables, lookups,
+                   {k: v for k, v in data.get("rules", {}).items()}, source)
+
+
+def load_mapping(path: str | Path | None = None) -> Mapping:
+    """Read a mapping file (default: the bundled demo HIS mapping) and check it against the spec."""
+    p = Path(path) if path else bundled_mapping_path()
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise MappingError([f"{p}: {exc.strerror or exc}"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise MappingError([f"{p}: not valid TOML: {exc}"]) from None
+    return parse_mapping(data, source=str(p))

@@ -1,0 +1,208 @@
+"""Rules that live in mapping: values the standard derives rather than copies.
+
+A mapping names them (``{rule = "newborn_name"}`` for one field, ``rules = ["costs"]`` for a table); their
+parameters come from the mapping's ``[rules.NAME]`` tables, with the defaults below. Each rule says which standard
+text it follows. A rule that finds the HIS data unusable adds a finding; the hồ sơ then goes to quarantine with
+every reason, it is never sent half-right.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from .. import findings as fnd
+
+TWO = Decimal("0.01")
+
+
+@dataclass
+class RuleContext:
+    """What a rule may read: the episode's row, its collections, the other tables already built, parameters."""
+
+    ma_lk: str
+    facility: str
+    facility_name: str
+    params: Callable[[str], dict[str, Any]]
+    collections: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    findings: list[fnd.Finding] = field(default_factory=list)
+    table: str = ""
+
+    def problem(self, code: str, field_name: str, row: int | None = None, **ctx: Any) -> None:
+        self.findings.append(fnd.make(code, ma_lk=self.ma_lk, table=self.table, field=field_name, row=row, **ctx))
+
+
+def money(x: Decimal) -> Decimal:
+    return x.quantize(TWO, rounding=ROUND_HALF_UP)
+
+
+# --- health insurance card (guidance used by the VNeID integration; README of the standard) ----------------
+CARD_PREFIXES = frozenset(
+    "DN HX CH NN TK HC XK HT TB NO CT XB TN CS QN CA CY XN MS CC CK CB KC HD TE BT HN DT DK XD TS TC TQ TA TY HG "
+    "LS PV CN HS SV GB GD".split()
+)
+_CARD = re.compile(r"([A-Z]{2})(\d)(\d{2})(\d{10})")
+_TEMP_CARD = re.compile(r"TE1(\d{2})(\d{10})")
+
+
+def check_card(number: str, temporary: bool = False) -> tuple[str, dict[str, str]] | None:
+    """None when the 15-character card number is well formed, else (finding code, context)."""
+    if temporary:
+        return None if _TEMP_CARD.fullmatch(number) else ("CARD.TEMPORARY", {"value": number})
+    m = _CARD.fullmatch(number)
+    if not m:
+        return "CARD.FORMAT", {"value": number}
+    prefix, level, office, _ = m.groups()
+    if prefix not in CARD_PREFIXES:
+        return "CARD.PREFIX", {"value": number, "prefix": prefix}
+    if level not in "12345":
+        return "CARD.LEVEL", {"value": number, "level": level}
+    if office == "00":
+        return "CARD.OFFICE", {"value": number, "office": office}
+    return None
+
+
+def cards(row: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
+    """MA_THE_BHYT, MA_DKBD, GT_THE_TU, GT_THE_DEN as matching lists, one entry per card used in the episode
+    (QĐ 130: a card renewed during treatment is written after the first, separated by ";"). Checks each number."""
+    rows = ctx.collections.get("cards", [])
+    for i, c in enumerate(rows, start=1):
+        bad = check_card(str(c["card_no"]), bool(c.get("temporary")))
+        if bad:
+            ctx.problem(bad[0], "MA_THE_BHYT", row=1, card=i, **bad[1])
+    return {
+        "MA_THE_BHYT": [c["card_no"] for c in rows] or None,
+        "MA_DKBD": [c["registered_at"] for c in rows] or None,
+        "GT_THE_TU": [c["valid_from"] for c in rows] or None,
+        "GT_THE_DEN": [c["valid_to"] for c in rows if c.get("valid_to")] or None,
+        "NAM_NAM_LIEN_TUC": next((c.get("five_years_from") for c in rows if c.get("five_years_from")), None),
+    }
+
+
+# --- newborns (QĐ 3176 citing Thông tư 30/2020/TT-BYT Đ10 k1 b) ---------------------------------------------
+NEWBORN_DAYS = 28
+NEWBORN_DEFAULTS = {
+    "mother_prefix": "Con bà ",
+    "father_prefix": "Con ông ",
+    "guardian_prefix": "Con người giám hộ ",
+    # Abandoned baby: public transcriptions disagree. Default "facility": the facility is the custodian of record
+    # until the hand-over, and its name is always known; "handover" uses the person named in the hand-over record.
+    "abandoned": "facility",
+    "abandoned_prefix": "Trẻ bị bỏ rơi tại ",
+}
+
+
+def _is_newborn(row: dict[str, Any]) -> bool:
+    born, arrived = row.get("born_at"), row.get("arrived_at")
+    return bool(born and arrived and (arrived - born) <= dt.timedelta(days=NEWBORN_DAYS))
+
+
+def person(row: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
+    """HO_TEN, NGAY_SINH and DIA_CHI; for a baby up to 28 days without a name of its own: named after the mother,
+    else the father, else the guardian, else the abandoned-infant rule; NGAY_SINH with hour and minute; the address
+    of the mother or guardian (the facility's for an abandoned baby). Others: as recorded, with 0000 for an
+    unknown birth time."""
+    p = {**NEWBORN_DEFAULTS, **ctx.params("newborn")}
+    name, address = row.get("full_name"), row.get("address")
+    newborn = _is_newborn(row)
+    if newborn and not name:
+        if row.get("mother_name"):
+            name, address = p["mother_prefix"] + row["mother_name"], row.get("mother_address") or address
+        elif row.get("father_name"):
+            name, address = p["father_prefix"] + row["father_name"], row.get("father_address") or address
+        elif row.get("guardian_name"):
+            name, address = p["guardian_prefix"] + row["guardian_name"], row.get("guardian_address") or address
+        elif row.get("abandoned"):
+            if p["abandoned"] == "handover" and row.get("handover_name"):
+                name = row["handover_name"]
+            else:
+                name = p["abandoned_prefix"] + ctx.facility_name
+            address = p.get("facility_address") or address
+        else:
+            ctx.problem("NEWBORN.NAME", "HO_TEN", row=1)
+    born = row.get("born_at")
+    if born is not None and not (newborn or row.get("birth_time_known")):
+        born = born.date()  # NGAY_SINH ends in 0000 when the time of birth is not known
+    return {"HO_TEN": name, "NGAY_SINH": born, "DIA_CHI": address}
+
+
+# --- kind of visit, decided at the end of the episode ------------------------------------------------------
+def visit_kind(row: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
+    """MA_LOAI_KCB (QĐ 1804/2026 list) and SO_NGAY_DTRI: an inpatient stay shorter than ``under_hours`` is 09,
+    day care 04, inpatient 03, a visit 01. Treatment days: inpatient = discharge date − admission date + 1."""
+    p = {"under_hours": 4, **ctx.params("visit_kind")}
+    kind = row.get("kind")
+    start, end = row.get("ward_admitted_at") or row.get("arrived_at"), row.get("left_at")
+    if kind == "inpatient":
+        short = start and end and (end - row["arrived_at"]) < dt.timedelta(hours=p["under_hours"])
+        code = "09" if short else "03"
+    elif kind == "daycare":
+        code = "04"
+    else:
+        code = "01"
+    days = 0
+    if code in ("03", "04") and start and end:
+        days = (end.date() - start.date()).days + 1
+    return {"MA_LOAI_KCB": code, "SO_NGAY_DTRI": days}
+
+
+# --- money -----------------------------------------------------------------------------------------------
+def costs(row: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
+    """Per drug / service row: THANH_TIEN_BV = round(SO_LUONG × DON_GIA, 2); the insured part by TYLE_TT_BH; the
+    fund's part by MUC_HUONG; the patient pays the rest. Exact decimals, ROUND_HALF_UP."""
+    qty, price = row["qty"], row["price"]
+    rate, benefit = Decimal(row["pay_rate"]), Decimal(row["benefit_pct"])
+    bv = money(qty * price)
+    bh = money(bv * rate / 100)
+    bhtt = money(bh * benefit / 100)
+    zero = Decimal("0.00")
+    return {
+        "SO_LUONG": qty, "THANH_TIEN_BV": bv, "THANH_TIEN_BH": bh, "TYLE_TT_BH": int(rate),
+        "MUC_HUONG": int(benefit), "T_BHTT": bhtt, "T_BNCCT": bh - bhtt, "T_BNTT": bv - bh,
+        "T_NGUONKHAC_NSNN": zero, "T_NGUONKHAC_VTNN": zero, "T_NGUONKHAC_VTTN": zero, "T_NGUONKHAC_CL": zero,
+        "T_NGUONKHAC": zero,
+    }
+
+
+SUPPLY_GROUPS = {10, 11}  # MA_NHOM of medical supplies (VTYT) in XML3
+
+
+def totals(row: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
+    """XML1 totals from the rows of XML2 and XML3: T_THUOC = Σ XML2, T_VTYT = Σ XML3 supplies, T_TONGCHI_BV =
+    Σ THANH_TIEN_BV of both, and the shares summed the same way. Runs after the other tables are built."""
+    drugs, services = ctx.tables.get("XML2", []), ctx.tables.get("XML3", [])
+    both = drugs + services
+
+    def total(key: str, rows: list[dict[str, Any]]) -> Decimal:
+        return sum((r.get(key) or Decimal(0) for r in rows), Decimal("0.00"))
+
+    return {
+        "T_THUOC": total("THANH_TIEN_BV", drugs),
+        "T_VTYT": total("THANH_TIEN_BV", [r for r in services if r.get("MA_NHOM") in SUPPLY_GROUPS]),
+        "T_TONGCHI_BV": total("THANH_TIEN_BV", both), "T_TONGCHI_BH": total("THANH_TIEN_BH", both),
+        "T_BNTT": total("T_BNTT", both), "T_BNCCT": total("T_BNCCT", both), "T_BHTT": total("T_BHTT", both),
+        "T_NGUONKHAC": total("T_NGUONKHAC", both), "T_BHTT_GDV": Decimal("0.00"),
+    }
+
+
+def settlement(row: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
+    """NAM_QT / THANG_QT: the year and month of settlement (payment), else of discharge."""
+    when = row.get("settled_at") or row.get("left_at")
+    return {"NAM_QT": when.year, "THANG_QT": when.month} if when else {}
+
+
+ROW_RULES: dict[str, Callable[[dict[str, Any], RuleContext], dict[str, Any]]] = {
+    "cards": cards,
+    "person": person,
+    "visit_kind": visit_kind,
+    "costs": costs,
+    "totals": totals,
+    "settlement": settlement,
+}
+# Rules that read the other tables of the hồ sơ: they run on XML1 after every other table is built.
+AFTER_TABLES = frozenset({"totals"})
