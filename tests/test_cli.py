@@ -82,17 +82,39 @@ def test_schemas_check_passes_on_the_repo(root):
     assert r.exit_code == 0 and "XSDs match the spec." in r.output
 
 
-def test_demo_writes_outbox_and_quarantine(tmp_path):
-    r = run("demo", "--out", tmp_path, "--count", "5")
+def test_demo_exports_the_demo_his(tmp_path):
+    r = run("demo", "--out", tmp_path, "--encounters", "120")
     assert r.exit_code == 0, r.output
-    outbox = sorted(p.name for p in (tmp_path / "outbox").glob("*.xml"))
-    assert len(outbox) == 12 + 5
-    quarantine = json.loads((tmp_path / "quarantine.json").read_text(encoding="utf-8"))
-    assert [(q["ma_lk"], [(x["code"], x["table"], x["field"]) for x in q["reasons"]]) for q in quarantine] == [
-        ("79999QX0001", [("FIELD.TOO_LONG", "XML1", "HO_TEN")]),
-        ("79999QX0002", [("FIELD.FLOAT", "XML2", "DON_GIA")]),
-    ]
+    assert "as the demo data expects" in r.output
+    report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    assert report["written"] + report["quarantined"] == 120 and report["validation"]["errors"] == 0
+    assert len(list((tmp_path / "outbox").glob("*.xml"))) == report["written"]
     assert not list((tmp_path / "outbox").glob(".*tmp*"))
+
+
+def test_export_cli_modes_and_errors(tmp_path):
+    db = f"sqlite:///{tmp_path / 'his.db'}"
+    assert run("demo-his", "--url", db, "--encounters", "40").exit_code == 0
+    r = run("export", "--source", db, "--out", tmp_path / "a", "--ma-lk", "79999261100000003", "--ma-lk",
+            "79999261100000004")
+    assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in (tmp_path / "a").glob("*.xml")) == ["79999261100000003.xml", "79999261100000004.xml"]
+    r = run("export", "--source", db, "--out", tmp_path / "b", "--from", "2026-11-02", "--to", "2026-11-02T09:00")
+    assert r.exit_code == 0 and "closed after" in r.output
+    r = run("export", "--source", db, "--out", tmp_path / "c")  # every closed episode; 13 and 17 are bad data
+    assert r.exit_code == 1
+    q = json.loads((tmp_path / "c" / "quarantine.json").read_text(encoding="utf-8"))
+    assert [(e["ma_lk"], e["reasons"][0]["code"]) for e in q] == [
+        ("79999261100000013", "FIELD.TOO_LONG"), ("79999261100000017", "FIELD.FORMAT")]
+    assert run("export", "--source", db, "--out", tmp_path / "d", "--since", "yesterday").exit_code == 2
+    assert run("export", "--source", db, "--out", tmp_path / "d", "--since", "2026-11-01",
+               "--ma-lk", "x").exit_code == 2
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[mapping]\nname = 'x'\n", encoding="utf-8")
+    r = run("export", "--source", db, "--out", tmp_path / "e", "--mapping", bad)
+    assert r.exit_code == 2 and "[mapping] needs facility" in r.output
+    r = run("export", "--source", f"sqlite:///{tmp_path / 'nothing' / 'x.db'}", "--out", tmp_path / "f")
+    assert r.exit_code == 2
 
 
 @pytest.mark.slow

@@ -35,6 +35,12 @@ class Format(StrEnum):
     json = "json"
 
 
+def _problem(title: str, detail: object) -> None:
+    """A red title and the detail printed literally (file names and SQL may contain [brackets])."""
+    err.print(f"[red]{title}[/red]", end=" ")
+    err.print(str(detail), markup=False, highlight=False)
+
+
 def _version(value: str | None):
     if value is None:
         return None
@@ -61,7 +67,7 @@ def validate(
             files += 1
             all_findings.extend(validate_path(path, version=version))
     except FileUnreadable as exc:
-        err.print(f"[red]Không đọc được:[/red] {exc}")
+        _problem("Không đọc được:", exc)
         raise typer.Exit(EXIT_UNUSABLE) from None
     if files == 0:
         err.print("[red]Không có tệp .xml nào để kiểm tra.[/red]")
@@ -87,12 +93,12 @@ def inspect(
     try:
         data = file.read_bytes()
     except OSError as exc:
-        err.print(f"[red]Không đọc được:[/red] {file}: {exc.strerror or exc}")
+        _problem("Không đọc được:", f"{file}: {exc.strerror or exc}")
         raise typer.Exit(EXIT_UNUSABLE) from None
     try:
         doc = describe(data)
     except ValueError as exc:
-        err.print(f"[red]Không giải mã được {file}:[/red] {exc}")
+        _problem("Không giải mã được:", f"{file}: {exc}")
         raise typer.Exit(EXIT_UNUSABLE) from None
     doc["file"] = str(file)
     if format is Format.json:
@@ -148,22 +154,129 @@ def fixtures(output: Annotated[Path, typer.Option("--out")] = Path("fixtures")) 
 @app.command()
 def demo(
     output: Annotated[Path, typer.Option("--out")] = Path("out/demo"),
-    count: Annotated[int, typer.Option("--count", min=0)] = 200,
+    encounters: Annotated[int, typer.Option("--encounters", min=1)] = 500,
     seed: Annotated[int, typer.Option("--seed")] = 130,
 ) -> None:
-    """Render and validate the synthetic scenarios plus COUNT generated hồ sơ into an outbox folder."""
+    """The demo job: create the demo HIS (SQLite), export every closed episode, validate the envelopes."""
     from .demo import run_demo
 
     t0 = time.perf_counter()
-    report = run_demo(output, count=count, seed=seed)
-    dt_s = time.perf_counter() - t0
+    with _progress(encounters, "export") as advance:
+        report = run_demo(output, encounters=encounters, seed=seed, progress=advance)
+    v = report["validation"]
     out.print(
-        f"{report['written']} envelopes written to {output}/outbox, {report['quarantined']} quarantined "
-        f"(reasons in {output}/quarantine.json), {report['findings']} validation findings; "
-        f"report: {output}/report.json ({dt_s:.1f} s)",
+        f"demo HIS: {report['his']}\n"
+        f"{report['written']} envelopes in {report['outbox']}/ ({v['errors']} validation errors)\n"
+        f"{report['quarantined']} hồ sơ quarantined with their reasons in {report['quarantine']} "
+        f"({'as the demo data expects' if report['quarantine_as_expected'] else 'NOT what the demo data expects'})\n"
+        f"report: {output}/report.json ({time.perf_counter() - t0:.1f} s)",
         markup=False,
     )
-    raise typer.Exit(EXIT_FINDINGS if report["findings"] else EXIT_OK)
+    ok = v["errors"] == 0 and report["quarantine_as_expected"]
+    raise typer.Exit(EXIT_OK if ok else EXIT_FINDINGS)
+
+
+class _progress:
+    """A progress bar on stderr for long runs (silent when stderr is not a terminal)."""
+
+    def __init__(self, total: int | None, label: str):
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.bar = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err,
+                            disable=not err.is_terminal, transient=True)
+        self.task = self.bar.add_task(label, total=total)
+
+    def __enter__(self):
+        self.bar.start()
+        return lambda n=1: self.bar.advance(self.task, n)
+
+    def __exit__(self, *exc):
+        self.bar.stop()
+        return False
+
+
+@app.command("demo-his")
+def demo_his(
+    url: Annotated[str, typer.Option("--url", help="sqlite:///demo.db or postgresql+psycopg://…")] = "sqlite:///demo.db",
+    encounters: Annotated[int, typer.Option("--encounters", min=1)] = 500,
+    seed: Annotated[int, typer.Option("--seed")] = 130,
+) -> None:
+    """Create (or re-create) the demo HIS database, deterministic for the same seed."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from .his.demo import create_demo
+
+    try:
+        with _progress(encounters, "demo HIS") as advance:
+            done_so_far = [0]
+
+            def report(done: int) -> None:  # create_demo reports a running total
+                advance(done - done_so_far[0])
+                done_so_far[0] = done
+
+            create_demo(url, encounters, seed, progress=report)
+    except SQLAlchemyError as exc:
+        _problem("Không tạo được CSDL demo:", f"{url.split('@')[-1]}: {str(exc).splitlines()[0]}")
+        raise typer.Exit(EXIT_UNUSABLE) from None
+    out.print(f"demo HIS with {encounters} episodes at {url}", markup=False)
+
+
+def _parse_when(value: str | None, name: str):
+    import datetime as dt
+
+    if value is None:
+        return None
+    for fmt in ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"):
+        try:
+            return dt.datetime.strptime(value, fmt)
+        except ValueError:
+            continue
+    raise typer.BadParameter(f"{value!r}: use YYYY-MM-DD or YYYY-MM-DDTHH:MM", param_hint=name)
+
+
+@app.command()
+def export(
+    source: Annotated[str, typer.Option("--source", help="Database URL of the HIS (SQLAlchemy).")],
+    output: Annotated[Path, typer.Option("--out", help="Folder for the envelopes and quarantine.json.")],
+    mapping: Annotated[Path | None, typer.Option("--mapping", help="Mapping file (default: the demo HIS mapping).")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="Episodes closed after this time.")] = None,
+    date_from: Annotated[str | None, typer.Option("--from", help="Episodes closed from this time…")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="…up to this time (inclusive).")] = None,
+    ma_lk: Annotated[list[str] | None, typer.Option("--ma-lk", help="Only these MA_LK (repeatable).")] = None,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 500,
+) -> None:
+    """Export hồ sơ from a HIS database: one envelope per hồ sơ, and a quarantine report with every reason."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from .export import run_export
+    from .extract import Extractor, Selection
+    from .mapping import MappingError, load_mapping
+
+    modes = sum(x is not None and x != [] for x in (since, date_from or date_to, ma_lk))
+    if modes > 1:
+        raise typer.BadParameter("choose one of --since, --from/--to, --ma-lk")
+    lower = _parse_when(since, "--since")
+    if date_from is not None:
+        import datetime as dt
+
+        lower = _parse_when(date_from, "--from") - dt.timedelta(microseconds=1)
+    selection = Selection(since=lower, until=_parse_when(date_to, "--to"), ma_lk=tuple(ma_lk or ()))
+    try:
+        m = load_mapping(mapping)
+        from sqlalchemy import create_engine
+
+        total = Extractor(create_engine(source), m).count(selection)
+        with _progress(total, "export") as advance:
+            result = run_export(source, m, output, selection, batch_size=batch_size, progress=advance)
+    except MappingError as exc:
+        _problem("Cấu hình ánh xạ không hợp lệ:", exc)
+        raise typer.Exit(EXIT_UNUSABLE) from None
+    except SQLAlchemyError as exc:
+        _problem("Lỗi CSDL:", f"{source.split('@')[-1]}: {str(exc).splitlines()[0]}")
+        raise typer.Exit(EXIT_UNUSABLE) from None
+    out.print(f"{len(result.written)} envelopes written to {output}/, {len(result.quarantined)} hồ sơ quarantined "
+              f"({output}/quarantine.json); selection: {selection.describe()}", markup=False)
+    raise typer.Exit(EXIT_FINDINGS if result.quarantined else EXIT_OK)
 
 
 def main() -> None:
@@ -175,7 +288,7 @@ def main() -> None:
     except SystemExit:
         raise
     except Exception as exc:  # never a traceback for the user; the message says what broke
-        err.print(f"[red]xml130: lỗi không mong đợi ({type(exc).__name__}): {exc}[/red]")
+        _problem("xml130: lỗi không mong đợi", f"({type(exc).__name__}): {exc}")
         sys.exit(EXIT_UNUSABLE)
 
 

@@ -1,57 +1,52 @@
-"""The demo job: synthetic hồ sơ → models → envelopes in an outbox, failures to quarantine, validated.
+"""The demo job: build the demo HIS database, export every closed episode, validate what was written.
 
-This is what ``xml130 demo`` (and the README's first command) runs until the HIS extraction and the Prefect
-flows take over the same path. Envelopes are written atomically (temporary file, then rename); a hồ sơ whose
-data breaks the spec is never written, never truncated and never dropped: it goes to ``quarantine.json``
-with every reason.
+This is what ``./run demo`` (``xml130 demo``) runs: the same path a hospital's nightly export takes — HIS database
+→ mapping → models → envelopes in an outbox, failures to quarantine with every reason — on the bundled demo HIS
+(SQLite, a file under the output folder) and the bundled mapping.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import random
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .models import HosoError, build_hoso
-from .render import render_hoso, today_in_vietnam
-from .staging import write_atomic, write_json
-from .scenarios import VALID
-from .synthetic import generate_batch, outpatient
-from .validate import validate_bytes
+from sqlalchemy import create_engine, text
+
+from .export import run_export
+from .extract import Selection
+from .his.demo import create_demo
+from .mapping import load_mapping
+from .report import summarise
+from .staging import write_json
+from .validate import validate_path
 
 
-def _broken_examples() -> dict[str, dict]:
-    """Two records with data a HIS really produces wrong, to show quarantine at work."""
-    rng = random.Random(7)
-    long_name = outpatient(rng, "79999QX0001", dt.datetime(2026, 11, 19, 8, 0))
-    long_name["XML1"]["HO_TEN"] = "Nguyễn Thị Ánh Dương " * 14
-    float_money = outpatient(rng, "79999QX0002", dt.datetime(2026, 11, 19, 9, 0))
-    float_money["XML2"][0]["DON_GIA"] = 1234.5  # a binary float from a badly typed column
-    return {"79999QX0001": long_name, "79999QX0002": float_money}
+def expected_quarantine(url: str) -> set[str]:
+    """MA_LK the demo HIS marks as bad data (they must end in quarantine)."""
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT ma_lk FROM demo_case WHERE expect_valid = FALSE")).all()
+    engine.dispose()
+    return {r[0] for r in rows}
 
 
-def run_demo(output: Path, *, count: int = 200, seed: int = 130) -> dict[str, Any]:
+def run_demo(output: Path, *, encounters: int = 500, seed: int = 130,
+             progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+    output.mkdir(parents=True, exist_ok=True)
+    his = output / "demo_his.db"
+    url = f"sqlite:///{his}"
+    create_demo(url, encounters, seed)
     outbox = output / "outbox"
-    ngaylap = today_in_vietnam()
-    sources: list[tuple[str, dict]] = [(name, make()) for name, make in VALID.items()]
-    sources += [(raw["XML1"]["MA_LK"], raw) for raw in generate_batch(count, seed=seed)]
-    sources += list(_broken_examples().items())
-    quarantine, findings, written = [], [], 0
-    for label, raw in sources:
-        try:
-            hoso = build_hoso(raw, file=label)
-        except HosoError as exc:
-            quarantine.append({"ma_lk": raw.get("XML1", {}).get("MA_LK"), "source": label,
-                               "reasons": [f.to_dict() for f in exc.findings]})
-            continue
-        data = render_hoso(hoso, ngaylap=ngaylap)
-        path = outbox / f"{hoso.ma_lk}.xml"
-        write_atomic(path, data)
-        written += 1
-        findings += [f.to_dict() for f in validate_bytes(data, str(path))]
-    write_json(output / "quarantine.json", quarantine)
-    report = {"written": written, "quarantined": len(quarantine), "findings": len(findings), "ngaylap": ngaylap,
-              "outbox": str(outbox), "validation_findings": findings}
+    result = run_export(url, load_mapping(), outbox, Selection(), progress=progress)
+    findings = [f for ma_lk in result.written for f in validate_path(outbox / f"{ma_lk}.xml")]
+    quarantined = {q["ma_lk"] for q in result.quarantined}
+    report = {
+        "his": str(his), "outbox": str(outbox), "quarantine": str(outbox / "quarantine.json"),
+        "written": len(result.written), "quarantined": len(quarantined),
+        "quarantine_as_expected": quarantined == expected_quarantine(url),
+        "validation": summarise(findings, files=len(result.written)),
+        "validation_findings": [f.to_dict() for f in findings],
+    }
     write_json(output / "report.json", report)
     return report

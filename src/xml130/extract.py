@@ -169,9 +169,15 @@ class Extractor:
                 params["until"] = sel.until
         sql = base + " WHERE " + " AND ".join(where)
         sql = f"SELECT count(*) FROM ({sql}) c" if count else sql + " ORDER BY closed_at, key"
-        q = text(sql).columns(closed_at=DateTime()) if not count else text(sql)
+        q = text(sql)
+        # typed parameters: the driver then writes a datetime exactly as the column stores it (SQLite compares text)
+        binds = [bindparam(n, type_=DateTime()) for n in ("since", "until") if n in params]
         if sel.ma_lk:
-            q = q.bindparams(bindparam("ma_lks", expanding=True))
+            binds.append(bindparam("ma_lks", expanding=True))
+        if binds:
+            q = q.bindparams(*binds)
+        if not count:
+            q = q.columns(closed_at=DateTime())
         return q, params
 
     def count(self, sel: Selection) -> int:
