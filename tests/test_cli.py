@@ -82,14 +82,19 @@ def test_schemas_check_passes_on_the_repo(root):
     assert r.exit_code == 0 and "XSDs match the spec." in r.output
 
 
-def test_demo_exports_the_demo_his(tmp_path):
+def test_demo_runs_the_nightly_export_on_the_demo_his(tmp_path):
     r = run("demo", "--out", tmp_path, "--encounters", "120")
     assert r.exit_code == 0, r.output
-    assert "as the demo data expects" in r.output
+    assert "as the demo data expects" in r.output and "0 errors" in r.output
     report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
-    assert report["written"] + report["quarantined"] == 120 and report["validation"]["errors"] == 0
-    assert len(list((tmp_path / "outbox").glob("*.xml"))) == report["written"]
-    assert not list((tmp_path / "outbox").glob(".*tmp*"))
+    counts = report["nightly"]["counts"]
+    assert counts["staged"] + counts["quarantined"] == 120 and counts["quarantined"] == 2  # episodes 13 and 17
+    assert report["validation"]["errors"] == 0
+    assert len(list((tmp_path / "outbox" / "79999").glob("2*/*/v1.xml"))) == counts["staged"]
+    assert report["checkin"]["counts"]["staged"] > 0
+    assert not list((tmp_path / "outbox").rglob(".*tmp*"))
+    again = run("status", "--ledger", f"sqlite:///{tmp_path / 'ledger.db'}", "--format", "json", "--now", "2026-11-01")
+    assert json.loads(again.stdout)["by_status"]["staged"] == counts["staged"]
 
 
 def test_export_cli_modes_and_errors(tmp_path):

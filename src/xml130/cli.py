@@ -157,18 +157,21 @@ def demo(
     encounters: Annotated[int, typer.Option("--encounters", min=1)] = 500,
     seed: Annotated[int, typer.Option("--seed")] = 130,
 ) -> None:
-    """The demo job: create the demo HIS (SQLite), export every closed episode, validate the envelopes."""
+    """The demo job: create the demo HIS (SQLite), run the nightly export and a check-in run, validate."""
     from .demo import run_demo
 
     t0 = time.perf_counter()
-    with _progress(encounters, "export") as advance:
+    with _progress(encounters, "nightly export") as advance:
         report = run_demo(output, encounters=encounters, seed=seed, progress=advance)
-    v = report["validation"]
+    v, n, c = report["validation"], report["nightly"], report["checkin"]
     out.print(
         f"demo HIS: {report['his']}\n"
-        f"{report['written']} envelopes in {report['outbox']}/ ({v['errors']} validation errors)\n"
-        f"{report['quarantined']} hồ sơ quarantined with their reasons in {report['quarantine']} "
+        f"nightly export: {n['counts']} → envelopes under {report['outbox']}/79999/<day>/<MA_LK>/v<n>.xml\n"
+        f"quarantine (every reason): {n['report_dir']}/quarantine.json "
         f"({'as the demo data expects' if report['quarantine_as_expected'] else 'NOT what the demo data expects'})\n"
+        f"check-in: {c['counts']} → {report['outbox']}/79999/checkin/\n"
+        f"ledger: {report['ledger']} (Parquet copy: {n['report_dir']}/ledger.parquet)\n"
+        f"validation of every file written: {v['files']} files, {v['errors']} errors\n"
         f"report: {output}/report.json ({time.perf_counter() - t0:.1f} s)",
         markup=False,
     )
@@ -277,6 +280,114 @@ def export(
     out.print(f"{len(result.written)} envelopes written to {output}/, {len(result.quarantined)} hồ sơ quarantined "
               f"({output}/quarantine.json); selection: {selection.describe()}", markup=False)
     raise typer.Exit(EXIT_FINDINGS if result.quarantined else EXIT_OK)
+
+
+DEFAULT_LEDGER = "sqlite:///xml130-ledger.db"
+
+
+def _pipeline_errors(fn):
+    """Run a pipeline call; a bad mapping or an unreachable database is exit 2 with a message."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from .mapping import MappingError
+
+    try:
+        return fn()
+    except MappingError as exc:
+        _problem("Cấu hình ánh xạ không hợp lệ:", exc)
+    except SQLAlchemyError as exc:
+        _problem("Lỗi CSDL:", str(exc).splitlines()[0])
+    except ValueError as exc:
+        _problem("Không chạy được:", exc)
+    raise typer.Exit(EXIT_UNUSABLE)
+
+
+def _print_run(report) -> None:
+    d = report.as_dict()
+    out.print(f"{d['flow']} {d['run_id']}: {d['counts']}; {d['window']}", markup=False)
+    if d["quarantined_by_code"]:
+        out.print(f"quarantined by code: {d['quarantined_by_code']}", markup=False)
+    out.print(f"report: {d['report_dir']}/summary.json, quarantine.json, ledger.parquet", markup=False)
+
+
+@app.command()
+def nightly(
+    source: Annotated[str, typer.Option("--source", help="Database URL of the HIS.")],
+    outbox: Annotated[Path, typer.Option("--outbox", help="Outbox folder (facility/day/MA_LK/vN.xml).")],
+    ledger: Annotated[str, typer.Option("--ledger", help="Ledger database URL.")] = DEFAULT_LEDGER,
+    mapping: Annotated[Path | None, typer.Option("--mapping")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="Override the stored watermark.")] = None,
+    until: Annotated[str | None, typer.Option("--until")] = None,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 500,
+) -> None:
+    """Run nightly_export once, in-process (no Prefect server needed): stage what closed since the watermark."""
+    from . import pipeline
+    from .mapping import load_mapping
+
+    report = _pipeline_errors(lambda: pipeline.nightly(
+        source, outbox, ledger, mapping=load_mapping(mapping), since=_parse_when(since, "--since"),
+        until=_parse_when(until, "--until"), batch_size=batch_size))
+    _print_run(report)
+
+
+@app.command()
+def checkin(
+    source: Annotated[str, typer.Option("--source")],
+    outbox: Annotated[Path, typer.Option("--outbox")],
+    ledger: Annotated[str, typer.Option("--ledger")] = DEFAULT_LEDGER,
+    mapping: Annotated[Path | None, typer.Option("--mapping")] = None,
+    since: Annotated[str | None, typer.Option("--since")] = None,
+) -> None:
+    """Run the check-in job once: XML0 documents for new first costs and ward admissions (not emergencies)."""
+    from . import pipeline
+    from .mapping import load_mapping
+
+    report = _pipeline_errors(lambda: pipeline.checkin(source, outbox, ledger, mapping=load_mapping(mapping),
+                                                       since=_parse_when(since, "--since")))
+    _print_run(report)
+
+
+@app.command()
+def resend(
+    ma_lk: Annotated[list[str], typer.Argument(help="MA_LK to re-stage as replacement versions.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (kept in the ledger).")],
+    source: Annotated[str, typer.Option("--source")],
+    outbox: Annotated[Path, typer.Option("--outbox")],
+    ledger: Annotated[str, typer.Option("--ledger")] = DEFAULT_LEDGER,
+    mapping: Annotated[Path | None, typer.Option("--mapping")] = None,
+) -> None:
+    """Re-stage MA_LK as new versions that replace the previous ones, with a reason."""
+    from . import pipeline
+    from .mapping import load_mapping
+
+    report = _pipeline_errors(lambda: pipeline.resend(source, outbox, ledger, ma_lk, reason,
+                                                      mapping=load_mapping(mapping)))
+    _print_run(report)
+
+
+@app.command()
+def status(
+    ledger: Annotated[str, typer.Option("--ledger")] = DEFAULT_LEDGER,
+    format: Annotated[Format, typer.Option("--format", "-f")] = Format.text,
+    within: Annotated[int, typer.Option("--within", help="Also list deadlines within this many days.")] = 2,
+    now: Annotated[str | None, typer.Option("--now", help="Evaluate deadlines at this time (default: now).")] = None,
+) -> None:
+    """Summarise the ledger: hồ sơ by status, by day, and what is late or about to be."""
+    from .ledger import Ledger
+
+    summary = _pipeline_errors(lambda: Ledger(ledger).summary(today=_parse_when(now, "--now"), within_days=within))
+    if format is Format.json:
+        sys.stdout.write(json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
+        return
+    out.print("by status: " + ", ".join(f"{k} {v}" for k, v in summary["by_status"].items()), markup=False)
+    for day, counts in summary["by_day"].items():
+        out.print(f"  {day}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())), markup=False)
+    late = summary["late"]
+    overdue = [x for x in late if x["overdue"]]
+    out.print(f"late: {len(overdue)} overdue, {len(late) - len(overdue)} due within {within} days", markup=False)
+    for x in late[:50]:
+        out.print(f"  {'QUÁ HẠN' if x['overdue'] else 'sắp đến hạn'} {x['ma_lk']} v{x['version']} {x['status']} "
+                  f"hạn {x['deadline_at']}", markup=False)
 
 
 def main() -> None:

@@ -1,8 +1,8 @@
-"""The demo job: build the demo HIS database, export every closed episode, validate what was written.
+"""The demo job: the nightly export (and a check-in run) on the bundled demo HIS database.
 
-This is what ``./run demo`` (``xml130 demo``) runs: the same path a hospital's nightly export takes — HIS database
-→ mapping → models → envelopes in an outbox, failures to quarantine with every reason — on the bundled demo HIS
-(SQLite, a file under the output folder) and the bundled mapping.
+This is what ``./run demo`` (``xml130 demo``) runs: it (re)creates the demo HIS (SQLite, under the output folder),
+then runs exactly what the scheduled Prefect deployments run — ``nightly`` (HIS → mapping → models → envelopes in
+the outbox, the ledger, quarantine with every reason) and ``checkin`` — and validates every file written.
 """
 
 from __future__ import annotations
@@ -13,13 +13,11 @@ from typing import Any
 
 from sqlalchemy import create_engine, text
 
-from .export import run_export
-from .extract import Selection
+from . import pipeline
 from .his.demo import create_demo
-from .mapping import load_mapping
 from .report import summarise
 from .staging import write_json
-from .validate import validate_path
+from .validate import iter_files, validate_path
 
 
 def expected_quarantine(url: str) -> set[str]:
@@ -37,15 +35,17 @@ def run_demo(output: Path, *, encounters: int = 500, seed: int = 130,
     his = output / "demo_his.db"
     url = f"sqlite:///{his}"
     create_demo(url, encounters, seed)
-    outbox = output / "outbox"
-    result = run_export(url, load_mapping(), outbox, Selection(), progress=progress)
-    findings = [f for ma_lk in result.written for f in validate_path(outbox / f"{ma_lk}.xml")]
-    quarantined = {q["ma_lk"] for q in result.quarantined}
+    outbox, ledger = output / "outbox", f"sqlite:///{output / 'ledger.db'}"
+    nightly = pipeline.nightly(url, outbox, ledger, on_batch=progress)
+    checkin = pipeline.checkin(url, outbox, ledger)
+    files = list(iter_files([outbox]))
+    findings = [f for path in files for f in validate_path(path)]
+    quarantined = {q["ma_lk"] for q in nightly.quarantine}
     report = {
-        "his": str(his), "outbox": str(outbox), "quarantine": str(outbox / "quarantine.json"),
-        "written": len(result.written), "quarantined": len(quarantined),
+        "his": str(his), "outbox": str(outbox), "ledger": ledger,
+        "nightly": nightly.as_dict(), "checkin": checkin.as_dict(),
         "quarantine_as_expected": quarantined == expected_quarantine(url),
-        "validation": summarise(findings, files=len(result.written)),
+        "validation": summarise(findings, files=len(files)),
         "validation_findings": [f.to_dict() for f in findings],
     }
     write_json(output / "report.json", report)

@@ -65,6 +65,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "NEWBORN.NAME": (ERROR, "Trẻ sơ sinh chưa có tên và không có tên mẹ, cha, người giám hộ hay biên bản bàn giao để ghi HO_TEN."),
     "MAPPING.LOOKUP": (ERROR, "Mã '{value}' không có trong bảng quy đổi {lookup} của cấu hình ánh xạ (trường {field})."),
     "MAPPING.VALUE": (ERROR, "Giá trị '{value}' của HIS không đọc được theo định dạng {expected} (trường {field})."),
+    "EXPORT.INTERNAL": (ERROR, "Lỗi nội bộ khi xử lý hồ sơ (đã đưa vào khu cách ly, cần kiểm tra): {detail}"),
     "EXPORT.NOT_FOUND": (ERROR, "Không tìm thấy đợt điều trị MA_LK '{value}' trong HIS."),
 }
 

@@ -18,5 +18,28 @@ def write_atomic(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+def clean_stale_temp(root: Path) -> int:
+    """Remove temporary files left by a writer that was killed (``.NAME.tmp-PID`` of a dead process)."""
+    removed = 0
+    if not root.exists():
+        return 0
+    for tmp in root.rglob(".*.tmp-*"):
+        pid = tmp.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            tmp.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def write_json(path: Path, value: Any) -> None:
     write_atomic(path, (json.dumps(value, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))

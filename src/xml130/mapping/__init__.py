@@ -92,6 +92,7 @@ class Mapping:
     lookups: dict[str, dict[str, Any] | str]  # inline values, or a query returning (local, national)
     rule_params: dict[str, dict[str, Any]] = field(default_factory=dict)
     source: str = ""
+    checkin: TableMapping | None = None  # [checkin]: XML0 rows of new events, filtered by event_at > :since
 
     def params(self, rule: str) -> dict[str, Any]:
         return self.rule_params.get(rule, {})
@@ -144,8 +145,6 @@ def _types(where: str, raw: dict[str, str], problems: list[str]) -> dict[str, st
 
 def parse_mapping(data: dict[str, Any], source: str = "", version: SpecVersion | None = None) -> Mapping:
     """Build and check a mapping against the spec (every field known, every rule known, every lookup defined)."""
-    from .rules import ROW_RULES
-
     version = version or load_spec().latest
     problems: list[str] = []
     meta = data.get("mapping", {})
@@ -165,50 +164,65 @@ def parse_mapping(data: dict[str, Any], source: str = "", version: SpecVersion |
             problems.append(f"lookups.{name}: give values = {{…}} or a query")
     tables: dict[str, TableMapping] = {}
     for tid, raw in data.get("tables", {}).items():
+        if tid == "XML0":
+            problems.append("tables.XML0: check-in rows are not part of a hồ sơ; map them under [checkin]")
+            continue
         if tid not in version.tables:
             problems.append(f"tables.{tid}: no such table in the standard (XML0…XML15)")
             continue
-        known = set(version[tid].names)
-        if "query" not in raw:
-            problems.append(f"tables.{tid}: needs a query with a key column and IN :keys")
-            continue
-        if ":keys" not in raw["query"]:
-            problems.append(f"tables.{tid}: the query must filter on IN :keys")
-        fields = {}
-        for name, spec in raw.get("fields", {}).items():
-            if name not in known:
-                problems.append(f"tables.{tid}.fields.{name}: {tid} has no field {name} in spec version {version.id}")
-                continue
-            rule = _field_rule(tid, name, spec, problems)
-            if rule is None:
-                continue
-            if rule.lookup and rule.lookup not in lookups:
-                problems.append(f"tables.{tid}.fields.{name}: lookup {rule.lookup!r} is not defined under [lookups]")
-            if rule.rule and rule.rule not in ROW_RULES:
-                problems.append(f"tables.{tid}.fields.{name}: unknown rule {rule.rule!r} (known: {', '.join(sorted(ROW_RULES))})")
-            fields[name] = rule
-        collections = {}
-        for cname, cspec in raw.get("collections", {}).items():
-            if ":keys" not in cspec.get("query", ""):
-                problems.append(f"tables.{tid}.collections.{cname}: needs a query with a key column and IN :keys")
-                continue
-            collections[cname] = Collection(cname, cspec["query"], _types(f"tables.{tid}.collections.{cname}",
-                                                                          cspec.get("types", {}), problems))
-        for name, rule in fields.items():
-            if rule.collect and rule.collect not in collections:
-                problems.append(f"tables.{tid}.fields.{name}: collection {rule.collect!r} is not defined")
-        for r in raw.get("rules", []):
-            if r not in ROW_RULES:
-                problems.append(f"tables.{tid}.rules: unknown rule {r!r} (known: {', '.join(sorted(ROW_RULES))})")
-        tables[tid] = TableMapping(tid, raw["query"], bool(raw.get("auto", False)), fields,
-                                   _types(f"tables.{tid}", raw.get("types", {}), problems), collections,
-                                   tuple(raw.get("rules", [])))
+        tm = _table_mapping(tid, raw, version, lookups, problems, param=":keys", where=f"tables.{tid}")
+        if tm is not None:
+            tables[tid] = tm
+    checkin = None
+    if "checkin" in data:
+        checkin = _table_mapping("XML0", data["checkin"], version, lookups, problems, param=":since",
+                                 where="checkin")
     if "XML1" not in tables:
         problems.append("tables.XML1 is required: every hồ sơ has its summary table")
     if problems:
         raise MappingError(problems)
     return Mapping(meta["name"], str(meta["facility"]), meta.get("facility_name", ""), episodes, tables, lookups,
-                   {k: v for k, v in data.get("rules", {}).items()}, source)
+                   {k: v for k, v in data.get("rules", {}).items()}, source, checkin)
+
+
+def _table_mapping(tid: str, raw: dict[str, Any], version: SpecVersion, lookups: dict, problems: list[str], *,
+                   param: str, where: str) -> TableMapping | None:
+    from .rules import ROW_RULES
+
+    known = set(version[tid].names)
+    if "query" not in raw:
+        problems.append(f"{where}: needs a query with a key column and {param}")
+        return None
+    if param not in raw["query"]:
+        problems.append(f"{where}: the query must filter on {param}")
+    fields = {}
+    for name, spec in raw.get("fields", {}).items():
+        if name not in known:
+            problems.append(f"{where}.fields.{name}: {tid} has no field {name} in spec version {version.id}")
+            continue
+        rule = _field_rule(tid, name, spec, problems)
+        if rule is None:
+            continue
+        if rule.lookup and rule.lookup not in lookups:
+            problems.append(f"{where}.fields.{name}: lookup {rule.lookup!r} is not defined under [lookups]")
+        if rule.rule and rule.rule not in ROW_RULES:
+            problems.append(f"{where}.fields.{name}: unknown rule {rule.rule!r} (known: {', '.join(sorted(ROW_RULES))})")
+        fields[name] = rule
+    collections = {}
+    for cname, cspec in raw.get("collections", {}).items():
+        if ":keys" not in cspec.get("query", ""):
+            problems.append(f"{where}.collections.{cname}: needs a query with a key column and IN :keys")
+            continue
+        collections[cname] = Collection(cname, cspec["query"], _types(f"{where}.collections.{cname}",
+                                                                      cspec.get("types", {}), problems))
+    for name, rule in fields.items():
+        if rule.collect and rule.collect not in collections:
+            problems.append(f"{where}.fields.{name}: collection {rule.collect!r} is not defined")
+    for r in raw.get("rules", []):
+        if r not in ROW_RULES:
+            problems.append(f"{where}.rules: unknown rule {r!r} (known: {', '.join(sorted(ROW_RULES))})")
+    return TableMapping(tid, raw["query"], bool(raw.get("auto", False)), fields,
+                        _types(where, raw.get("types", {}), problems), collections, tuple(raw.get("rules", [])))
 
 
 def load_mapping(path: str | Path | None = None) -> Mapping:

@@ -1,0 +1,24 @@
+"""Prefect flow ``checkin``: new first costs and ward admissions since the last run → XML0 documents."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prefect import flow, task
+
+from xml130 import pipeline
+from xml130.mapping import load_mapping
+
+from ._common import RETRY_DELAYS, is_transient, publish
+
+
+@task(retries=3, retry_delay_seconds=RETRY_DELAYS, retry_condition_fn=is_transient)
+def stage_events(source: str, outbox: str, ledger: str, mapping: str | None) -> dict:
+    return pipeline.checkin(source, Path(outbox), ledger, mapping=load_mapping(mapping)).as_dict()
+
+
+@flow(name="checkin")
+def checkin(source: str, outbox: str, ledger: str = "sqlite:///xml130-ledger.db", mapping: str | None = None) -> dict:
+    report = stage_events(source, outbox, ledger, mapping)
+    publish(report, "checkin")
+    return report

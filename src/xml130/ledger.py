@@ -1,0 +1,244 @@
+"""The ledger: every hồ sơ version xml130 ever staged or quarantined, its status, and the state of each flow.
+
+One database (SQLite by default, PostgreSQL in production; any SQLAlchemy URL) next to the outbox:
+
+- ``hoso_version``: facility, MA_LK, version, content hash, spec version, status (staged, quarantined,
+  submitted, accepted, rejected, replaced), reasons, outbox path, closing time, deadline, timestamps, run.
+- ``checkin_event``: each check-in document (MA_LK, event, hash, status, path).
+- ``flow_state``: named cursors (the nightly watermark, the check-in watermark): dlt's "state next to the data".
+- ``flow_run``: one row per run with its window and counts.
+
+Re-staging the same content changes nothing (same hash, no new version); changed content becomes version n+1 and
+the previous version is marked ``replaced``. A unique key on (facility, MA_LK, version) makes a duplicate row
+impossible even when two runs race.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    func,
+    select,
+    update,
+)
+
+metadata = MetaData()
+
+STATUSES = ("staged", "quarantined", "submitted", "accepted", "rejected", "replaced")
+OPEN_STATUSES = ("staged", "quarantined", "rejected")  # not yet with the portal
+
+hoso_version = Table(
+    "hoso_version", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("facility", String(10), nullable=False),
+    Column("ma_lk", String(100), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("spec_version", String(10)),
+    Column("status", String(20), nullable=False),
+    Column("reasons", Text),  # JSON list of findings (quarantine), or the reason given for a resend
+    Column("path", String(500)),
+    Column("closed_at", DateTime),
+    Column("deadline_at", DateTime),
+    Column("staged_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Column("run_id", String(40), nullable=False),
+    UniqueConstraint("facility", "ma_lk", "version", name="uq_hoso_version"),
+)
+
+checkin_event = Table(
+    "checkin_event", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("facility", String(10), nullable=False),
+    Column("ma_lk", String(100), nullable=False),
+    Column("event", String(20), nullable=False),  # first_cost | ward_admission
+    Column("event_at", DateTime, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("reasons", Text),
+    Column("path", String(500)),
+    Column("staged_at", DateTime, nullable=False),
+    Column("run_id", String(40), nullable=False),
+    UniqueConstraint("facility", "ma_lk", "event", name="uq_checkin_event"),
+)
+
+flow_state = Table(
+    "flow_state", metadata,
+    Column("name", String(100), primary_key=True),
+    Column("value", DateTime),
+    Column("updated_at", DateTime, nullable=False),
+)
+
+flow_run = Table(
+    "flow_run", metadata,
+    Column("run_id", String(40), primary_key=True),
+    Column("flow", String(50), nullable=False),
+    Column("started_at", DateTime, nullable=False),
+    Column("finished_at", DateTime),
+    Column("window", String(200)),
+    Column("counts", Text),
+    Column("status", String(20), nullable=False),
+)
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now().replace(microsecond=0)
+
+
+@dataclass
+class Latest:
+    version: int
+    content_hash: str
+    status: str
+    path: str | None
+
+
+class Ledger:
+    def __init__(self, url: str | Engine):
+        if isinstance(url, str) and url.startswith("sqlite:///") and len(url) > len("sqlite:///"):
+            Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+        self.engine = url if isinstance(url, Engine) else create_engine(url)
+        metadata.create_all(self.engine)
+
+    # --- state -------------------------------------------------------------------------------------------
+    def get_state(self, name: str) -> dt.datetime | None:
+        with self.engine.connect() as conn:
+            return conn.execute(select(flow_state.c.value).where(flow_state.c.name == name)).scalar()
+
+    def set_state(self, name: str, value: dt.datetime | None) -> None:
+        with self.engine.begin() as conn:
+            done = conn.execute(update(flow_state).where(flow_state.c.name == name).values(value=value, updated_at=now()))
+            if done.rowcount == 0:
+                conn.execute(flow_state.insert().values(name=name, value=value, updated_at=now()))
+
+    def start_run(self, run_id: str, flow: str, window: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(flow_run.insert().values(run_id=run_id, flow=flow, started_at=now(), window=window,
+                                                  status="running"))
+
+    def finish_run(self, run_id: str, counts: dict[str, Any], status: str = "completed") -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(flow_run).where(flow_run.c.run_id == run_id).values(
+                finished_at=now(), counts=json.dumps(counts, ensure_ascii=False, sort_keys=True), status=status))
+
+    # --- hồ sơ versions ------------------------------------------------------------------------------------
+    def latest(self, facility: str, ma_lk: str) -> Latest | None:
+        t = hoso_version
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t.c.version, t.c.content_hash, t.c.status, t.c.path)
+                               .where(t.c.facility == facility, t.c.ma_lk == ma_lk)
+                               .order_by(t.c.version.desc()).limit(1)).first()
+        return Latest(*row) if row else None
+
+    def latest_many(self, facility: str, ma_lks: list[str]) -> dict[str, Latest]:
+        """The latest version of each MA_LK (one query per batch)."""
+        t = hoso_version
+        if not ma_lks:
+            return {}
+        newest = (select(t.c.ma_lk, func.max(t.c.version).label("v"))
+                  .where(t.c.facility == facility, t.c.ma_lk.in_(ma_lks)).group_by(t.c.ma_lk).subquery())
+        q = (select(t.c.ma_lk, t.c.version, t.c.content_hash, t.c.status, t.c.path)
+             .join(newest, (t.c.ma_lk == newest.c.ma_lk) & (t.c.version == newest.c.v))
+             .where(t.c.facility == facility))
+        with self.engine.connect() as conn:
+            return {r[0]: Latest(r[1], r[2], r[3], r[4]) for r in conn.execute(q)}
+
+    def add_version(self, *, facility: str, ma_lk: str, version: int, content_hash: str, spec_version: str | None,
+                    status: str, reasons: Any, path: str | None, closed_at: dt.datetime | None,
+                    deadline_at: dt.datetime | None, run_id: str, replaces: int | None = None) -> None:
+        """Insert a version and mark the one it replaces, in one transaction."""
+        assert status in STATUSES
+        stamp = now()
+        with self.engine.begin() as conn:
+            if replaces is not None:
+                conn.execute(update(hoso_version).where(
+                    hoso_version.c.facility == facility, hoso_version.c.ma_lk == ma_lk,
+                    hoso_version.c.version == replaces).values(status="replaced", updated_at=stamp))
+            conn.execute(hoso_version.insert().values(
+                facility=facility, ma_lk=ma_lk, version=version, content_hash=content_hash, spec_version=spec_version,
+                status=status, reasons=json.dumps(reasons, ensure_ascii=False) if reasons is not None else None,
+                path=path, closed_at=closed_at, deadline_at=deadline_at, staged_at=stamp, updated_at=stamp,
+                run_id=run_id))
+
+    def set_status(self, facility: str, ma_lk: str, version: int, status: str) -> None:
+        assert status in STATUSES
+        with self.engine.begin() as conn:
+            conn.execute(update(hoso_version).where(
+                hoso_version.c.facility == facility, hoso_version.c.ma_lk == ma_lk,
+                hoso_version.c.version == version).values(status=status, updated_at=now()))
+
+    def versions(self) -> Iterator[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            for row in conn.execute(select(hoso_version).order_by(hoso_version.c.facility, hoso_version.c.ma_lk,
+                                                                  hoso_version.c.version)):
+                yield dict(row._mapping)
+
+    # --- check-in ------------------------------------------------------------------------------------------
+    def checkin_known(self, facility: str, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
+        if not keys:
+            return set()
+        t = checkin_event
+        ma_lks = sorted({k[0] for k in keys})
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(t.c.ma_lk, t.c.event).where(t.c.facility == facility, t.c.ma_lk.in_(ma_lks)))
+            return {(r[0], r[1]) for r in rows}
+
+    def add_checkin(self, **values: Any) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(checkin_event.insert().values(staged_at=now(), **values))
+
+    # --- reports -------------------------------------------------------------------------------------------
+    def summary(self, today: dt.datetime | None = None, within_days: int = 2) -> dict[str, Any]:
+        today = today or now()
+        t = hoso_version
+        with self.engine.connect() as conn:
+            by_status = dict(conn.execute(select(t.c.status, func.count()).group_by(t.c.status)).all())
+            rows = conn.execute(select(t.c.staged_at, t.c.status)).all()
+            late = conn.execute(select(t.c.ma_lk, t.c.version, t.c.status, t.c.deadline_at)
+                                .where(t.c.status.in_(OPEN_STATUSES), t.c.deadline_at.is_not(None),
+                                       t.c.deadline_at <= today + dt.timedelta(days=within_days))
+                                .order_by(t.c.deadline_at, t.c.ma_lk)).all()
+        by_day: dict[str, dict[str, int]] = {}
+        for staged_at, status in rows:
+            day = staged_at.date().isoformat()
+            by_day.setdefault(day, {}).setdefault(status, 0)
+            by_day[day][status] += 1
+        return {
+            "by_status": {s: by_status.get(s, 0) for s in STATUSES},
+            "by_day": dict(sorted(by_day.items())),
+            "late": [{"ma_lk": m, "version": v, "status": s, "deadline_at": d.isoformat(),
+                      "overdue": d <= today} for m, v, s, d in late],
+        }
+
+    def to_parquet(self, path) -> int:
+        """The whole ledger of hồ sơ versions as a Parquet file (for analysis); returns the row count."""
+        rows = list(self.versions())
+        schema = pa.schema([
+            ("facility", pa.string()), ("ma_lk", pa.string()), ("version", pa.int32()),
+            ("content_hash", pa.string()), ("spec_version", pa.string()), ("status", pa.string()),
+            ("reasons", pa.string()), ("path", pa.string()), ("closed_at", pa.timestamp("s")),
+            ("deadline_at", pa.timestamp("s")), ("staged_at", pa.timestamp("s")), ("updated_at", pa.timestamp("s")),
+            ("run_id", pa.string()),
+        ])
+        table = pa.Table.from_pylist([{k: r[k] for k in schema.names} for r in rows], schema=schema)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(table, path)
+        return len(rows)

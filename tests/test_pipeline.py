@@ -1,0 +1,174 @@
+"""Unattended runs: idempotence, replacement, watermark, crash-resume, check-in, resend, ledger, deadlines."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from sqlalchemy import create_engine, func, select, text
+
+from xml130 import pipeline
+from xml130.deadlines import add_working_days, deadline_for
+from xml130.his.demo import START, create_demo
+from xml130.ledger import Ledger, checkin_event, hoso_version
+from xml130.validate import iter_files, validate_path
+
+
+def ma_lk(i: int) -> str:
+    return f"79999{START:%y%m}{i:08d}"
+
+
+@pytest.fixture()
+def his(tmp_path) -> str:
+    url = f"sqlite:///{tmp_path / 'his.db'}"
+    create_demo(url, 150)
+    return url
+
+
+def ledger_rows(url: str) -> list[tuple]:
+    with Ledger(url).engine.connect() as conn:
+        return conn.execute(select(hoso_version.c.ma_lk, hoso_version.c.version, hoso_version.c.status)
+                            .order_by(hoso_version.c.ma_lk, hoso_version.c.version)).all()
+
+
+def envelopes(outbox: Path) -> dict[str, bytes]:
+    return {p.relative_to(outbox).as_posix(): p.read_bytes() for p in outbox.glob("79999/2*/*/v*.xml")}
+
+
+def test_rerunning_the_same_window_changes_nothing(his, tmp_path):
+    outbox, ledger = tmp_path / "outbox", f"sqlite:///{tmp_path / 'ledger.db'}"
+    first = pipeline.nightly(his, outbox, ledger)
+    assert first.counts["staged"] == 146 and first.counts["quarantined"] == 4  # bad data: episodes 13, 17, 106, 110
+    files, rows = envelopes(outbox), ledger_rows(ledger)
+    assert len(files) == 146 and len(rows) == 150
+    again = pipeline.nightly(his, outbox, ledger, since=dt.datetime(2000, 1, 1))  # the whole history again
+    assert dict(again.counts) == {"unchanged": 150, "ledger_rows": 150}
+    assert envelopes(outbox) == files and ledger_rows(ledger) == rows
+    for path in list(iter_files([outbox / "79999"]))[:40]:
+        assert validate_path(path) == []
+
+
+def test_watermark_moves_forward_and_picks_up_later_episodes(his, tmp_path):
+    outbox, ledger = tmp_path / "outbox", f"sqlite:///{tmp_path / 'ledger.db'}"
+    cut = dt.datetime(2026, 11, 2, 12, 0)
+    part = pipeline.nightly(his, outbox, ledger, until=cut)
+    with create_engine(his).connect() as conn:
+        before = conn.execute(text("SELECT count(*) FROM encounter WHERE closed_at <= :c"), {"c": str(cut)}).scalar()
+    assert part.counts["staged"] + part.counts["quarantined"] == before
+    assert Ledger(ledger).get_state("nightly:79999") == cut
+    rest = pipeline.nightly(his, outbox, ledger)  # from the stored watermark
+    assert rest.counts["staged"] + rest.counts["quarantined"] == 150 - before
+    assert "unchanged" not in rest.counts
+    assert len(ledger_rows(ledger)) == 150
+
+
+def test_a_changed_source_record_replaces_the_previous_version(his, tmp_path):
+    outbox, ledger = tmp_path / "outbox", f"sqlite:///{tmp_path / 'ledger.db'}"
+    pipeline.nightly(his, outbox, ledger)
+    with create_engine(his).begin() as conn:
+        conn.execute(text("UPDATE encounter SET dx_out = 'Viêm phổi thùy' WHERE ma_lk = :m"), {"m": ma_lk(1)})
+        conn.execute(text("UPDATE patient SET full_name = 'Nguyễn Thị Hoa' WHERE id = "
+                          "(SELECT patient_id FROM encounter WHERE ma_lk = :m)"), {"m": ma_lk(13)})  # fixes the bad name
+    report = pipeline.nightly(his, outbox, ledger, since=dt.datetime(2000, 1, 1))
+    assert report.counts["replaced"] == 2 and report.counts["unchanged"] == 148
+    rows = [r for r in ledger_rows(ledger) if r[0] in (ma_lk(1), ma_lk(13))]
+    assert rows == [(ma_lk(1), 1, "replaced"), (ma_lk(1), 2, "staged"),
+                    (ma_lk(13), 1, "replaced"), (ma_lk(13), 2, "staged")]  # the fixed record supersedes its quarantine
+    v2 = next(outbox.glob(f"79999/*/{ma_lk(1)}/v2.xml"))
+    assert "Viêm phổi thùy".encode() in __import__("base64").b64decode(
+        v2.read_text(encoding="utf-8").split("<NOIDUNGFILE>")[1].split("<")[0])
+    assert next(outbox.glob(f"79999/*/{ma_lk(1)}/v1.xml")).exists()  # history is kept
+
+
+def test_resend_creates_a_replacement_with_its_reason(his, tmp_path):
+    outbox, ledger = tmp_path / "outbox", f"sqlite:///{tmp_path / 'ledger.db'}"
+    pipeline.nightly(his, outbox, ledger)
+    report = pipeline.resend(his, outbox, ledger, [ma_lk(2), ma_lk(4)], "NGAY_TTOAN điền sau thanh toán")
+    assert dict(report.counts) == {"replaced": 2, "ledger_rows": 152}
+    with Ledger(ledger).engine.connect() as conn:
+        reasons = conn.execute(select(hoso_version.c.reasons).where(hoso_version.c.ma_lk == ma_lk(2),
+                                                                     hoso_version.c.version == 2)).scalar()
+    assert json.loads(reasons) == {"resend": "NGAY_TTOAN điền sau thanh toán"}
+
+
+def test_killed_run_resumes_without_partial_files_or_duplicates(tmp_path):
+    his = f"sqlite:///{tmp_path / 'his.db'}"
+    create_demo(his, 3000)
+    outbox, ledger = tmp_path / "outbox", f"sqlite:///{tmp_path / 'ledger.db'}"
+    cmd = [sys.executable, "-m", "xml130.cli", "nightly", "--source", his, "--outbox", str(outbox),
+           "--ledger", ledger, "--batch-size", "100"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list(outbox.glob("79999/*/*/v1.xml"))) < 300:
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    written = list(outbox.glob("79999/*/*/v1.xml"))
+    assert 300 <= len(written) < 2900, "the run was not killed mid-way"
+    for p in written[:200]:  # every file that has its final name is whole
+        assert p.read_bytes().endswith(b"</GIAMDINHHS>\n")
+    assert Ledger(ledger).get_state("nightly:79999") is None  # the watermark did not move
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    assert not list(outbox.rglob(".*.tmp-*"))
+    rows = ledger_rows(ledger)
+    assert len(rows) == len({(m, v) for m, v, _ in rows}) == 3000
+    assert {v for _, v, _ in rows} == {1}
+    assert len(list(outbox.glob("79999/*/*/v1.xml"))) == sum(1 for r in rows if r[2] == "staged")
+
+
+def test_checkin_documents_skip_emergencies_and_run_once(his, tmp_path):
+    outbox, ledger = tmp_path / "outbox", f"sqlite:///{tmp_path / 'ledger.db'}"
+    first = pipeline.checkin(his, outbox, ledger)
+    with create_engine(his).connect() as conn:
+        emergencies = conn.execute(text("SELECT count(*) FROM encounter WHERE object_code = '2'")).scalar()
+        ward = conn.execute(text("SELECT count(*) FROM encounter WHERE ward_admitted_at IS NOT NULL "
+                                 "AND object_code <> '2'")).scalar()
+    assert first.counts["skipped"] == emergencies
+    assert first.counts["staged"] + first.counts["quarantined"] == (150 - emergencies) + ward
+    docs = list(outbox.glob("79999/checkin/*/*.xml"))
+    assert len(docs) == first.counts["staged"]
+    for d in docs[:30]:
+        assert validate_path(d) == []
+    second = pipeline.checkin(his, outbox, ledger)
+    assert dict(second.counts) == {"ledger_rows": 0}
+    with Ledger(ledger).engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(checkin_event)).scalar() == \
+            first.counts["staged"] + first.counts["quarantined"]
+
+
+def test_ledger_on_postgresql_and_parquet(his, tmp_path, pg_url):
+    outbox = tmp_path / "outbox"
+    first = pipeline.nightly(his, outbox, pg_url)
+    again = pipeline.nightly(his, outbox, pg_url, since=dt.datetime(2000, 1, 1))
+    assert again.counts["unchanged"] == 150 and len(ledger_rows(pg_url)) == 150
+    table = pq.read_table(Path(first.report_dir) / "ledger.parquet")
+    assert table.num_rows == 150
+    assert set(table.column_names) >= {"ma_lk", "version", "content_hash", "spec_version", "status", "deadline_at"}
+    assert sorted(set(table.column("status").to_pylist())) == ["quarantined", "staged"]
+
+
+def test_deadlines_and_status():
+    assert add_working_days(dt.date(2026, 11, 2), 7) == dt.date(2026, 11, 11)
+    assert deadline_for(dt.datetime(2026, 11, 2, 10)) == dt.datetime(2026, 11, 11, 23, 59, 59)
+    assert deadline_for(dt.datetime(2026, 11, 27, 10)) == dt.datetime(2026, 12, 5)  # month-end costs: before the 5th
+    assert deadline_for(dt.datetime(2026, 2, 12, 9)) == dt.datetime(2026, 3, 2, 23, 59, 59)  # Tết does not count
+    assert deadline_for(dt.datetime(2026, 8, 27, 9)) == dt.datetime(2026, 9, 5)
+
+
+def test_status_lists_what_is_late(his, tmp_path):
+    outbox, ledger = tmp_path / "outbox", f"sqlite:///{tmp_path / 'ledger.db'}"
+    pipeline.nightly(his, outbox, ledger)
+    summary = Ledger(ledger).summary(today=dt.datetime(2026, 11, 12), within_days=0)
+    assert summary["by_status"]["staged"] == 146 and summary["by_status"]["quarantined"] == 4
+    late = summary["late"]
+    assert late and all(x["overdue"] for x in late)
+    assert all(dt.datetime.fromisoformat(x["deadline_at"]) <= dt.datetime(2026, 11, 12) for x in late)
+    assert Ledger(ledger).summary(today=dt.datetime(2026, 11, 1), within_days=0)["late"] == []
