@@ -1,0 +1,50 @@
+"""Benchmark (not a test): the nightly export (extract → map → validate → outbox + ledger) on the demo HIS.
+
+    python bench/bench_nightly.py --encounters 10000 [--db sqlite|postgresql]
+
+Reports hồ sơ per second and the process's peak RSS for the first run, and the time of an idempotent re-run of
+the same window (everything unchanged).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--encounters", type=int, default=10_000)
+    ap.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    ap.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    args = ap.parse_args()
+    from xml130 import pipeline
+    from xml130.his.demo import create_demo
+
+    with tempfile.TemporaryDirectory() as tmp:
+        his = f"sqlite:///{tmp}/his.db" if args.db == "sqlite" else args.pg
+        t = time.perf_counter()
+        create_demo(his, args.encounters)
+        made = time.perf_counter() - t
+        ledger = f"sqlite:///{tmp}/ledger.db"
+        t = time.perf_counter()
+        first = pipeline.nightly(his, Path(tmp) / "outbox", ledger)
+        first_s = time.perf_counter() - t
+        t = time.perf_counter()
+        again = pipeline.nightly(his, Path(tmp) / "outbox", ledger, since=dt.datetime(2000, 1, 1))
+        again_s = time.perf_counter() - t
+        print(json.dumps({
+            "db": args.db, "episodes": args.encounters, "demo_his_s": round(made, 1),
+            "first_run_s": round(first_s, 2), "hoso_per_s": round(args.encounters / first_s, 1),
+            "counts": dict(first.counts), "rerun_s": round(again_s, 2), "rerun_counts": dict(again.counts),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        }))
+
+
+if __name__ == "__main__":
+    main()
