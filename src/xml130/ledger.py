@@ -187,8 +187,8 @@ class Ledger:
 
     def versions(self) -> Iterator[dict[str, Any]]:
         with self.engine.connect() as conn:
-            for row in conn.execute(select(hoso_version).order_by(hoso_version.c.facility, hoso_version.c.ma_lk,
-                                                                  hoso_version.c.version)):
+            q = select(hoso_version).order_by(hoso_version.c.facility, hoso_version.c.ma_lk, hoso_version.c.version)
+            for row in conn.execution_options(stream_results=True, yield_per=5000).execute(q):
                 yield dict(row._mapping)
 
     # --- check-in ------------------------------------------------------------------------------------------
@@ -228,17 +228,27 @@ class Ledger:
                       "overdue": d <= today} for m, v, s, d in late],
         }
 
-    def to_parquet(self, path) -> int:
-        """The whole ledger of hồ sơ versions as a Parquet file (for analysis); returns the row count."""
-        rows = list(self.versions())
-        schema = pa.schema([
-            ("facility", pa.string()), ("ma_lk", pa.string()), ("version", pa.int32()),
-            ("content_hash", pa.string()), ("spec_version", pa.string()), ("status", pa.string()),
-            ("reasons", pa.string()), ("path", pa.string()), ("closed_at", pa.timestamp("s")),
-            ("deadline_at", pa.timestamp("s")), ("staged_at", pa.timestamp("s")), ("updated_at", pa.timestamp("s")),
-            ("run_id", pa.string()),
-        ])
-        table = pa.Table.from_pylist([{k: r[k] for k in schema.names} for r in rows], schema=schema)
+    PARQUET_SCHEMA = pa.schema([
+        ("facility", pa.string()), ("ma_lk", pa.string()), ("version", pa.int32()),
+        ("content_hash", pa.string()), ("spec_version", pa.string()), ("status", pa.string()),
+        ("reasons", pa.string()), ("path", pa.string()), ("closed_at", pa.timestamp("s")),
+        ("deadline_at", pa.timestamp("s")), ("staged_at", pa.timestamp("s")), ("updated_at", pa.timestamp("s")),
+        ("run_id", pa.string()),
+    ])
+
+    def to_parquet(self, path, chunk: int = 20_000) -> int:
+        """A snapshot of every hồ sơ version as Parquet (for analysis), streamed in chunks; returns the row count."""
+        schema = self.PARQUET_SCHEMA
         path.parent.mkdir(parents=True, exist_ok=True)
-        pq.write_table(table, path)
-        return len(rows)
+        rows = 0
+        with pq.ParquetWriter(path, schema) as writer:
+            batch: list[dict[str, Any]] = []
+            for r in self.versions():
+                batch.append({k: r[k] for k in schema.names})
+                if len(batch) >= chunk:
+                    writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+                    rows += len(batch)
+                    batch = []
+            writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+            rows += len(batch)
+        return rows
