@@ -161,22 +161,29 @@ class Ledger:
         with self.engine.connect() as conn:
             return {r[0]: Latest(r[1], r[2], r[3], r[4]) for r in conn.execute(q)}
 
-    def add_version(self, *, facility: str, ma_lk: str, version: int, content_hash: str, spec_version: str | None,
-                    status: str, reasons: Any, path: str | None, closed_at: dt.datetime | None,
-                    deadline_at: dt.datetime | None, run_id: str, replaces: int | None = None) -> None:
-        """Insert a version and mark the one it replaces, in one transaction."""
-        assert status in STATUSES
+    def add_version(self, **row: Any) -> None:
+        """Insert one version (and mark the one it replaces) in its own transaction."""
+        self.add_versions([row])
+
+    def add_versions(self, rows: list[dict[str, Any]]) -> None:
+        """Insert versions and mark the ones they replace, all in one transaction (one per staged batch).
+
+        Each row: facility, ma_lk, version, content_hash, spec_version, status, reasons, path, closed_at,
+        deadline_at, run_id, and ``replaces`` (the version it supersedes, or None)."""
+        if not rows:
+            return
         stamp = now()
         with self.engine.begin() as conn:
-            if replaces is not None:
-                conn.execute(update(hoso_version).where(
-                    hoso_version.c.facility == facility, hoso_version.c.ma_lk == ma_lk,
-                    hoso_version.c.version == replaces).values(status="replaced", updated_at=stamp))
-            conn.execute(hoso_version.insert().values(
-                facility=facility, ma_lk=ma_lk, version=version, content_hash=content_hash, spec_version=spec_version,
-                status=status, reasons=json.dumps(reasons, ensure_ascii=False) if reasons is not None else None,
-                path=path, closed_at=closed_at, deadline_at=deadline_at, staged_at=stamp, updated_at=stamp,
-                run_id=run_id))
+            for r in rows:
+                assert r["status"] in STATUSES
+                if r.get("replaces") is not None:
+                    conn.execute(update(hoso_version).where(
+                        hoso_version.c.facility == r["facility"], hoso_version.c.ma_lk == r["ma_lk"],
+                        hoso_version.c.version == r["replaces"]).values(status="replaced", updated_at=stamp))
+            conn.execute(hoso_version.insert(), [{
+                **{k: v for k, v in r.items() if k != "replaces"},
+                "reasons": json.dumps(r["reasons"], ensure_ascii=False) if r.get("reasons") is not None else None,
+                "staged_at": stamp, "updated_at": stamp} for r in rows])
 
     def set_status(self, facility: str, ma_lk: str, version: int, status: str) -> None:
         assert status in STATUSES

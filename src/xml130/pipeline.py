@@ -74,7 +74,10 @@ class Stager:
         self.ledger, self.outbox, self.facility, self.run_id, self.report = ledger, outbox, facility, run_id, report
 
     def stage_batch(self, items: list[Extracted], *, force_reason: str | None = None) -> None:
+        """Files first (each written whole), then the batch's ledger rows in one transaction: a run killed in
+        between leaves files without rows, which the next run rewrites (same bytes) and records."""
         known = self.ledger.latest_many(self.facility, [i.ma_lk for i in items])
+        self.pending: list[dict[str, Any]] = []
         for item in items:
             try:
                 outcome = self.stage(item, known.get(item.ma_lk), force_reason=force_reason)
@@ -83,6 +86,7 @@ class Stager:
                 item.findings = [fnd.make("EXPORT.INTERNAL", ma_lk=item.ma_lk, detail=f"{type(exc).__name__}: {exc}")]
                 outcome = self.stage(item, known.get(item.ma_lk))
             self.report.counts[outcome] += 1
+        self.ledger.add_versions(self.pending)
 
     def stage(self, item: Extracted, latest: Latest | None, *, force_reason: str | None = None) -> str:
         if item.hoso is not None:
@@ -110,11 +114,11 @@ class Stager:
             rel = path.relative_to(self.outbox).as_posix()
         if force_reason is not None:
             reasons = {"resend": force_reason} if reasons is None else reasons
-        self.ledger.add_version(
+        self.pending.append(dict(
             facility=self.facility, ma_lk=item.ma_lk, version=version, content_hash=digest,
             spec_version=spec_version, status=status, reasons=reasons, path=rel, closed_at=item.closed_at,
             deadline_at=deadline, run_id=self.run_id,
-            replaces=latest.version if latest is not None and latest.status != "replaced" else None)
+            replaces=latest.version if latest is not None and latest.status != "replaced" else None))
         if status == "quarantined":
             return "quarantined"
         return "replaced" if latest is not None else "staged"
