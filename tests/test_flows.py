@@ -47,3 +47,30 @@ def test_nightly_export_flow_publishes_its_counts(prefect_server, tmp_path):
     assert any("| unchanged | 60 |" in a["data"] for a in by_key["nightly-export-summary"])
     assert any({"outcome": "staged", "count": 58} in (a["data"] if isinstance(a["data"], list) else
                __import__("json").loads(a["data"])) for a in by_key["nightly-export-counts"])
+
+
+def test_dask_partitions_give_the_same_files_as_one_process(prefect_server, tmp_path):
+    from sqlalchemy import select
+
+    from pipelines.nightly_export import nightly_export, on_dask
+    from xml130.his.demo import create_demo
+    from xml130.ledger import Ledger, hoso_version
+
+    his = f"sqlite:///{tmp_path / 'his.db'}"
+    create_demo(his, 700)  # episodes close over several days: one partition each
+    single = nightly_export(source=his, outbox=str(tmp_path / "one"), ledger=f"sqlite:///{tmp_path / 'one.db'}")
+    fanned = on_dask(n_workers=2)(source=his, outbox=str(tmp_path / "dask"), ledger=f"sqlite:///{tmp_path / 'dask.db'}",
+                                  partition="day")
+    assert single["counts"] == fanned["counts"] and single["quarantined_by_code"] == fanned["quarantined_by_code"]
+    one = {p.relative_to(tmp_path / "one"): p.read_bytes() for p in (tmp_path / "one" / "79999").rglob("*.xml")}
+    two = {p.relative_to(tmp_path / "dask"): p.read_bytes() for p in (tmp_path / "dask" / "79999").rglob("*.xml")}
+    assert len(one) == single["counts"]["staged"] and one == two
+    days = {p.parts[1] for p in one}
+    assert len(days) >= 4  # one partition per closing day
+
+    def rows(url):
+        with Ledger(url).engine.connect() as conn:
+            return conn.execute(select(hoso_version.c.ma_lk, hoso_version.c.version, hoso_version.c.content_hash,
+                                       hoso_version.c.status).order_by(hoso_version.c.ma_lk)).all()
+
+    assert rows(f"sqlite:///{tmp_path / 'one.db'}") == rows(f"sqlite:///{tmp_path / 'dask.db'}")

@@ -115,7 +115,9 @@ class Ledger:
     def __init__(self, url: str | Engine):
         if isinstance(url, str) and url.startswith("sqlite:///") and len(url) > len("sqlite:///"):
             Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
-        self.engine = url if isinstance(url, Engine) else create_engine(url)
+        # several Dask workers may write one SQLite ledger: wait for the lock instead of failing at once
+        connect_args = {"timeout": 60} if isinstance(url, str) and url.startswith("sqlite") else {}
+        self.engine = url if isinstance(url, Engine) else create_engine(url, connect_args=connect_args)
         metadata.create_all(self.engine)
 
     # --- state -------------------------------------------------------------------------------------------

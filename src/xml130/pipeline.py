@@ -135,33 +135,87 @@ def _finish(ledger: Ledger, report: RunReport, outbox: Path) -> RunReport:
     return report
 
 
-def nightly(source: str, outbox: Path, ledger_url: str, *, mapping: Mapping | None = None,
-            since: dt.datetime | None = None, until: dt.datetime | None = None, batch_size: int = 500,
-            run_id: str | None = None, on_batch: Callable[[int], None] | None = None) -> RunReport:
-    """Episodes closed after the watermark (or ``since``) up to ``until`` (default now) → outbox + ledger."""
-    mapping = mapping or load_mapping()
+@dataclass(frozen=True)
+class NightlyPlan:
+    """The window of one nightly run, decided once (from the watermark) and shared by all its partitions."""
+
+    run_id: str
+    since: dt.datetime | None
+    until: dt.datetime
+
+    @property
+    def selection(self) -> Selection:
+        return Selection(since=self.since, until=self.until)
+
+
+def plan_nightly(outbox: Path, ledger_url: str, mapping: Mapping, *, since: dt.datetime | None = None,
+                 until: dt.datetime | None = None, run_id: str | None = None) -> NightlyPlan:
+    """Start a run: read the watermark, record the run, clear what a killed run left half-written."""
     ledger = Ledger(ledger_url)
-    state = f"nightly:{mapping.facility}"
-    since = since if since is not None else ledger.get_state(state)
-    until = until or dt.datetime.now().replace(microsecond=0)
-    run_id = run_id or new_run_id("nightly_export")
-    clean_stale_temp(outbox)  # what a killed run left half-written
-    selection = Selection(since=since, until=until)
-    report = RunReport(run_id, "nightly_export", selection.describe())
-    ledger.start_run(run_id, "nightly_export", selection.describe())
+    since = since if since is not None else ledger.get_state(f"nightly:{mapping.facility}")
+    plan = NightlyPlan(run_id or new_run_id("nightly_export"), since, until or dt.datetime.now().replace(microsecond=0))
+    clean_stale_temp(outbox)
+    ledger.start_run(plan.run_id, "nightly_export", plan.selection.describe())
+    return plan
+
+
+def day_partitions(source: str, mapping: Mapping, plan: NightlyPlan) -> list[tuple[dt.datetime | None, dt.datetime]]:
+    """The run's window cut at midnight of each closing day that has episodes: (since, until] pieces."""
+    engine = create_engine(source)
+    extractor = Extractor(engine, mapping)
+    days: set[dt.date] = set()
+    for batch in extractor.batches(plan.selection):
+        days.update(c.date() for _, _, c in batch if c is not None)
+    engine.dispose()
+    cuts = [dt.datetime.combine(d, dt.time()) + dt.timedelta(days=1) for d in sorted(days)][:-1]
+    bounds = [plan.since, *[c for c in cuts if (plan.since is None or c > plan.since) and c < plan.until], plan.until]
+    return list(zip(bounds[:-1], bounds[1:], strict=True))
+
+
+def stage_window(source: str, outbox: Path, ledger_url: str, mapping: Mapping, run_id: str,
+                 since: dt.datetime | None, until: dt.datetime, *, batch_size: int = 500,
+                 on_batch: Callable[[int], None] | None = None) -> RunReport:
+    """Stage the episodes closed in (since, until] — a whole run's window or one partition of it."""
+    report = RunReport(run_id, "nightly_export", Selection(since=since, until=until).describe())
     engine = create_engine(source)
     extractor = Extractor(engine, mapping, batch_size=batch_size)
     extractor.check()
-    stager = Stager(ledger, outbox, mapping.facility, run_id, report)
-    for batch in extractor.batches(selection):
+    stager = Stager(Ledger(ledger_url), outbox, mapping.facility, run_id, report)
+    for batch in extractor.batches(Selection(since=since, until=until)):
         items = list(extractor.assemble(batch))
         stager.stage_batch(items)
         if on_batch:
             on_batch(len(items))
-    previous = ledger.get_state(state)
-    ledger.set_state(state, max(until, previous) if previous else until)  # never moves backwards
     engine.dispose()
+    return report
+
+
+def complete_nightly(outbox: Path, ledger_url: str, mapping: Mapping, plan: NightlyPlan,
+                     parts: Iterable[RunReport]) -> RunReport:
+    """Merge the partitions' reports, move the watermark (never backwards), write the run's files."""
+    report = RunReport(plan.run_id, "nightly_export", plan.selection.describe())
+    for part in parts:
+        report.counts.update(part.counts)
+        report.quarantined_by_code.update(part.quarantined_by_code)
+        report.quarantine.extend(part.quarantine)
+    report.quarantine.sort(key=lambda q: q["ma_lk"])
+    ledger = Ledger(ledger_url)
+    state = f"nightly:{mapping.facility}"
+    previous = ledger.get_state(state)
+    ledger.set_state(state, max(plan.until, previous) if previous else plan.until)
     return _finish(ledger, report, outbox)
+
+
+def nightly(source: str, outbox: Path, ledger_url: str, *, mapping: Mapping | None = None,
+            since: dt.datetime | None = None, until: dt.datetime | None = None, batch_size: int = 500,
+            run_id: str | None = None, on_batch: Callable[[int], None] | None = None) -> RunReport:
+    """Episodes closed after the watermark (or ``since``) up to ``until`` (default now) → outbox + ledger, in
+    this process. The Prefect flow runs the same steps, optionally one partition per closing day on Dask."""
+    mapping = mapping or load_mapping()
+    plan = plan_nightly(outbox, ledger_url, mapping, since=since, until=until, run_id=run_id)
+    part = stage_window(source, outbox, ledger_url, mapping, plan.run_id, plan.since, plan.until,
+                        batch_size=batch_size, on_batch=on_batch)
+    return complete_nightly(outbox, ledger_url, mapping, plan, [part])
 
 
 def resend(source: str, outbox: Path, ledger_url: str, ma_lks: Iterable[str], reason: str, *,
