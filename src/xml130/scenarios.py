@@ -245,9 +245,15 @@ def two_cards() -> dict:
     ep.notes(3)
     end = ep.at(60 * 24 * 5)
     second = p.card[:3] + "79" + p.bhxh
-    ep.summary(p, end, loai_kcb="03", NGAY_VAO_NOI_TRU=ep.at(30),
+    ep.summary(p, end, loai_kcb="03", NGAY_VAO_NOI_TRU=ep.at(30), SO_NGAY_DTRI=6,
                cards=[(p.card, "79001", dt.date(2025, 12, 1), dt.date(2026, 11, 30)),
                       (second, "79001", dt.date(2026, 12, 1), dt.date(2027, 11, 30))])
+    ep.tables["XML7"] = {
+        "MA_LK": ep.ma_lk, "SO_LUU_TRU": "LT-2026-0011", "MA_YTE": "YT0011", "MA_KHOA_RV": "K01",
+        "NGAY_VAO": ep.start, "NGAY_RA": end, "CHAN_DOAN_RV": "Viêm họng cấp", "PP_DIEUTRI": "Điều trị nội khoa",
+        "MA_TTDV": "0100000009", "MA_BS": DOCTORS[1], "TEN_BS": "Bác sĩ Khoa Nội", "NGAY_CT": end.date(),
+    }
+    ep.tables["XML8"] = _summary_paper(ep, end, "03", "Viêm họng cấp")
     return ep.build()
 
 

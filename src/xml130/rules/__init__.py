@@ -1,0 +1,176 @@
+"""Business rules the portal enforces beyond the XSD: cross-field and cross-table checks per hồ sơ.
+
+Each rule is declared once in :mod:`xml130.rules.catalogue` with a stable code, severity (``error`` blocks sending,
+``warning`` is shown), the tables and fields it reads, the period it applies to, and a Vietnamese message that
+names the values found. Thresholds live in ``params.toml`` and code lists (with their validity periods) in
+``codelists.toml``: data, not code. Adding a rule is one decorated function.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tomllib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from .. import findings as fnd
+from ..models import Hoso, TableModel
+
+ERROR, WARNING = fnd.ERROR, fnd.WARNING
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One breach found by a rule: where, and the values for the message."""
+
+    table: str
+    field: str | None
+    row: int | None
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    severity: str
+    tables: tuple[str, ...]
+    fields: tuple[str, ...]
+    message: str  # Vietnamese template; {placeholders} come from the Hit's values
+    title: str  # one line for the catalogue
+    check: Callable[[View], Iterable[Hit]]
+    since: dt.date | None = None
+    until: dt.date | None = None
+
+    def applies(self, day: dt.date | None) -> bool:
+        if day is None:
+            return True
+        return (self.since is None or day >= self.since) and (self.until is None or day <= self.until)
+
+    def describe(self) -> dict[str, Any]:
+        return {"code": self.code, "severity": self.severity, "tables": list(self.tables), "fields": list(self.fields),
+                "period": {"from": self.since.isoformat() if self.since else None,
+                           "to": self.until.isoformat() if self.until else None},
+                "title": self.title, "message": self.message}
+
+
+RULES: dict[str, Rule] = {}
+
+
+def rule(code: str, *, severity: str = ERROR, tables: tuple[str, ...], fields: tuple[str, ...], message: str,
+         title: str, since: dt.date | None = None, until: dt.date | None = None):
+    """Register a rule (used as a decorator in the catalogue)."""
+
+    def register(fn: Callable[[View], Iterable[Hit]]) -> Callable[[View], Iterable[Hit]]:
+        if code in RULES:
+            raise ValueError(f"rule {code} is declared twice")
+        RULES[code] = Rule(code, severity, tables, fields, message, title, fn, since, until)
+        return fn
+
+    return register
+
+
+@cache
+def params() -> dict[str, Any]:
+    raw = tomllib.loads((resources.files("xml130.rules") / "params.toml").read_text(encoding="utf-8"))
+    return raw
+
+
+@cache
+def _codelists() -> dict[str, list[dict[str, Any]]]:
+    return tomllib.loads((resources.files("xml130.rules") / "codelists.toml").read_text(encoding="utf-8"))
+
+
+def codes_on(name: str, day: dt.date | None) -> frozenset[str] | None:
+    """The codes of list ``name`` valid on ``day`` (the newest list when the day is unknown; None when no
+    period covers the day)."""
+    periods = _codelists()[name]
+    if day is None:
+        return frozenset(periods[-1]["codes"])
+    for period in periods:
+        if period["from"] <= day and (period.get("to") is None or day <= period["to"]):
+            return frozenset(period["codes"])
+    return None
+
+
+def when(text: str | None) -> dt.datetime | None:
+    """yyyyMMdd[HHmm] → datetime (None when absent or partial)."""
+    if not text:
+        return None
+    try:
+        if len(text) >= 12:
+            return dt.datetime.strptime(text[:12], "%Y%m%d%H%M")
+        return dt.datetime.strptime(text[:8], "%Y%m%d")
+    except ValueError:
+        return None
+
+
+class View:
+    """What a rule reads: the hồ sơ's tables, its summary, its dates, and the parameters."""
+
+    def __init__(self, hoso: Hoso):
+        self.hoso = hoso
+        self.x1: Any = hoso.summary
+        self.vao = when(self.x1.NGAY_VAO)
+        self.ra = when(self.x1.NGAY_RA)
+        self.day = (self.ra or self.vao).date() if (self.ra or self.vao) else None
+        self.p = params()
+        self.tol = Decimal(self.p["money_tolerance"])
+
+    def rows(self, table: str) -> tuple[Any, ...]:
+        return self.hoso.tables.get(table, ())
+
+    def has(self, table: str) -> bool:
+        return bool(self.hoso.tables.get(table))
+
+    def costs(self) -> Iterator[tuple[str, int, Any]]:
+        for table in ("XML2", "XML3"):
+            for i, r in enumerate(self.rows(table), start=1):
+                yield table, (r.STT or i), r
+
+    def row_no(self, r: TableModel, i: int) -> int:
+        return getattr(r, "STT", None) or i
+
+
+def run_rules(hoso: Hoso, *, file: str | None = None, codes: Iterable[str] | None = None) -> list[fnd.Finding]:
+    """Every finding of every rule that applies on the hồ sơ's date (or only ``codes``)."""
+    from . import catalogue  # noqa: F401  (registers the rules)
+
+    view = View(hoso)
+    selected = [RULES[c] for c in codes] if codes is not None else list(RULES.values())
+    out = []
+    for r in selected:
+        if not r.applies(view.day):
+            continue
+        for hit in r.check(view):
+            values = {k: _show(v) for k, v in hit.values.items()}
+            try:
+                message = r.message.format(**values)
+            except (KeyError, IndexError):
+                message = r.message
+            out.append(fnd.Finding(code=r.code, message=message, file=file, ma_lk=hoso.ma_lk, table=hit.table,
+                                   field=hit.field, row=hit.row, severity=r.severity))
+    return out
+
+
+def _show(v: Any) -> str:
+    if isinstance(v, Decimal):
+        return format(v, "f")
+    if isinstance(v, dt.datetime):
+        return v.strftime("%d/%m/%Y %H:%M")
+    return str(v)
+
+
+def all_rules() -> list[Rule]:
+    """The catalogue, sorted by code."""
+    from . import catalogue  # noqa: F401  (registers the rules)
+
+    return sorted(RULES.values(), key=lambda r: r.code)
+
+
+def matches(pattern: str, text: str) -> bool:
+    return re.fullmatch(pattern, text) is not None

@@ -1,0 +1,552 @@
+"""The rule catalogue. One decorated function per rule; families (the same check on several tables) are declared
+in a loop so that each member keeps its own code. ``xml130 rules`` lists them; docs/rules.md is generated."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from ..mapping.rules import check_card
+from . import WARNING, Hit, View, codes_on, matches, rule, when
+
+ZERO = Decimal(0)
+LIST_TABLES = ("XML2", "XML3", "XML4", "XML5", "XML15")
+CHILD_TABLES = tuple(f"XML{i}" for i in range(2, 16) if i != 12)
+
+
+def _sum(rows, attr: str) -> Decimal:
+    return sum((getattr(r, attr) or ZERO for r in rows), ZERO)
+
+
+def _items(text: str | None) -> list[str]:
+    return [x for x in (text or "").split(";") if x]
+
+
+# --- structure across tables ----------------------------------------------------------------------------------
+@rule("R.MA_LK_MATCH", tables=CHILD_TABLES, fields=("MA_LK",), title="MA_LK của mọi dòng bảng con trùng XML1",
+      message="MA_LK '{found}' của bảng {table} không trùng MA_LK '{expected}' của XML1.")
+def _ma_lk(v: View):
+    for table in CHILD_TABLES:
+        for i, r in enumerate(v.rows(table), start=1):
+            if getattr(r, "MA_LK", None) not in (None, v.x1.MA_LK):
+                yield Hit(table, "MA_LK", v.row_no(r, i), {"found": r.MA_LK, "expected": v.x1.MA_LK, "table": table})
+
+
+def _stt_rule(table: str):
+    @rule(f"R.STT.{table}", tables=(table,), fields=("STT",), title=f"STT của {table} chạy 1..n không thiếu",
+          message="STT của bảng " + table + " là {found}; phải là 1..{n} liên tục.")
+    def check(v: View):
+        stts = [r.STT for r in v.rows(table)]
+        if stts and stts != list(range(1, len(stts) + 1)):
+            yield Hit(table, "STT", None, {"found": ",".join(map(str, stts)), "n": len(stts)})
+
+
+for _t in LIST_TABLES:
+    _stt_rule(_t)
+
+
+# --- money: totals of XML1 --------------------------------------------------------------------------------------
+def _total_rule(code: str, field_: str, title: str, compute):
+    @rule(code, tables=("XML1", "XML2", "XML3"), fields=(field_,), title=title,
+          message=f"{field_} = {{found}} nhưng tổng từ các dòng chi phí là {{expected}} (chênh {{diff}}).")
+    def check(v: View):
+        expected = compute(v)
+        found = getattr(v.x1, field_) or ZERO
+        if abs(found - expected) > v.tol:
+            yield Hit("XML1", field_, 1, {"found": found, "expected": expected, "diff": found - expected})
+
+
+def _both(v: View):
+    return list(v.rows("XML2")) + list(v.rows("XML3"))
+
+
+_total_rule("R.TOTAL.T_TONGCHI_BV", "T_TONGCHI_BV", "T_TONGCHI_BV = Σ THANH_TIEN_BV của XML2 và XML3",
+            lambda v: _sum(_both(v), "THANH_TIEN_BV"))
+_total_rule("R.TOTAL.T_TONGCHI_BH", "T_TONGCHI_BH", "T_TONGCHI_BH = Σ THANH_TIEN_BH của XML2 và XML3",
+            lambda v: _sum(_both(v), "THANH_TIEN_BH"))
+_total_rule("R.TOTAL.T_THUOC", "T_THUOC", "T_THUOC = Σ THANH_TIEN_BV của XML2",
+            lambda v: _sum(v.rows("XML2"), "THANH_TIEN_BV"))
+_total_rule("R.TOTAL.T_VTYT", "T_VTYT", "T_VTYT = Σ THANH_TIEN_BV của vật tư (MA_NHOM 10, 11) trong XML3",
+            lambda v: _sum([r for r in v.rows("XML3") if r.MA_NHOM in v.p["supply_groups"]], "THANH_TIEN_BV"))
+for _f in ("T_BHTT", "T_BNCCT", "T_BNTT", "T_NGUONKHAC"):
+    _total_rule(f"R.TOTAL.{_f}", _f, f"{_f} của XML1 = Σ {_f} của XML2 và XML3", lambda v, f=_f: _sum(_both(v), f))
+
+
+@rule("R.SHARES.XML1", tables=("XML1",), fields=("T_BHTT", "T_BNCCT", "T_BNTT", "T_NGUONKHAC", "T_TONGCHI_BV"),
+      title="T_BHTT + T_BNCCT + T_BNTT + T_NGUONKHAC = T_TONGCHI_BV",
+      message="T_BHTT + T_BNCCT + T_BNTT + T_NGUONKHAC = {found} khác T_TONGCHI_BV = {expected}.")
+def _shares_x1(v: View):
+    x = v.x1
+    found = sum((getattr(x, f) or ZERO for f in ("T_BHTT", "T_BNCCT", "T_BNTT", "T_NGUONKHAC")), ZERO)
+    if abs(found - (x.T_TONGCHI_BV or ZERO)) > v.tol:
+        yield Hit("XML1", "T_TONGCHI_BV", 1, {"found": found, "expected": x.T_TONGCHI_BV})
+
+
+# --- money: per row ------------------------------------------------------------------------------------------
+def _row_rules(table: str, price: str):
+    @rule(f"R.AMOUNT.{table}", tables=(table,), fields=("THANH_TIEN_BV", "SO_LUONG", price),
+          title=f"THANH_TIEN_BV = round(SO_LUONG × {price}, 2) trong {table}",
+          message="THANH_TIEN_BV = {found} nhưng SO_LUONG × " + price + " = {qty} × {price} = {expected}.")
+    def amount(v: View):
+        for i, r in enumerate(v.rows(table), start=1):
+            expected = (r.SO_LUONG * getattr(r, price)).quantize(Decimal("0.01"))
+            if abs(r.THANH_TIEN_BV - expected) > v.tol:
+                yield Hit(table, "THANH_TIEN_BV", v.row_no(r, i), {"found": r.THANH_TIEN_BV, "qty": r.SO_LUONG,
+                                                                    "price": getattr(r, price), "expected": expected})
+
+    @rule(f"R.SHARES.{table}", tables=(table,), fields=("T_BHTT", "T_BNCCT", "T_BNTT", "T_NGUONKHAC"),
+          title=f"T_BHTT + T_BNCCT + T_BNTT + T_NGUONKHAC = THANH_TIEN_BV trong {table}",
+          message="Tổng các phần chi trả = {found} khác THANH_TIEN_BV = {expected}.")
+    def shares(v: View):
+        for i, r in enumerate(v.rows(table), start=1):
+            found = sum((getattr(r, f) or ZERO for f in ("T_BHTT", "T_BNCCT", "T_BNTT", "T_NGUONKHAC")), ZERO)
+            if abs(found - r.THANH_TIEN_BV) > v.tol:
+                yield Hit(table, "T_BHTT", v.row_no(r, i), {"found": found, "expected": r.THANH_TIEN_BV})
+
+    @rule(f"R.NGUONKHAC.{table}", tables=(table,), fields=("T_NGUONKHAC",),
+          title=f"T_NGUONKHAC = NSNN + VTNN + VTTN + CL trong {table}",
+          message="T_NGUONKHAC = {found} khác tổng các nguồn khác = {expected}.")
+    def nguonkhac(v: View):
+        for i, r in enumerate(v.rows(table), start=1):
+            parts = sum((getattr(r, f) or ZERO for f in ("T_NGUONKHAC_NSNN", "T_NGUONKHAC_VTNN", "T_NGUONKHAC_VTTN",
+                                                          "T_NGUONKHAC_CL")), ZERO)
+            if abs(parts - (r.T_NGUONKHAC or ZERO)) > v.tol:
+                yield Hit(table, "T_NGUONKHAC", v.row_no(r, i), {"found": r.T_NGUONKHAC, "expected": parts})
+
+    @rule(f"R.BH_LE_BV.{table}", tables=(table,), fields=("THANH_TIEN_BH", "THANH_TIEN_BV"),
+          title=f"THANH_TIEN_BH không vượt THANH_TIEN_BV trong {table}",
+          message="THANH_TIEN_BH = {bh} lớn hơn THANH_TIEN_BV = {bv}.")
+    def bh_le_bv(v: View):
+        for i, r in enumerate(v.rows(table), start=1):
+            if (r.THANH_TIEN_BH or ZERO) > r.THANH_TIEN_BV + v.tol:
+                yield Hit(table, "THANH_TIEN_BH", v.row_no(r, i), {"bh": r.THANH_TIEN_BH, "bv": r.THANH_TIEN_BV})
+
+    @rule(f"R.TYLE.{table}", tables=(table,), fields=("TYLE_TT_BH",), title=f"TYLE_TT_BH trong 0..100 ({table})",
+          message="TYLE_TT_BH = {found} ngoài khoảng 0–100.")
+    def tyle(v: View):
+        for i, r in enumerate(v.rows(table), start=1):
+            if r.TYLE_TT_BH is not None and not 0 <= r.TYLE_TT_BH <= 100:
+                yield Hit(table, "TYLE_TT_BH", v.row_no(r, i), {"found": r.TYLE_TT_BH})
+
+    @rule(f"R.MUC_HUONG.{table}", severity=WARNING, tables=(table,), fields=("MUC_HUONG",),
+          title=f"MUC_HUONG thường là 80, 95 hoặc 100 ({table})",
+          message="MUC_HUONG = {found} khác các mức thường gặp {usual} (kiểm tra tỷ lệ trái tuyến).")
+    def muc_huong(v: View):
+        usual = {str(x) for x in v.p["muc_huong"]}
+        for i, r in enumerate(v.rows(table), start=1):
+            if r.MUC_HUONG is not None and str(r.MUC_HUONG) not in usual:
+                yield Hit(table, "MUC_HUONG", v.row_no(r, i), {"found": r.MUC_HUONG, "usual": "/".join(sorted(usual))})
+
+    @rule(f"R.YL_IN_STAY.{table}", tables=(table, "XML1"), fields=("NGAY_YL", "NGAY_VAO", "NGAY_RA"),
+          title=f"NGAY_VAO ≤ NGAY_YL ≤ NGAY_RA ({table})",
+          message="NGAY_YL {yl} nằm ngoài đợt điều trị {vao} – {ra}.")
+    def yl_in_stay(v: View):
+        for i, r in enumerate(v.rows(table), start=1):
+            yl = when(r.NGAY_YL)
+            if yl and v.vao and v.ra and not v.vao <= yl <= v.ra:
+                yield Hit(table, "NGAY_YL", v.row_no(r, i), {"yl": yl, "vao": v.vao, "ra": v.ra})
+
+    @rule(f"R.TH_YL_AFTER_YL.{table}", tables=(table,), fields=("NGAY_TH_YL", "NGAY_YL"),
+          title=f"NGAY_TH_YL không trước NGAY_YL ({table})",
+          message="Thực hiện y lệnh lúc {th} trước khi có y lệnh lúc {yl}.")
+    def th_after_yl(v: View):
+        for i, r in enumerate(v.rows(table), start=1):
+            th, yl = when(getattr(r, "NGAY_TH_YL", None)), when(r.NGAY_YL)
+            if th and yl and th < yl:
+                yield Hit(table, "NGAY_TH_YL", v.row_no(r, i), {"th": th, "yl": yl})
+
+
+_row_rules("XML2", "DON_GIA")
+_row_rules("XML3", "DON_GIA_BV")
+
+
+# --- dates --------------------------------------------------------------------------------------------------------
+@rule("R.DATES.VAO_RA", tables=("XML1",), fields=("NGAY_VAO", "NGAY_RA"), title="NGAY_VAO ≤ NGAY_RA",
+      message="NGAY_RA {ra} trước NGAY_VAO {vao}.")
+def _vao_ra(v: View):
+    if v.vao and v.ra and v.ra < v.vao:
+        yield Hit("XML1", "NGAY_RA", 1, {"vao": v.vao, "ra": v.ra})
+
+
+@rule("R.DATES.VAO_NOI_TRU", tables=("XML1",), fields=("NGAY_VAO_NOI_TRU",),
+      title="NGAY_VAO ≤ NGAY_VAO_NOI_TRU ≤ NGAY_RA", message="NGAY_VAO_NOI_TRU {nt} ngoài đợt điều trị {vao} – {ra}.")
+def _vao_noi_tru(v: View):
+    nt = when(v.x1.NGAY_VAO_NOI_TRU)
+    if nt and v.vao and v.ra and not v.vao <= nt <= v.ra:
+        yield Hit("XML1", "NGAY_VAO_NOI_TRU", 1, {"nt": nt, "vao": v.vao, "ra": v.ra})
+
+
+@rule("R.DATES.BORN_BEFORE_VAO", tables=("XML1",), fields=("NGAY_SINH", "NGAY_VAO"), title="NGAY_SINH trước NGAY_VAO",
+      message="NGAY_SINH {born} sau NGAY_VAO {vao}.")
+def _born(v: View):
+    born = when(v.x1.NGAY_SINH)
+    if born and v.vao and born > v.vao:
+        yield Hit("XML1", "NGAY_SINH", 1, {"born": born, "vao": v.vao})
+
+
+@rule("R.DATES.TTOAN_AFTER_VAO", severity=WARNING, tables=("XML1",), fields=("NGAY_TTOAN",),
+      title="NGAY_TTOAN không trước NGAY_VAO", message="NGAY_TTOAN {tt} trước NGAY_VAO {vao}.")
+def _ttoan(v: View):
+    tt = when(v.x1.NGAY_TTOAN)
+    if tt and v.vao and tt < v.vao:
+        yield Hit("XML1", "NGAY_TTOAN", 1, {"tt": tt, "vao": v.vao})
+
+
+@rule("R.DATES.KQ_AFTER_YL.XML3", tables=("XML3",), fields=("NGAY_KQ", "NGAY_YL"), title="Kết quả sau chỉ định (XML3)",
+      message="NGAY_KQ {kq} trước NGAY_YL {yl}.")
+def _kq_x3(v: View):
+    for i, r in enumerate(v.rows("XML3"), start=1):
+        kq, yl = when(r.NGAY_KQ), when(r.NGAY_YL)
+        if kq and yl and kq < yl:
+            yield Hit("XML3", "NGAY_KQ", v.row_no(r, i), {"kq": kq, "yl": yl})
+
+
+@rule("R.DATES.KQ_AFTER_ORDER.XML4", tables=("XML4", "XML3"), fields=("NGAY_KQ", "MA_DICH_VU"),
+      title="Kết quả cận lâm sàng (XML4) sau chỉ định dịch vụ cùng mã (XML3)",
+      message="Kết quả {service} lúc {kq} trước chỉ định sớm nhất lúc {yl}.")
+def _kq_x4(v: View):
+    first: dict[str, dt.datetime] = {}
+    for r in v.rows("XML3"):
+        yl = when(r.NGAY_YL)
+        if r.MA_DICH_VU and yl and (r.MA_DICH_VU not in first or yl < first[r.MA_DICH_VU]):
+            first[r.MA_DICH_VU] = yl
+    for i, r in enumerate(v.rows("XML4"), start=1):
+        kq = when(r.NGAY_KQ)
+        if kq and r.MA_DICH_VU in first and kq < first[r.MA_DICH_VU]:
+            yield Hit("XML4", "NGAY_KQ", v.row_no(r, i), {"service": r.MA_DICH_VU, "kq": kq, "yl": first[r.MA_DICH_VU]})
+
+
+@rule("R.DATES.DBLS_IN_STAY", tables=("XML5",), fields=("THOI_DIEM_DBLS",), title="Diễn biến lâm sàng trong đợt điều trị",
+      message="THOI_DIEM_DBLS {t} ngoài đợt điều trị {vao} – {ra}.")
+def _dbls(v: View):
+    for i, r in enumerate(v.rows("XML5"), start=1):
+        t = when(r.THOI_DIEM_DBLS)
+        if t and v.vao and v.ra and not v.vao <= t <= v.ra:
+            yield Hit("XML5", "THOI_DIEM_DBLS", v.row_no(r, i), {"t": t, "vao": v.vao, "ra": v.ra})
+
+
+@rule("R.SO_NGAY_DTRI", tables=("XML1",), fields=("SO_NGAY_DTRI", "MA_LOAI_KCB"),
+      title="SO_NGAY_DTRI khớp ngày vào, ngày ra (nội trú, ban ngày: ra − vào + 1)",
+      message="SO_NGAY_DTRI = {found}, theo ngày vào/ra phải là {expected}.")
+def _so_ngay(v: View):
+    x = v.x1
+    if x.MA_LOAI_KCB in ("03", "04") and v.ra:
+        start = when(x.NGAY_VAO_NOI_TRU) or v.vao
+        expected = (v.ra.date() - start.date()).days + 1
+        if x.SO_NGAY_DTRI != expected:
+            yield Hit("XML1", "SO_NGAY_DTRI", 1, {"found": x.SO_NGAY_DTRI, "expected": expected})
+
+
+@rule("R.NAM_THANG_QT", tables=("XML1",), fields=("NAM_QT", "THANG_QT"),
+      title="Năm, tháng quyết toán hợp lệ và không trước ngày ra",
+      message="NAM_QT/THANG_QT = {y}/{m} không hợp lệ với NGAY_RA {ra}.")
+def _qt(v: View):
+    x = v.x1
+    if not 1 <= (x.THANG_QT or 0) <= 12 or (v.ra and (x.NAM_QT, x.THANG_QT) < (v.ra.year, v.ra.month)):
+        yield Hit("XML1", "THANG_QT", 1, {"y": x.NAM_QT, "m": x.THANG_QT, "ra": v.ra})
+
+
+# --- cards ------------------------------------------------------------------------------------------------------
+@rule("R.CARD.VALID_ON_ADMISSION", tables=("XML1",), fields=("MA_THE_BHYT", "GT_THE_TU", "GT_THE_DEN", "NGAY_VAO"),
+      title="Một thẻ BHYT của đợt điều trị còn giá trị ngày vào", message="Không thẻ nào có giá trị ngày {vao}: {cards}.")
+def _card_valid(v: View):
+    x = v.x1
+    if not x.MA_THE_BHYT or not v.vao:
+        return
+    tu, den = _items(x.GT_THE_TU), _items(x.GT_THE_DEN)
+    day = v.vao.date()
+    for i in range(len(tu)):
+        start = when(tu[i])
+        end = when(den[i]) if i < len(den) else None
+        if start and start.date() <= day and (end is None or day <= end.date()):
+            return
+    yield Hit("XML1", "GT_THE_DEN", 1, {"vao": day.strftime("%d/%m/%Y"),
+                                        "cards": ", ".join(f"{a}→{b}" for a, b in zip(tu, den + [""] * len(tu), strict=False))})
+
+
+@rule("R.CARD.LISTS_MATCH", tables=("XML1",), fields=("MA_THE_BHYT", "MA_DKBD", "GT_THE_TU", "GT_THE_DEN"),
+      title="Nhiều thẻ: MA_THE_BHYT, MA_DKBD, GT_THE_TU, GT_THE_DEN có cùng số phần tử",
+      message="Số thẻ {n} nhưng MA_DKBD có {d}, GT_THE_TU có {t}, GT_THE_DEN có {e} giá trị.")
+def _card_lists(v: View):
+    x = v.x1
+    n = len(_items(x.MA_THE_BHYT))
+    d, t, e = len(_items(x.MA_DKBD)), len(_items(x.GT_THE_TU)), len(_items(x.GT_THE_DEN))
+    temporary = any(c.startswith("TE1") for c in _items(x.MA_THE_BHYT))
+    if n and (d != n or t != n or (e != n and not (temporary and e == n - 1))):
+        yield Hit("XML1", "MA_THE_BHYT", 1, {"n": n, "d": d, "t": t, "e": e})
+
+
+@rule("R.CARD.STRUCTURE", tables=("XML1",), fields=("MA_THE_BHYT",),
+      title="Số thẻ BHYT đúng cấu trúc (mã đối tượng, mức hưởng 1–5, nơi cấp, 10 số)",
+      message="Số thẻ '{card}' sai cấu trúc ({why}).")
+def _card_structure(v: View):
+    for card in _items(v.x1.MA_THE_BHYT):
+        bad = check_card(card, temporary=card.startswith("TE1"))
+        if bad:
+            yield Hit("XML1", "MA_THE_BHYT", 1, {"card": card, "why": bad[0]})
+
+
+@rule("R.CARD.TEMPORARY", tables=("XML1",), fields=("MA_THE_BHYT", "MA_DKBD", "GT_THE_TU"),
+      title="Thẻ tạm trẻ sơ sinh (TE1, đến 28 ngày tuổi): MA_DKBD = mã tỉnh + 000, GT_THE_TU = ngày vào",
+      message="Thẻ tạm {card}: MA_DKBD phải là {dkbd}, GT_THE_TU phải là {tu}.")
+def _temp_card(v: View):
+    x = v.x1
+    cards, dkbd, tu = _items(x.MA_THE_BHYT), _items(x.MA_DKBD), _items(x.GT_THE_TU)
+    born = when(x.NGAY_SINH)
+    newborn = born is not None and v.vao is not None and (v.vao - born).days <= v.p["newborn_days"]
+    for i, card in enumerate(cards):
+        # a TE card of level 1 looks the same as a temporary one: only a newborn's card is taken as temporary
+        if card.startswith("TE1") and v.vao and newborn:
+            want_dkbd, want_tu = card[3:5] + "000", v.vao.strftime("%Y%m%d")
+            if (dkbd[i] if i < len(dkbd) else None) != want_dkbd or (tu[i] if i < len(tu) else None) != want_tu:
+                yield Hit("XML1", "MA_DKBD", 1, {"card": card, "dkbd": want_dkbd, "tu": want_tu})
+
+
+@rule("R.NEWBORN.BIRTH_TIME", tables=("XML1",), fields=("NGAY_SINH",),
+      title="Trẻ đến 28 ngày tuổi: NGAY_SINH có giờ, phút",
+      message="Trẻ {days} ngày tuổi nhưng NGAY_SINH {born} không có giờ, phút.")
+def _birth_time(v: View):
+    born = v.x1.NGAY_SINH
+    b = when(born)
+    if b and v.vao and (v.vao - b).days <= v.p["newborn_days"] and born.endswith("0000"):
+        yield Hit("XML1", "NGAY_SINH", 1, {"days": (v.vao - b).days, "born": born})
+
+
+# --- code lists valid on the episode's date ------------------------------------------------------------------------
+def _code_rule(field_: str, list_name: str, table: str = "XML1", since: dt.date | None = None):
+    @rule(f"R.CODE.{field_}", tables=(table,), fields=(field_,), since=since,
+          title=f"{field_} thuộc bộ mã có hiệu lực ngày ra",
+          message=f"{field_} = '{{found}}' không thuộc bộ mã hiệu lực ngày {{day}}.")
+    def check(v: View):
+        allowed = codes_on(list_name, v.day)
+        found = getattr(v.x1, field_)
+        if found is not None and allowed is not None and str(found) not in allowed:
+            yield Hit(table, field_, 1, {"found": found, "day": v.day.strftime("%d/%m/%Y") if v.day else "?"})
+
+
+_code_rule("MA_LOAI_KCB", "MA_LOAI_KCB")
+_code_rule("MA_DOITUONG_KCB", "MA_DOITUONG_KCB")
+_code_rule("GIOI_TINH", "GIOI_TINH")
+_code_rule("KET_QUA_DTRI", "KET_QUA_DTRI")
+_code_rule("MA_LOAI_RV", "MA_LOAI_RV")
+
+
+@rule("R.CODE.MA_KHOA", tables=("XML1", "XML2", "XML3"), fields=("MA_KHOA",), title="MA_KHOA đúng cú pháp K01–K99",
+      message="MA_KHOA '{found}' sai cú pháp mã khoa.")
+def _khoa(v: View):
+    pattern = v.p["khoa_code"]
+    for table in ("XML1", "XML2", "XML3"):
+        rows = [v.x1] if table == "XML1" else v.rows(table)
+        for i, r in enumerate(rows, start=1):
+            for k in _items(r.MA_KHOA):
+                if not matches(pattern, k):
+                    yield Hit(table, "MA_KHOA", v.row_no(r, i), {"found": k})
+
+
+# --- kind of visit -------------------------------------------------------------------------------------------------
+def _stay_hours(v: View) -> float | None:
+    return (v.ra - v.vao).total_seconds() / 3600 if v.vao and v.ra else None
+
+
+@rule("R.LOAI_KCB.SHORT_STAY", tables=("XML1",), fields=("MA_LOAI_KCB", "NGAY_VAO", "NGAY_RA"),
+      title="Nội trú dưới 4 giờ phải là MA_LOAI_KCB 09",
+      message="Nội trú {hours} giờ (< {limit} giờ) nhưng MA_LOAI_KCB = {found}; phải là 09.")
+def _short(v: View):
+    h = _stay_hours(v)
+    if v.x1.MA_LOAI_KCB == "03" and h is not None and h < v.p["short_stay_hours"]:
+        yield Hit("XML1", "MA_LOAI_KCB", 1, {"hours": round(h, 1), "limit": v.p["short_stay_hours"], "found": "03"})
+
+
+@rule("R.LOAI_KCB.09_LONG", tables=("XML1",), fields=("MA_LOAI_KCB",), title="MA_LOAI_KCB 09 chỉ cho lưu dưới 4 giờ",
+      message="MA_LOAI_KCB = 09 nhưng thời gian điều trị {hours} giờ.")
+def _long09(v: View):
+    h = _stay_hours(v)
+    if v.x1.MA_LOAI_KCB == "09" and h is not None and h >= v.p["short_stay_hours"]:
+        yield Hit("XML1", "MA_LOAI_KCB", 1, {"hours": round(h, 1)})
+
+
+@rule("R.LOAI_KCB.NOI_TRU_DATE", tables=("XML1",), fields=("NGAY_VAO_NOI_TRU", "MA_LOAI_KCB"),
+      title="Nội trú, điều trị ban ngày có NGAY_VAO_NOI_TRU",
+      message="MA_LOAI_KCB = {found} nhưng không có NGAY_VAO_NOI_TRU.")
+def _nt_date(v: View):
+    if v.x1.MA_LOAI_KCB in ("03", "04") and not v.x1.NGAY_VAO_NOI_TRU:
+        yield Hit("XML1", "NGAY_VAO_NOI_TRU", 1, {"found": v.x1.MA_LOAI_KCB})
+
+
+@rule("R.LOAI_KCB.COSTS", tables=("XML1", "XML2", "XML3"), fields=("T_TONGCHI_BV",),
+      title="Có chi phí thì có dòng thuốc/dịch vụ, và ngược lại",
+      message="T_TONGCHI_BV = {total} nhưng có {rows} dòng chi phí.")
+def _costs_present(v: View):
+    rows = len(v.rows("XML2")) + len(v.rows("XML3"))
+    total = v.x1.T_TONGCHI_BV or ZERO
+    if (total > 0) != (rows > 0):
+        yield Hit("XML1", "T_TONGCHI_BV", 1, {"total": total, "rows": rows})
+
+
+@rule("R.BED.OUTPATIENT", severity=WARNING, tables=("XML3", "XML1"), fields=("MA_NHOM", "MA_LOAI_KCB"),
+      title="Tiền giường chỉ cho nội trú, ban ngày, lưu dưới 4 giờ",
+      message="Dòng giường (MA_NHOM {group}) trong lượt khám MA_LOAI_KCB = {kcb}.")
+def _bed(v: View):
+    if v.x1.MA_LOAI_KCB not in ("03", "04", "06", "09"):
+        for i, r in enumerate(v.rows("XML3"), start=1):
+            if r.MA_NHOM in v.p["bed_groups"]:
+                yield Hit("XML3", "MA_NHOM", v.row_no(r, i), {"group": r.MA_NHOM, "kcb": v.x1.MA_LOAI_KCB})
+
+
+@rule("R.BED.CODE", tables=("XML3",), fields=("MA_GIUONG",), title="MA_GIUONG đúng cú pháp (H/T/C/K + 3 số)",
+      message="MA_GIUONG '{found}' sai cú pháp.")
+def _bed_code(v: View):
+    for i, r in enumerate(v.rows("XML3"), start=1):
+        for g in _items(r.MA_GIUONG):
+            if not matches(v.p["bed_code"], g):
+                yield Hit("XML3", "MA_GIUONG", v.row_no(r, i), {"found": g})
+
+
+# --- diagnoses --------------------------------------------------------------------------------------------------
+@rule("R.ICD.CHINH_ONE", tables=("XML1",), fields=("MA_BENH_CHINH",), title="MA_BENH_CHINH là một mã ICD-10",
+      message="MA_BENH_CHINH '{found}' chứa nhiều mã.")
+def _chinh(v: View):
+    if ";" in (v.x1.MA_BENH_CHINH or ""):
+        yield Hit("XML1", "MA_BENH_CHINH", 1, {"found": v.x1.MA_BENH_CHINH})
+
+
+@rule("R.ICD.KT_MAX", tables=("XML1",), fields=("MA_BENH_KT",), title="MA_BENH_KT tối đa 12 mã",
+      message="MA_BENH_KT có {n} mã, tối đa {limit}.")
+def _kt_max(v: View):
+    n = len(_items(v.x1.MA_BENH_KT))
+    if n > v.p["max_benh_kt"]:
+        yield Hit("XML1", "MA_BENH_KT", 1, {"n": n, "limit": v.p["max_benh_kt"]})
+
+
+@rule("R.ICD.KT_NOT_CHINH", severity=WARNING, tables=("XML1",), fields=("MA_BENH_KT", "MA_BENH_CHINH"),
+      title="Bệnh kèm theo không lặp bệnh chính", message="MA_BENH_KT lặp lại bệnh chính {found}.")
+def _kt_dup(v: View):
+    if v.x1.MA_BENH_CHINH and v.x1.MA_BENH_CHINH in _items(v.x1.MA_BENH_KT):
+        yield Hit("XML1", "MA_BENH_KT", 1, {"found": v.x1.MA_BENH_CHINH})
+
+
+# --- bids, performers ------------------------------------------------------------------------------------------------
+@rule("R.BID.SYNTAX", tables=("XML2", "XML3"), fields=("TT_THAU",), title="TT_THAU đúng cú pháp gói;nhóm;năm;số QĐ",
+      message="TT_THAU '{found}' sai cú pháp.")
+def _bid_syntax(v: View):
+    for table in ("XML2", "XML3"):
+        for i, r in enumerate(v.rows(table), start=1):
+            if r.TT_THAU and not matches(v.p["bid_info"], r.TT_THAU):
+                yield Hit(table, "TT_THAU", v.row_no(r, i), {"found": r.TT_THAU})
+
+
+@rule("R.BID.REQUIRED.XML2", tables=("XML2",), fields=("TT_THAU", "MA_NHOM"),
+      title="Thuốc có TT_THAU (trừ MA_NHOM 7, 17)", message="Thuốc {drug} (MA_NHOM {group}) thiếu TT_THAU.")
+def _bid_x2(v: View):
+    for i, r in enumerate(v.rows("XML2"), start=1):
+        if not r.TT_THAU and r.MA_NHOM not in v.p["no_bid_groups"]:
+            yield Hit("XML2", "TT_THAU", v.row_no(r, i), {"drug": r.MA_THUOC, "group": r.MA_NHOM})
+
+
+@rule("R.BID.REQUIRED.XML3", tables=("XML3",), fields=("TT_THAU", "MA_NHOM"), title="Vật tư (MA_NHOM 10) có TT_THAU",
+      message="Vật tư {item} thiếu TT_THAU.")
+def _bid_x3(v: View):
+    for i, r in enumerate(v.rows("XML3"), start=1):
+        if r.MA_NHOM == 10 and not r.TT_THAU:
+            yield Hit("XML3", "TT_THAU", v.row_no(r, i), {"item": r.MA_VAT_TU})
+
+
+@rule("R.PERFORMER.XML3", tables=("XML3",), fields=("NGUOI_THUC_HIEN", "MA_NHOM"),
+      title="DVKT nhóm 1, 2, 3, 8, 18 có NGUOI_THUC_HIEN", message="Dịch vụ {service} (MA_NHOM {group}) thiếu NGUOI_THUC_HIEN.")
+def _performer(v: View):
+    for i, r in enumerate(v.rows("XML3"), start=1):
+        if r.MA_NHOM in v.p["performer_groups"] and not r.NGUOI_THUC_HIEN:
+            yield Hit("XML3", "NGUOI_THUC_HIEN", v.row_no(r, i), {"service": r.MA_DICH_VU, "group": r.MA_NHOM})
+
+
+@rule("R.TH_YL_REQUIRED.XML3", tables=("XML3",), fields=("NGAY_TH_YL", "MA_NHOM"),
+      title="DVKT nhóm 1, 2, 3, 8, 18 có NGAY_TH_YL", message="Dịch vụ {service} (MA_NHOM {group}) thiếu NGAY_TH_YL.")
+def _th_yl_req(v: View):
+    for i, r in enumerate(v.rows("XML3"), start=1):
+        if r.MA_NHOM in v.p["performer_groups"] and not r.NGAY_TH_YL:
+            yield Hit("XML3", "NGAY_TH_YL", v.row_no(r, i), {"service": r.MA_DICH_VU, "group": r.MA_NHOM})
+
+
+# --- weights and durations --------------------------------------------------------------------------------------------
+@rule("R.WEIGHT.BOUNDS", tables=("XML1",), fields=("CAN_NANG",), title="CAN_NANG trong giới hạn hợp lý (kg)",
+      message="CAN_NANG = {found} kg ngoài khoảng {lo}–{hi} kg.")
+def _weight(v: View):
+    lo, hi = (Decimal(x) for x in v.p["adult_weight_kg"])
+    w = v.x1.CAN_NANG
+    if w is not None and not lo <= w <= hi:
+        yield Hit("XML1", "CAN_NANG", 1, {"found": w, "lo": lo, "hi": hi})
+
+
+@rule("R.WEIGHT.BABY", tables=("XML1", "XML9"), fields=("CAN_NANG_CON",), title="Cân nặng con trong giới hạn (gram)",
+      message="CAN_NANG_CON = {found} g ngoài khoảng {lo}–{hi} g.")
+def _baby_weight(v: View):
+    lo, hi = (Decimal(x) for x in v.p["baby_weight_g"])
+    for w in _items(v.x1.CAN_NANG_CON):
+        if not lo <= Decimal(w) <= hi:
+            yield Hit("XML1", "CAN_NANG_CON", 1, {"found": w, "lo": lo, "hi": hi})
+    for i, r in enumerate(v.rows("XML9"), start=1):
+        if r.CAN_NANG_CON is not None and not lo <= r.CAN_NANG_CON <= hi:
+            yield Hit("XML9", "CAN_NANG_CON", i, {"found": r.CAN_NANG_CON, "lo": lo, "hi": hi})
+
+
+@rule("R.ARV_DAYS", tables=("XML6",), fields=("SO_NGAY_CAP_THUOC_ARV",), title="Số ngày cấp thuốc ARV tối đa 90",
+      message="SO_NGAY_CAP_THUOC_ARV = {found} vượt {limit} ngày.")
+def _arv(v: View):
+    for i, r in enumerate(v.rows("XML6"), start=1):
+        if (r.SO_NGAY_CAP_THUOC_ARV or 0) > v.p["max_arv_days"]:
+            yield Hit("XML6", "SO_NGAY_CAP_THUOC_ARV", i, {"found": r.SO_NGAY_CAP_THUOC_ARV, "limit": v.p["max_arv_days"]})
+
+
+@rule("R.LEAVE_DAYS", tables=("XML11",), fields=("SO_NGAY_NGHI", "TU_NGAY", "DEN_NGAY"),
+      title="Giấy nghỉ việc: số ngày nghỉ khớp từ ngày – đến ngày, tối đa 30",
+      message="SO_NGAY_NGHI = {found} nhưng {tu} – {den} là {expected} ngày (tối đa {limit}).")
+def _leave(v: View):
+    for r in v.rows("XML11"):
+        tu, den = when(r.TU_NGAY), when(r.DEN_NGAY)
+        if tu and den:
+            expected = (den - tu).days + 1
+            if r.SO_NGAY_NGHI != expected or r.SO_NGAY_NGHI > v.p["max_leave_days"]:
+                yield Hit("XML11", "SO_NGAY_NGHI", 1, {"found": r.SO_NGAY_NGHI, "tu": r.TU_NGAY, "den": r.DEN_NGAY,
+                                                       "expected": expected, "limit": v.p["max_leave_days"]})
+
+
+# --- papers the visit says happened ------------------------------------------------------------------------------------
+@rule("R.PAPER.DISCHARGE", tables=("XML1", "XML7"), fields=("MA_LOAI_KCB", "MA_LOAI_RV"),
+      title="Nội trú ra viện có giấy ra viện (XML7)", message="Nội trú ra viện (MA_LOAI_RV {rv}) nhưng không có XML7.")
+def _xml7(v: View):
+    if v.x1.MA_LOAI_KCB == "03" and v.x1.MA_LOAI_RV == 1 and not v.has("XML7"):
+        yield Hit("XML7", None, None, {"rv": v.x1.MA_LOAI_RV})
+
+
+@rule("R.PAPER.SUMMARY", tables=("XML1", "XML8"), fields=("MA_LOAI_KCB",),
+      title="Nội trú, điều trị ban ngày có tóm tắt hồ sơ bệnh án (XML8)",
+      message="MA_LOAI_KCB = {kcb} nhưng không có XML8.")
+def _xml8(v: View):
+    if v.x1.MA_LOAI_KCB in ("03", "04") and not v.has("XML8"):
+        yield Hit("XML8", None, None, {"kcb": v.x1.MA_LOAI_KCB})
+
+
+@rule("R.PAPER.REFERRAL", tables=("XML1", "XML13"), fields=("MA_LOAI_RV", "GIAY_CHUYEN_TUYEN"),
+      title="Chuyển tuyến (MA_LOAI_RV 2) có giấy chuyển tuyến (XML13)",
+      message="MA_LOAI_RV = 2 (chuyển tuyến) nhưng không có XML13.")
+def _xml13(v: View):
+    if v.x1.MA_LOAI_RV == 2 and not v.has("XML13"):
+        yield Hit("XML13", None, None, {})
+
+
+@rule("R.PAPER.APPOINTMENT", tables=("XML1", "XML14"), fields=("NGAY_TAI_KHAM",),
+      title="Có ngày tái khám thì có giấy hẹn khám lại (XML14)",
+      message="NGAY_TAI_KHAM = {day} nhưng không có XML14.")
+def _xml14(v: View):
+    if v.x1.NGAY_TAI_KHAM and not v.has("XML14"):
+        yield Hit("XML14", None, None, {"day": v.x1.NGAY_TAI_KHAM})
+
+
+@rule("R.PAPER.BIRTH", tables=("XML1", "XML9"), fields=("CAN_NANG_CON",),
+      title="Sinh con: một dòng giấy chứng sinh (XML9) cho mỗi con",
+      message="CAN_NANG_CON ghi {n} con nhưng XML9 có {rows} dòng.")
+def _xml9(v: View):
+    n = len(_items(v.x1.CAN_NANG_CON))
+    rows = len(v.rows("XML9"))
+    if n and n != rows:
+        yield Hit("XML9", None, None, {"n": n, "rows": rows})
