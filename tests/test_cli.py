@@ -88,7 +88,7 @@ def test_demo_runs_the_nightly_export_on_the_demo_his(tmp_path):
     assert "as the demo data expects" in r.output and "0 errors" in r.output
     report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
     counts = report["nightly"]["counts"]
-    assert counts["staged"] + counts["quarantined"] == 120 and counts["quarantined"] == 4  # episodes 13, 17, 106, 110
+    assert counts["staged"] + counts["quarantined"] == 120 and counts["quarantined"] == 7  # data: 13, 17, 106, 110; rules (expired card): 12, 57, 102
     assert report["validation"]["errors"] == 0
     assert len(list((tmp_path / "outbox" / "79999").glob("2*/*/v1.xml"))) == counts["staged"]
     assert report["checkin"]["counts"]["staged"] > 0

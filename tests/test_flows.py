@@ -20,7 +20,7 @@ def test_nightly_export_flow_publishes_its_counts(prefect_server, tmp_path):
     his = f"sqlite:///{tmp_path / 'his.db'}"
     create_demo(his, 60)
     report = nightly_export(source=his, outbox=str(tmp_path / "outbox"), ledger=f"sqlite:///{tmp_path / 'l.db'}")
-    assert report["counts"]["staged"] == 58 and report["counts"]["quarantined"] == 2  # episodes 13 and 17
+    assert report["counts"]["staged"] == 56 and report["counts"]["quarantined"] == 4  # 13, 17 data; 12, 57 expired card
     again = nightly_export(source=his, outbox=str(tmp_path / "outbox"), ledger=f"sqlite:///{tmp_path / 'l.db'}",
                            since="2000-01-01T00:00:00")
     assert again["counts"]["unchanged"] == 60
@@ -45,7 +45,7 @@ def test_nightly_export_flow_publishes_its_counts(prefect_server, tmp_path):
         by_key.setdefault(art["key"], []).append(art)
     assert set(by_key) == {"nightly-export-summary", "nightly-export-counts"}
     assert any("| unchanged | 60 |" in a["data"] for a in by_key["nightly-export-summary"])
-    assert any({"outcome": "staged", "count": 58} in (a["data"] if isinstance(a["data"], list) else
+    assert any({"outcome": "staged", "count": 56} in (a["data"] if isinstance(a["data"], list) else
                __import__("json").loads(a["data"])) for a in by_key["nightly-export-counts"])
 
 

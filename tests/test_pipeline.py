@@ -46,9 +46,10 @@ def envelopes(outbox: Path) -> dict[str, bytes]:
 def test_rerunning_the_same_window_changes_nothing(his, tmp_path):
     outbox, ledger = tmp_path / "outbox", f"sqlite:///{tmp_path / 'ledger.db'}"
     first = pipeline.nightly(his, outbox, ledger)
-    assert first.counts["staged"] == 146 and first.counts["quarantined"] == 4  # bad data: episodes 13, 17, 106, 110
+    # bad data: episodes 13, 17, 106, 110; expired cards (rule R.CARD.VALID_ON_ADMISSION): 12, 57, 102, 147
+    assert first.counts["staged"] == 142 and first.counts["quarantined"] == 8
     files, rows = envelopes(outbox), ledger_rows(ledger)
-    assert len(files) == 146 and len(rows) == 150
+    assert len(files) == 142 and len(rows) == 150
     again = pipeline.nightly(his, outbox, ledger, since=dt.datetime(2000, 1, 1))  # the whole history again
     assert dict(again.counts) == {"unchanged": 150, "ledger_rows": 150}
     assert envelopes(outbox) == files and ledger_rows(ledger) == rows
@@ -167,7 +168,7 @@ def test_status_lists_what_is_late(his, tmp_path):
     outbox, ledger = tmp_path / "outbox", f"sqlite:///{tmp_path / 'ledger.db'}"
     pipeline.nightly(his, outbox, ledger)
     summary = Ledger(ledger).summary(today=dt.datetime(2026, 11, 12), within_days=0)
-    assert summary["by_status"]["staged"] == 146 and summary["by_status"]["quarantined"] == 4
+    assert summary["by_status"]["staged"] == 142 and summary["by_status"]["quarantined"] == 8
     late = summary["late"]
     assert late and all(x["overdue"] for x in late)
     assert all(dt.datetime.fromisoformat(x["deadline_at"]) <= dt.datetime(2026, 11, 12) for x in late)

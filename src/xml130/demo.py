@@ -21,10 +21,11 @@ from .validate import iter_files, validate_path
 
 
 def expected_quarantine(url: str) -> set[str]:
-    """MA_LK the demo HIS marks as bad data (they must end in quarantine)."""
+    """MA_LK the demo HIS marks as bad data or as breaking a business rule (they must end in quarantine)."""
     engine = create_engine(url)
     with engine.connect() as conn:
-        rows = conn.execute(text("SELECT ma_lk FROM demo_case WHERE expect_valid = FALSE")).all()
+        rows = conn.execute(text("SELECT ma_lk FROM demo_case WHERE expect_valid = FALSE "
+                                 "OR expect_rule IS NOT NULL")).all()
     engine.dispose()
     return {r[0] for r in rows}
 

@@ -32,6 +32,7 @@ from .mapping import Mapping, load_mapping
 from .mapping.rules import RuleContext
 from .models import build_rows
 from .render import render_checkin
+from .rules import run_rules
 from .spec import load_spec
 from .staging import clean_stale_temp, write_atomic, write_json
 
@@ -70,8 +71,10 @@ def outbox_path(outbox: Path, facility: str, closed_at: dt.datetime | None, ma_l
 class Stager:
     """Stages extracted hồ sơ into the outbox and the ledger (one instance per run)."""
 
-    def __init__(self, ledger: Ledger, outbox: Path, facility: str, run_id: str, report: RunReport):
+    def __init__(self, ledger: Ledger, outbox: Path, facility: str, run_id: str, report: RunReport, *,
+                 rules: bool = True):
         self.ledger, self.outbox, self.facility, self.run_id, self.report = ledger, outbox, facility, run_id, report
+        self.rules = rules  # business rules (errors quarantine the hồ sơ; warnings do not)
 
     def stage_batch(self, items: list[Extracted], *, force_reason: str | None = None) -> None:
         """Files first (each written whole), then the batch's ledger rows in one transaction: a run killed in
@@ -89,6 +92,10 @@ class Stager:
         self.ledger.add_versions(self.pending)
 
     def stage(self, item: Extracted, latest: Latest | None, *, force_reason: str | None = None) -> str:
+        if item.hoso is not None and self.rules:
+            found = run_rules(item.hoso)
+            if any(f.severity == fnd.ERROR for f in found):  # a rule the portal enforces: keep it back
+                item.hoso, item.findings = None, found
         if item.hoso is not None:
             data = envelope_bytes(item)
             digest, status, reasons = sha256(data), "staged", None

@@ -96,6 +96,7 @@ class _DocCheck:
         self.root, self.table, self.version = root, version[table.id], version
         self.file, self.ma_lk = file, ma_lk
         self.out: list[Finding] = []
+        self.models: tuple | None = None  # the rows as models, when the document is valid
 
     def where(self, row: etree._Element | None) -> dict:
         ma_lk = self.ma_lk
@@ -114,7 +115,10 @@ class _DocCheck:
 
     def _models(self) -> None:
         rows = [row_values(r) for r in row_elements(self.table, self.root)]
-        build_rows(self.version, self.table.id, rows, ma_lk=self.ma_lk, file=self.file, problems=self.out)
+        before = len(self.out)
+        models = build_rows(self.version, self.table.id, rows, ma_lk=self.ma_lk, file=self.file, problems=self.out)
+        if len(self.out) == before:
+            self.models = models
 
     def _detailed(self) -> None:
         table, fields = self.table, self.table.by_name
@@ -201,7 +205,7 @@ def _envelope_structure(root, file: str | None) -> list[Finding]:
     return out
 
 
-def _validate_envelope(root, file: str | None, version: SpecVersion | None) -> list[Finding]:
+def _validate_envelope(root, file: str | None, version: SpecVersion | None, rules: bool = True) -> list[Finding]:
     out = _envelope_structure(root, file)
     hosos = root.findall("THONGTINHOSO/DANHSACHHOSO/HOSO")
     count = root.findtext("THONGTINHOSO/SOLUONGHOSO")
@@ -209,11 +213,11 @@ def _validate_envelope(root, file: str | None, version: SpecVersion | None) -> l
         out.append(fnd.make("ENVELOPE.COUNT", file=file, table=ENVELOPE_NAME, field="SOLUONGHOSO",
                             value=count, count=len(hosos)))
     for hoso in hosos:
-        out.extend(_validate_hoso(hoso, file, version))
+        out.extend(_validate_hoso(hoso, file, version, rules))
     return out
 
 
-def _validate_hoso(hoso, file: str | None, version: SpecVersion | None) -> list[Finding]:
+def _validate_hoso(hoso, file: str | None, version: SpecVersion | None, rules: bool = True) -> list[Finding]:
     out: list[Finding] = []
     docs: list[tuple[Table, etree._Element]] = []
     seen_tables: set[str] = set()
@@ -247,32 +251,46 @@ def _validate_hoso(hoso, file: str | None, version: SpecVersion | None) -> list[
         out.append(fnd.make("ENVELOPE.NO_XML1", file=file, table="XML1"))
     if version is None and summary is not None:
         version = load_spec().for_date(summary.findtext("NGAY_RA") or summary.findtext("NGAY_VAO"))
+    checks = []
     for table, doc in docs:
-        out.extend(_validate_table_doc(doc, table, version, file, ma_lk))
+        if version is None:
+            version = load_spec().for_date(version_hint(doc))
+        check = _DocCheck(doc, table, version, file, ma_lk)
+        out.extend(check.run())
+        checks.append(check)
+    if rules and not out and summary is not None and all(c.models is not None for c in checks):
+        # the business rules read a structurally valid hồ sơ only: they would only repeat the errors above
+        from .models import Hoso
+        from .rules import run_rules
+
+        hoso = Hoso(version=version, tables={c.table.id: c.models for c in checks})
+        out.extend(run_rules(hoso, file=file))
     return [f.located(ma_lk=ma_lk) for f in out]
 
 
-def validate_bytes(data: bytes, file: str | None = None, *, version: SpecVersion | None = None) -> list[Finding]:
+def validate_bytes(data: bytes, file: str | None = None, *, version: SpecVersion | None = None,
+                   rules: bool = True) -> list[Finding]:
     """Every finding for one file's bytes (an envelope, a check-in document or a bare table)."""
     try:
         root = parse_xml(data)
     except ParseError as exc:
         return [fnd.make("XML.MALFORMED", file=file, detail=str(exc))]
     if root.tag == ENVELOPE_ROOT:
-        return _validate_envelope(root, file, version)
+        return _validate_envelope(root, file, version, rules)
     table = table_for_root(root.tag)
     if table is None:
         return [fnd.make("XML.ROOT", file=file, value=root.tag)]
     return _validate_table_doc(root, table, version, file)
 
 
-def validate_path(path: str | os.PathLike, *, version: SpecVersion | None = None) -> list[Finding]:
+def validate_path(path: str | os.PathLike, *, version: SpecVersion | None = None,
+                  rules: bool = True) -> list[Finding]:
     p = Path(path)
     try:
         data = p.read_bytes()
     except OSError as exc:
         raise FileUnreadable(f"{p}: {exc.strerror or exc}") from None
-    return validate_bytes(data, str(p), version=version)
+    return validate_bytes(data, str(p), version=version, rules=rules)
 
 
 def iter_files(paths: Iterable[str | os.PathLike]) -> Iterator[Path]:

@@ -217,7 +217,8 @@ def _build_episode(b: _Builder, i: int, staff_ids: list[int], dept: dict[str, in
     )
     for seq, card_id in enumerate(cards, start=1):
         b.add("encounter_card", encounter_id=eid, seq=seq, card_id=card_id)
-    b.add("demo_case", ma_lk=ma_lk, case_name=case, expect_valid=ok, expect_code=code)
+    b.add("demo_case", ma_lk=ma_lk, case_name=case, expect_valid=ok, expect_code=code,
+          expect_rule="R.CARD.VALID_ON_ADMISSION" if case == "expired_card" else None)
 
     doctors = staff_ids
     t = arrived + dt.timedelta(minutes=5)

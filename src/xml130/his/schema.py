@@ -291,4 +291,5 @@ demo_case = Table(
     Column("case_name", String(50), nullable=False),
     Column("expect_valid", Boolean, nullable=False),
     Column("expect_code", String(50)),  # the finding code expected when not valid
+    Column("expect_rule", String(50)),  # a business rule the episode breaks although its data meets the spec
 )
