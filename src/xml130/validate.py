@@ -184,13 +184,6 @@ class _DocCheck:
         self.out.append(f)
 
 
-def _validate_table_doc(root, table: Table, version: SpecVersion | None, file: str | None,
-                        ma_lk: str | None = None) -> list[Finding]:
-    if version is None:
-        version = load_spec().for_date(version_hint(root))
-    return _DocCheck(root, table, version, file, ma_lk).run()
-
-
 def _envelope_structure(root, file: str | None) -> list[Finding]:
     """XSD of the envelope itself; NOIDUNGFILE and LOAIHOSO are left to the walk, which says more."""
     version = load_spec().latest
@@ -280,7 +273,16 @@ def validate_bytes(data: bytes, file: str | None = None, *, version: SpecVersion
     table = table_for_root(root.tag)
     if table is None:
         return [fnd.make("XML.ROOT", file=file, value=root.tag)]
-    return _validate_table_doc(root, table, version, file)
+    if version is None:
+        version = load_spec().for_date(version_hint(root))
+    check = _DocCheck(root, table, version, file, None)
+    out = check.run()
+    if rules and table.id == "XML0" and not out and check.models is not None:
+        from .models import Hoso
+        from .rules import run_rules
+
+        out.extend(run_rules(Hoso(version=version, tables={"XML0": check.models}), file=file))
+    return out
 
 
 def validate_path(path: str | os.PathLike, *, version: SpecVersion | None = None,

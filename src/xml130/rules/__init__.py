@@ -114,9 +114,9 @@ class View:
 
     def __init__(self, hoso: Hoso):
         self.hoso = hoso
-        self.x1: Any = hoso.summary
-        self.vao = when(self.x1.NGAY_VAO)
-        self.ra = when(self.x1.NGAY_RA)
+        self.x1: Any = hoso.tables["XML1"][0] if hoso.tables.get("XML1") else None
+        self.vao = when(self.x1.NGAY_VAO) if self.x1 is not None else None
+        self.ra = when(self.x1.NGAY_RA) if self.x1 is not None else None
         self.day = (self.ra or self.vao).date() if (self.ra or self.vao) else None
         self.p = params()
         self.tol = Decimal(self.p["money_tolerance"])
@@ -142,9 +142,10 @@ def run_rules(hoso: Hoso, *, file: str | None = None, codes: Iterable[str] | Non
 
     view = View(hoso)
     selected = [RULES[c] for c in codes] if codes is not None else list(RULES.values())
+    checkin = "XML1" not in hoso.tables  # a check-in document: only the rules of XML0 apply
     out = []
     for r in selected:
-        if not r.applies(view.day):
+        if not r.applies(view.day) or (r.tables == ("XML0",)) != checkin:
             continue
         for hit in r.check(view):
             values = {k: _show(v) for k, v in hit.values.items()}
@@ -152,7 +153,8 @@ def run_rules(hoso: Hoso, *, file: str | None = None, codes: Iterable[str] | Non
                 message = r.message.format(**values)
             except (KeyError, IndexError):
                 message = r.message
-            out.append(fnd.Finding(code=r.code, message=message, file=file, ma_lk=hoso.ma_lk, table=hit.table,
+            ma_lk = view.x1.MA_LK if view.x1 is not None else hit.values.get("ma_lk")
+            out.append(fnd.Finding(code=r.code, message=message, file=file, ma_lk=ma_lk, table=hit.table,
                                    field=hit.field, row=hit.row, severity=r.severity))
     return out
 

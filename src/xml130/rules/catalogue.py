@@ -403,11 +403,20 @@ def _bed_code(v: View):
 
 
 # --- diagnoses --------------------------------------------------------------------------------------------------
-@rule("R.ICD.CHINH_ONE", tables=("XML1",), fields=("MA_BENH_CHINH",), title="MA_BENH_CHINH là một mã ICD-10",
-      message="MA_BENH_CHINH '{found}' chứa nhiều mã.")
-def _chinh(v: View):
-    if ";" in (v.x1.MA_BENH_CHINH or ""):
-        yield Hit("XML1", "MA_BENH_CHINH", 1, {"found": v.x1.MA_BENH_CHINH})
+@rule("R.ICD.SEX", tables=("XML1",), fields=("MA_BENH_CHINH", "MA_BENH_KT", "GIOI_TINH"),
+      title="Mã bệnh chỉ dành cho một giới khớp GIOI_TINH",
+      message="Mã bệnh {code} chỉ dùng cho {sex} nhưng GIOI_TINH = {found}.")
+def _icd_sex(v: View):
+    x = v.x1
+    for code in [x.MA_BENH_CHINH, *_items(x.MA_BENH_KT)]:
+        if not code:
+            continue
+        if code.startswith(tuple(v.p["icd_female"])) and x.GIOI_TINH == 1:
+            yield Hit("XML1", "MA_BENH_CHINH" if code == x.MA_BENH_CHINH else "MA_BENH_KT", 1,
+                      {"code": code, "sex": "nữ", "found": x.GIOI_TINH})
+        elif code.startswith(tuple(v.p["icd_male"])) and x.GIOI_TINH == 2:
+            yield Hit("XML1", "MA_BENH_CHINH" if code == x.MA_BENH_CHINH else "MA_BENH_KT", 1,
+                      {"code": code, "sex": "nam", "found": x.GIOI_TINH})
 
 
 @rule("R.ICD.KT_MAX", tables=("XML1",), fields=("MA_BENH_KT",), title="MA_BENH_KT tối đa 12 mã",
@@ -550,3 +559,13 @@ def _xml9(v: View):
     rows = len(v.rows("XML9"))
     if n and n != rows:
         yield Hit("XML9", None, None, {"n": n, "rows": rows})
+
+
+# --- check-in documents (XML0) --------------------------------------------------------------------------------------
+@rule("R.CHECKIN.EMERGENCY", severity=WARNING, tables=("XML0",), fields=("MA_DOITUONG_KCB",),
+      title="Cấp cứu không cần gửi trạng thái KCB (check-in)",
+      message="Dòng check-in MA_LK {ma_lk} là cấp cứu (MA_DOITUONG_KCB 2): không cần gửi.")
+def _checkin_emergency(v: View):
+    for i, r in enumerate(v.rows("XML0"), start=1):
+        if r.MA_DOITUONG_KCB == "2":
+            yield Hit("XML0", "MA_DOITUONG_KCB", r.STT or i, {"ma_lk": r.MA_LK})
