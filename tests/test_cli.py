@@ -131,3 +131,42 @@ def test_console_script_prints_no_traceback(tmp_path):
     assert p.returncode == 2 and "Traceback" not in p.stderr + p.stdout
     p = subprocess.run([*exe, "validate", str(bad)], capture_output=True, text=True)
     assert p.returncode == 1 and "XML.MALFORMED" in p.stdout and "Traceback" not in p.stderr
+
+
+def test_rules_command_lists_the_catalogue(root):
+    r = run("rules", "--format", "json")
+    assert r.exit_code == 0
+    rules = json.loads(r.stdout)
+    assert len(rules) >= 60
+    first = next(x for x in rules if x["code"] == "R.TOTAL.T_TONGCHI_BV")
+    assert first["severity"] == "error" and first["tables"] == ["XML1", "XML2", "XML3"]
+    assert set(first) == {"code", "severity", "tables", "fields", "period", "title", "message"}
+    md = run("rules", "--format", "markdown")
+    assert md.stdout == (root / "docs" / "rules.md").read_text(encoding="utf-8")  # docs/rules.md is generated
+
+
+def test_validate_with_rules_junit_and_html(tmp_path, fixtures_dir):
+    from decimal import Decimal
+
+    from xml130 import scenarios as sc
+    from xml130.models import build_hoso
+    from xml130.render import render_hoso
+
+    raw = sc.outpatient_drugs_labs()
+    raw["XML1"]["T_THUOC"] += Decimal("1.00")
+    bad = tmp_path / "rule.xml"
+    bad.write_bytes(render_hoso(build_hoso(raw), ngaylap="20261120"))
+    r = run("validate", bad, "--format", "json")
+    assert r.exit_code == 1 and [f["code"] for f in json.loads(r.stdout)] == ["R.TOTAL.T_THUOC"]
+    assert run("validate", bad, "--no-rules").exit_code == 0
+    report = tmp_path / "r" / "report.html"
+    junit = run("validate", bad, fixtures_dir / "valid" / "referral.xml", "--format", "junit", "--report", report)
+    assert junit.exit_code == 1
+    from lxml import etree
+
+    suite = etree.fromstring(junit.stdout.encode())
+    assert (suite.get("tests"), suite.get("failures")) == ("2", "1")
+    assert suite.find("testcase/failure").get("message") == "1 lỗi: R.TOTAL.T_THUOC"
+    html = report.read_text(encoding="utf-8")
+    assert "<svg" in html and "R.TOTAL.T_THUOC" in html and "79999OP0001" in html
+    assert "src=" not in html and "href=" not in html  # no external resource: readable offline

@@ -35,6 +35,18 @@ class Format(StrEnum):
     json = "json"
 
 
+class ValidateFormat(StrEnum):
+    text = "text"
+    json = "json"
+    junit = "junit"
+
+
+class RulesFormat(StrEnum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
 def _problem(title: str, detail: object) -> None:
     """A red title and the detail printed literally (file names and SQL may contain [brackets])."""
     err.print(f"[red]{title}[/red]", end=" ")
@@ -53,7 +65,9 @@ def _version(value: str | None):
 @app.command()
 def validate(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders (folders: every *.xml below).")],
-    format: Annotated[Format, typer.Option("--format", "-f", help="text or json")] = Format.text,
+    format: Annotated[ValidateFormat, typer.Option("--format", "-f", help="text, json or junit")] = ValidateFormat.text,
+    rules: Annotated[bool, typer.Option("--rules/--no-rules", help="Also run the business rules.")] = True,
+    report: Annotated[Path | None, typer.Option("--report", help="Write an HTML report (readable offline).")] = None,
     spec_version: Annotated[str | None, typer.Option(help="Force a spec version (default: by the episode's date).")] = None,
 ) -> None:
     """Validate envelopes (GIAMDINHHS), check-in documents and bare table files against the standard."""
@@ -61,25 +75,55 @@ def validate(
 
     version = _version(spec_version)
     all_findings: list[fnd.Finding] = []
-    files = 0
+    names: list[str] = []
     try:
         for path in iter_files(paths):
-            files += 1
-            all_findings.extend(validate_path(path, version=version))
+            names.append(str(path))
+            all_findings.extend(validate_path(path, version=version, rules=rules))
     except FileUnreadable as exc:
         _problem("Không đọc được:", exc)
         raise typer.Exit(EXIT_UNUSABLE) from None
-    if files == 0:
+    if not names:
         err.print("[red]Không có tệp .xml nào để kiểm tra.[/red]")
         raise typer.Exit(EXIT_UNUSABLE)
-    if format is Format.json:
+    if report is not None:
+        from .report_html import html_report
+
+        report.parent.mkdir(parents=True, exist_ok=True)
+        report.write_text(html_report(all_findings, len(names)), encoding="utf-8")
+    if format is ValidateFormat.json:
         sys.stdout.write(json.dumps([f.to_dict() for f in all_findings], ensure_ascii=False, indent=2) + "\n")
+    elif format is ValidateFormat.junit:
+        from .report_html import junit_report
+
+        sys.stdout.write(junit_report(all_findings, names))
     else:
         for f in all_findings:
             out.print(str(f), markup=False)
         errors = sum(f.severity == fnd.ERROR for f in all_findings)
-        out.print(f"{files} tệp, {errors} lỗi, {len(all_findings) - errors} cảnh báo.", markup=False)
+        out.print(f"{len(names)} tệp, {errors} lỗi, {len(all_findings) - errors} cảnh báo.", markup=False)
+        if report is not None:
+            out.print(f"báo cáo HTML: {report}", markup=False)
     raise typer.Exit(EXIT_FINDINGS if fnd.has_errors(all_findings) else EXIT_OK)
+
+
+@app.command("rules")
+def rules_cmd(format: Annotated[RulesFormat, typer.Option("--format", "-f")] = RulesFormat.text) -> None:
+    """List the business rules: code, severity, tables, fields, period, message."""
+    from .rules import all_rules
+
+    catalogue = all_rules()
+    if format is RulesFormat.json:
+        sys.stdout.write(json.dumps([r.describe() for r in catalogue], ensure_ascii=False, indent=2) + "\n")
+    elif format is RulesFormat.markdown:
+        from .rules.docs import render_markdown
+
+        sys.stdout.write(render_markdown())
+    else:
+        for r in catalogue:
+            period = f" [{r.since or '…'} – {r.until or '…'}]" if (r.since or r.until) else ""
+            out.print(f"{r.code:<28} {r.severity:<8} {','.join(r.tables):<20} {r.title}{period}", markup=False)
+        out.print(f"{len(catalogue)} quy tắc.", markup=False)
 
 
 @app.command()
