@@ -170,6 +170,21 @@ class EpisodeBuilder:
                          "DIEN_BIEN_LS": f"Ngày {i + 1}: tỉnh, tiếp xúc tốt, không sốt; bụng mềm.",
                          "THOI_DIEM_DBLS": self.at(60 * 24 * i + 420), "NGUOI_THUC_HIEN": DOCTORS[1]})
 
+    def discharge(self, end: dt.datetime, dx: str) -> None:
+        """The discharge paper (XML7) and the record summary (XML8) of an inpatient stay."""
+        self.tables["XML7"] = {
+            "MA_LK": self.ma_lk, "SO_LUU_TRU": "LT" + self.ma_lk[-8:], "MA_YTE": "YT" + self.ma_lk[-8:],
+            "MA_KHOA_RV": "K01", "NGAY_VAO": self.start, "NGAY_RA": end, "CHAN_DOAN_RV": dx,
+            "PP_DIEUTRI": "Điều trị nội khoa", "MA_TTDV": "0100000009", "MA_BS": DOCTORS[1],
+            "TEN_BS": "Bác sĩ Khoa Nội", "NGAY_CT": end.date(),
+        }
+        self.tables["XML8"] = {
+            "MA_LK": self.ma_lk, "MA_LOAI_KCB": "03", "NGAY_VAO": self.start, "NGAY_RA": end, "CHAN_DOAN_VAO": dx,
+            "CHAN_DOAN_RV": dx, "QT_BENHLY": "Khởi phát 2 ngày trước khi vào viện.",
+            "TOMTAT_KQ": "Xét nghiệm trong giới hạn bình thường.", "PP_DIEUTRI": "Điều trị nội trú",
+            "KET_QUA_DTRI": 1, "MA_TTDV": "0100000009", "NGAY_CT": end.date(),
+        }
+
     def summary(self, person: Person, end: dt.datetime, *, loai_kcb: str = "01", khoa: str = "K01",
                 cards: list[tuple[str, str, dt.date, dt.date]] | None = None, **extra: Any) -> dict[str, Any]:
         cards = cards or [(person.card, "79001", dt.date(end.year, 1, 1), dt.date(end.year, 12, 31))]
@@ -226,9 +241,11 @@ def batch_hoso(rng: random.Random, ma_lk: str, start: dt.datetime) -> dict:
     person = Person(rng)
     ep.services(rng.randint(18, 24))  # with lab results in XML4
     ep.drugs(rng.randint(18, 24))
-    ep.notes(rng.randint(3, 6))
+    ep.notes(3)  # one progress note a day
     ep.bed(3, "K01", "H001")
-    ep.summary(person, ep.at(60 * 24 * 3), loai_kcb="03", NGAY_VAO_NOI_TRU=ep.at(30))
+    end = ep.at(60 * 24 * 3)
+    ep.summary(person, end, loai_kcb="03", NGAY_VAO_NOI_TRU=ep.at(30), SO_NGAY_DTRI=4)
+    ep.discharge(end, "Viêm họng cấp")
     return ep.build()
 
 

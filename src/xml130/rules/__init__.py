@@ -14,7 +14,7 @@ import tomllib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -97,14 +97,15 @@ def codes_on(name: str, day: dt.date | None) -> frozenset[str] | None:
     return None
 
 
+@lru_cache(maxsize=65536)
 def when(text: str | None) -> dt.datetime | None:
-    """yyyyMMdd[HHmm] → datetime (None when absent or partial)."""
+    """yyyyMMdd[HHmm] → datetime (None when absent or partial). The same texts recur in every row: cached."""
     if not text:
         return None
     try:
         if len(text) >= 12:
-            return dt.datetime.strptime(text[:12], "%Y%m%d%H%M")
-        return dt.datetime.strptime(text[:8], "%Y%m%d")
+            return dt.datetime(int(text[0:4]), int(text[4:6]), int(text[6:8]), int(text[8:10]), int(text[10:12]))
+        return dt.datetime(int(text[0:4]), int(text[4:6]), int(text[6:8]))
     except ValueError:
         return None
 
