@@ -13,8 +13,6 @@ import argparse
 import json
 import time
 
-from lxml import etree
-
 
 def main() -> None:
     ap = argparse.ArgumentParser()
