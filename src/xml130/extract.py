@@ -67,7 +67,7 @@ class Extractor:
         self._queries: dict[tuple[str, str], Any] = {}
 
     # --- queries ---------------------------------------------------------------------------------------
-    def _column_types(self, tm: TableMapping) -> dict[str, str]:
+    def column_types(self, tm: TableMapping) -> dict[str, str]:
         """Declared types plus those implied by the fields a column feeds (decimal, date, datetime)."""
         types: dict[str, str] = {}
         table = self.version[tm.table]
@@ -89,7 +89,7 @@ class Extractor:
             self._queries[key] = q.columns(**{c: SQL_TYPES[t]() for c, t in types.items()})
         return self._queries[key]
 
-    def _rows_by_key(self, conn, name: str, sql: str, types: dict[str, str], keys: list) -> dict[Any, list]:
+    def rows_by_key(self, conn, name: str, sql: str, types: dict[str, str], keys: list) -> dict[Any, list]:
         grouped: dict[Any, list[dict[str, Any]]] = defaultdict(list)
         for row in conn.execute(self._query(name, sql, types), {"keys": keys}):
             r = _lower(row)
@@ -124,7 +124,7 @@ class Extractor:
                 problems.append(f"[lookups] query fails: {str(exc).splitlines()[0]}")
             for tid, tm in self.mapping.tables.items():
                 try:
-                    result = conn.execute(self._query(tid, tm.query, self._column_types(tm)), {"keys": []})
+                    result = conn.execute(self._query(tid, tm.query, self.column_types(tm)), {"keys": []})
                     cols = {c.lower() for c in result.keys()}
                 except SQLAlchemyError as exc:
                     problems.append(f"tables.{tid}: query fails: {exc.__class__.__name__}: {str(exc).splitlines()[0]}")
@@ -155,7 +155,6 @@ class Extractor:
         base = f"SELECT key, ma_lk, closed_at FROM ({self.mapping.episodes_query}) ep"
         params: dict[str, Any] = {}
         where = []
-        q = None
         if sel.ma_lk:
             where.append("ma_lk IN :ma_lks")
             params["ma_lks"] = list(sel.ma_lk)
@@ -211,8 +210,8 @@ class Extractor:
             data: dict[str, dict[Any, list]] = {}
             colls: dict[str, dict[str, dict[Any, list]]] = {}
             for tm in tables:
-                data[tm.table] = self._rows_by_key(conn, tm.table, tm.query, self._column_types(tm), keys)
-                colls[tm.table] = {name: self._rows_by_key(conn, f"{tm.table}.{name}", c.query, c.types, keys)
+                data[tm.table] = self.rows_by_key(conn, tm.table, tm.query, self.column_types(tm), keys)
+                colls[tm.table] = {name: self.rows_by_key(conn, f"{tm.table}.{name}", c.query, c.types, keys)
                                    for name, c in tm.collections.items()}
         for key, ma_lk, closed_at in batch:
             item = Extracted(ma_lk, key, closed_at)
@@ -224,7 +223,7 @@ class Extractor:
                     continue
                 ctx.table = tm.table
                 ctx.collections = {name: by_key.get(key, []) for name, by_key in colls[tm.table].items()}
-                built = [self._row(tm, r, i, ma_lk, ctx, lookups) for i, r in enumerate(rows, start=1)]
+                built = [self.row(tm, r, i, ma_lk, ctx, lookups) for i, r in enumerate(rows, start=1)]
                 ctx.tables[tm.table] = built
                 raw[tm.table] = built if self.version[tm.table].is_list else built[0]
             item.findings = ctx.findings
@@ -235,7 +234,7 @@ class Extractor:
                     item.findings = exc.findings
             yield item
 
-    def _row(self, tm: TableMapping, src: dict[str, Any], index: int, ma_lk: str, ctx: RuleContext,
+    def row(self, tm: TableMapping, src: dict[str, Any], index: int, ma_lk: str, ctx: RuleContext,
              lookups: dict[str, dict[str, Any]]) -> dict[str, Any]:
         table = self.version[tm.table]
         out: dict[str, Any] = {}

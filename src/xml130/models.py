@@ -24,7 +24,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from . import findings as fnd
 from .spec import Field, SpecVersion, Table, load_spec
 
-__all__ = ["model_for", "Hoso", "HosoError", "build_hoso", "build_rows", "errors_to_findings", "coerce_value"]
+__all__ = ["model_for", "Hoso", "HosoError", "build_hoso", "build_rows", "errors_to_findings"]
 
 _DT, _D = "%04d%02d%02d%02d%02d", "%04d%02d%02d"  # yyyyMMddHHmm, yyyyMMdd (%-formatting: 3x faster than strftime)
 
@@ -270,11 +270,6 @@ def model_for(version_id: str, table_id: str) -> type[TableModel]:
     model.__spec_version__ = version_id
     model.__checker__ = staticmethod(_make_row_checker(table, version_id))
     return model
-
-
-def coerce_value(version: SpecVersion, table_id: str, field_name: str, value: Any) -> Any:
-    """Validate one value as the model would (used by checks outside a model)."""
-    return _make_coercer(version[table_id].field(field_name), table_id)(value)
 
 
 def errors_to_findings(exc: ValidationError, table: str, version: str, *, row: int | None = None,

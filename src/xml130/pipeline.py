@@ -266,10 +266,10 @@ def checkin(source: str, outbox: Path, ledger_url: str, *, mapping: Mapping | No
     with engine.connect() as conn:
         lookups = extractor.lookups(conn)
         q = (text(tm.query).bindparams(bindparam("since", type_=DateTime()))
-             .columns(**{c: SQL_TYPES[t]() for c, t in extractor._column_types(tm).items()}))
+             .columns(**{c: SQL_TYPES[t]() for c, t in extractor.column_types(tm).items()}))
         events = [{k.lower(): v for k, v in r._mapping.items()} for r in conn.execute(q, {"since": since})]
         keys = sorted({e["key"] for e in events})
-        colls = {name: extractor._rows_by_key(conn, f"checkin.{name}", c.query, c.types, keys)
+        colls = {name: extractor.rows_by_key(conn, f"checkin.{name}", c.query, c.types, keys)
                  for name, c in tm.collections.items()}
     known = ledger.checkin_known(mapping.facility, [(e["ma_lk"], e["event"]) for e in events])
     for ev in events:
@@ -279,7 +279,7 @@ def checkin(source: str, outbox: Path, ledger_url: str, *, mapping: Mapping | No
             continue
         ctx = RuleContext(ev["ma_lk"], mapping.facility, mapping.facility_name, mapping.params, table="XML0",
                           collections={n: by.get(ev["key"], []) for n, by in colls.items()})
-        row = extractor._row(tm, ev, 1, ev["ma_lk"], ctx, lookups)
+        row = extractor.row(tm, ev, 1, ev["ma_lk"], ctx, lookups)
         if str(row.get("MA_DOITUONG_KCB")) in skip:
             report.counts["skipped"] += 1
             continue
