@@ -434,6 +434,43 @@ def status(
                   f"hạn {x['deadline_at']}", markup=False)
 
 
+@app.command()
+def sign(
+    file: Annotated[Path, typer.Argument(help="A GIAMDINHHS envelope or a check-in document.")],
+    p12: Annotated[Path, typer.Option("--p12", help="PKCS#12 file; its password comes from XML130_P12_PASSWORD.")],
+    output: Annotated[Path, typer.Option("--out")],
+) -> None:
+    """Sign a file (enveloped XML-DSig, RSA-SHA256, in CHUKYDONVI)."""
+    from .signing import P12Signer, SigningError
+    from .staging import write_atomic
+
+    try:
+        signed = P12Signer.from_file(p12).sign(file.read_bytes())
+    except (SigningError, OSError) as exc:
+        _problem("Không ký được:", exc)
+        raise typer.Exit(EXIT_UNUSABLE) from None
+    write_atomic(output, signed)
+    out.print(f"signed: {output}", markup=False)
+
+
+@app.command()
+def verify(
+    file: Annotated[Path, typer.Argument()],
+    ca: Annotated[Path | None, typer.Option("--ca", help="PEM of the trusted CA(s).")] = None,
+) -> None:
+    """Check a file's signature and certificate: exit 0 valid, 1 invalid."""
+    from .signing import verify as check
+
+    try:
+        result = check(file.read_bytes(), ca_pem=ca.read_bytes() if ca else None)
+    except OSError as exc:
+        _problem("Không đọc được:", exc)
+        raise typer.Exit(EXIT_UNUSABLE) from None
+    out.print(f"{file}: {'HỢP LỆ' if result.valid else 'KHÔNG HỢP LỆ'} — {result.reason}"
+              + (f" ({result.subject})" if result.subject else ""), markup=False)
+    raise typer.Exit(EXIT_OK if result.valid else EXIT_FINDINGS)
+
+
 def main() -> None:
     try:
         app()
