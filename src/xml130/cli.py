@@ -471,6 +471,65 @@ def verify(
     raise typer.Exit(EXIT_OK if result.valid else EXIT_FINDINGS)
 
 
+@app.command("portal-sim")
+def portal_sim(
+    port: Annotated[int, typer.Option("--port")] = 8130,
+    username: Annotated[str, typer.Option("--user")] = "bv79999",
+    ca: Annotated[Path | None, typer.Option("--ca", help="PEM of the CA whose signatures it accepts.")] = None,
+) -> None:
+    """Run the local portal simulator on 127.0.0.1 (password from XML130_PORTAL_PASSWORD) until interrupted."""
+    import os
+
+    from .portal.sim import PortalSim
+
+    password = os.environ.get("XML130_PORTAL_PASSWORD")
+    if not password:
+        _problem("Thiếu mật khẩu:", "set XML130_PORTAL_PASSWORD")
+        raise typer.Exit(EXIT_UNUSABLE)
+    sim = PortalSim(username=username, password=password, ca_pem=ca.read_bytes() if ca else None)
+    url = sim.start(port=port)
+    out.print(f"portal simulator at {url} (user {username}); Ctrl-C to stop", markup=False)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        sim.stop()
+
+
+@app.command()
+def submit(
+    outbox: Annotated[Path, typer.Option("--outbox")],
+    ledger: Annotated[str, typer.Option("--ledger")] = DEFAULT_LEDGER,
+    portal: Annotated[str | None, typer.Option("--portal", help="Base URL of the portal.")] = None,
+    user: Annotated[str | None, typer.Option("--user", help="Portal user (password: XML130_PORTAL_PASSWORD).")] = None,
+    p12: Annotated[Path | None, typer.Option("--p12", help="PKCS#12 to sign with (password: XML130_P12_PASSWORD).")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be sent; send nothing.")] = False,
+) -> None:
+    """Send staged check-ins and hồ sơ, signed, in order, each once; keep the receipts in the ledger."""
+    from . import pipeline
+    from .portal.client import PortalClient, PortalConfig
+    from .signing import P12Signer, SigningError
+
+    if dry_run:
+        report = pipeline.submit(outbox, ledger, None, None, dry_run=True)
+        for item in report.items:
+            out.print(f"{item['kind']:<8} {item['ma_lk']} {item['id']:<15} {item['status']:<10} {item['path']}",
+                      markup=False)
+        out.print(f"{len(report.items)} would be sent.", markup=False)
+        return
+    if not portal or not user:
+        raise typer.BadParameter("--portal and --user are needed to send (or use --dry-run)")
+    try:
+        signer = P12Signer.from_file(p12) if p12 else None
+    except (SigningError, OSError) as exc:
+        _problem("Không mở được chứng thư số:", exc)
+        raise typer.Exit(EXIT_UNUSABLE) from None
+    client = PortalClient(PortalConfig(base_url=portal, username=user))
+    report = _pipeline_errors(lambda: pipeline.submit(outbox, ledger, client, signer))
+    _print_run(report)
+    raise typer.Exit(EXIT_OK if not (report.counts["rejected"] or report.counts["unanswered"]) else EXIT_FINDINGS)
+
+
 def main() -> None:
     try:
         app()

@@ -29,6 +29,7 @@ from sqlalchemy import (
     DateTime,
     Engine,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -78,6 +79,26 @@ checkin_event = Table(
     Column("staged_at", DateTime, nullable=False),
     Column("run_id", String(40), nullable=False),
     UniqueConstraint("facility", "ma_lk", "event", name="uq_checkin_event"),
+)
+
+submission = Table(
+    "submission", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(10), nullable=False),  # hoso | checkin
+    Column("facility", String(10), nullable=False),
+    Column("ma_lk", String(100), nullable=False),
+    Column("version", Integer),  # hồ sơ version (None for a check-in)
+    Column("event", String(20)),  # check-in event (None for a hồ sơ)
+    Column("request_id", String(200), nullable=False),
+    Column("sent_bytes", LargeBinary, nullable=False),  # exactly what was sent (signed)
+    Column("sent_at", DateTime, nullable=False),
+    Column("http_status", Integer),
+    Column("ma_ket_qua", String(20)),
+    Column("ma_giao_dich", String(100)),
+    Column("thoi_gian_tiep_nhan", String(30)),
+    Column("thong_diep", Text),
+    Column("answer", Text),  # the whole answer, JSON
+    Column("outcome", String(20), nullable=False),  # accepted | rejected | unanswered
 )
 
 flow_state = Table(
@@ -213,6 +234,55 @@ class Ledger:
     def add_checkin(self, **values: Any) -> None:
         with self.engine.begin() as conn:
             conn.execute(checkin_event.insert().values(staged_at=now(), **values))
+
+    # --- submission -----------------------------------------------------------------------------------------
+    def pending_hoso(self, facility: str | None = None) -> list[dict[str, Any]]:
+        """Versions to send, oldest episode first: staged, or submitted without an answer (a retry then carries
+        the same request id)."""
+        t = hoso_version
+        q = select(t).where(t.c.status.in_(("staged", "submitted")))
+        if facility:
+            q = q.where(t.c.facility == facility)
+        q = q.order_by(t.c.closed_at, t.c.ma_lk, t.c.version)
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(q)]
+
+    def pending_checkins(self, facility: str | None = None) -> list[dict[str, Any]]:
+        t = checkin_event
+        q = select(t).where(t.c.status.in_(("staged", "submitted")))
+        if facility:
+            q = q.where(t.c.facility == facility)
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(q.order_by(t.c.event_at, t.c.ma_lk, t.c.event))]
+
+    def mark(self, kind: str, row: dict[str, Any], status: str) -> None:
+        with self.engine.begin() as conn:
+            if kind == "hoso":
+                conn.execute(update(hoso_version).where(hoso_version.c.id == row["id"]).values(
+                    status=status, updated_at=now()))
+            else:
+                conn.execute(update(checkin_event).where(checkin_event.c.id == row["id"]).values(status=status))
+
+    def record_submission(self, kind: str, row: dict[str, Any], request_id: str, sent: bytes, receipt: Any,
+                          outcome: str) -> None:
+        """Keep the exact bytes sent and the portal's answer, and set the version's status, in one transaction."""
+        with self.engine.begin() as conn:
+            conn.execute(submission.insert().values(
+                kind=kind, facility=row["facility"], ma_lk=row["ma_lk"], version=row.get("version"),
+                event=row.get("event"), request_id=request_id, sent_bytes=sent, sent_at=now(),
+                http_status=getattr(receipt, "http_status", None), ma_ket_qua=getattr(receipt, "ma_ket_qua", None),
+                ma_giao_dich=getattr(receipt, "ma_giao_dich", None),
+                thoi_gian_tiep_nhan=getattr(receipt, "thoi_gian_tiep_nhan", None),
+                thong_diep=getattr(receipt, "thong_diep", None),
+                answer=json.dumps(getattr(receipt, "raw", {}), ensure_ascii=False), outcome=outcome))
+            status = {"accepted": "accepted", "rejected": "rejected"}.get(outcome, "submitted")
+            table = hoso_version if kind == "hoso" else checkin_event
+            values = {"status": status, **({"updated_at": now()} if kind == "hoso" else {})}
+            conn.execute(update(table).where(table.c.id == row["id"]).values(**values))
+
+    def submissions(self) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(select(submission).order_by(submission.c.id))]
 
     # --- reports -------------------------------------------------------------------------------------------
     def summary(self, today: dt.datetime | None = None, within_days: int = 2) -> dict[str, Any]:

@@ -56,6 +56,7 @@ class RunReport:
     quarantined_by_code: Counter = field(default_factory=Counter)
     quarantine: list[dict] = field(default_factory=list)
     report_dir: str = ""
+    items: list[dict] = field(default_factory=list)  # what a submit run sent (or would send)
 
     def as_dict(self) -> dict[str, Any]:
         return {"run_id": self.run_id, "flow": self.flow, "window": self.window, "counts": dict(self.counts),
@@ -304,3 +305,54 @@ def checkin(source: str, outbox: Path, ledger_url: str, *, mapping: Mapping | No
     ledger.set_state(state, newest)
     engine.dispose()
     return _finish(ledger, report, outbox)
+
+
+def submit(outbox: Path, ledger_url: str, client: Any | None, signer: Any | None, *, dry_run: bool = False,
+           facility: str | None = None, run_id: str | None = None) -> RunReport:
+    """Send staged check-ins and hồ sơ versions to the portal, oldest first, each signed and sent once.
+
+    A version is marked ``submitted`` before it leaves, then ``accepted`` or ``rejected`` with the portal's
+    receipt (kept with the exact bytes sent). A version left ``submitted`` by a lost answer is sent again with the
+    same request id on the next run; ``accepted`` and ``rejected`` versions are never sent again (a correction is a
+    new version). ``dry_run`` lists what would be sent and changes nothing."""
+    from .portal.client import PortalError
+    from .signing import SLOT
+
+    ledger = Ledger(ledger_url)
+    run_id = run_id or new_run_id("submit")
+    report = RunReport(run_id, "submit", "dry run" if dry_run else "send")
+    if not dry_run:
+        ledger.start_run(run_id, "submit", report.window)
+    work = [("checkin", r) for r in ledger.pending_checkins(facility)] + [("hoso", r) for r in ledger.pending_hoso(facility)]
+    for kind, row in work:
+        ident = f"v{row['version']}" if kind == "hoso" else row["event"]
+        request_id = f"{row['facility']}:{row['ma_lk']}:{ident}"
+        report.items.append({"kind": kind, "ma_lk": row["ma_lk"], "id": ident, "path": row["path"],
+                             "status": row["status"]})
+        if dry_run:
+            report.counts["would_send"] += 1
+            continue
+        path = outbox / row["path"]
+        data = path.read_bytes()
+        signed_path = path.with_name(path.stem + ".signed.xml")
+        if signed_path.exists():
+            data = signed_path.read_bytes()  # sent before without an answer: the very same bytes again
+        elif signer is not None and f"<{SLOT}/>".encode() in data:
+            data = signer.sign(data)
+            write_atomic(signed_path, data)
+        ledger.mark(kind, row, "submitted")
+        try:
+            receipt = client.send_hoso(data, request_id) if kind == "hoso" else client.send_checkin(data, request_id)
+        except PortalError as exc:
+            ledger.record_submission(kind, row, request_id, data, None, "unanswered")
+            report.counts["unanswered"] += 1
+            report.quarantine.append({"ma_lk": row["ma_lk"], "id": ident, "reason": str(exc)})
+            continue
+        outcome = "accepted" if receipt.accepted else "rejected"
+        ledger.record_submission(kind, row, request_id, data, receipt, outcome)
+        report.counts[outcome] += 1
+        if outcome == "rejected":
+            report.quarantined_by_code[str(receipt.ma_ket_qua)] += 1
+    if not dry_run:
+        ledger.finish_run(run_id, dict(report.counts))
+    return report
