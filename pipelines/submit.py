@@ -1,0 +1,48 @@
+"""Prefect flow ``submit``: send staged, signed check-ins and hồ sơ to the portal, in order, each once.
+
+Credentials never appear in parameters or logs: the portal password and the PKCS#12 password are read from
+Prefect Secret blocks (``xml130-portal-password``, ``xml130-p12-password``) when they exist, else from the
+environment (``XML130_PORTAL_PASSWORD``, ``XML130_P12_PASSWORD``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from prefect import flow, task
+
+from xml130 import pipeline
+from xml130.portal.client import PortalClient, PortalConfig
+from xml130.signing import PASSWORD_ENV, P12Signer
+
+from ._common import publish
+
+
+def _secret(block: str, env: str) -> None:
+    """Put a Prefect Secret into the environment variable the library reads (only for this process)."""
+    if os.environ.get(env):
+        return
+    try:
+        from prefect.blocks.system import Secret
+
+        os.environ[env] = Secret.load(block).get()
+    except Exception:  # no such block: the environment must provide it
+        return
+
+
+@task
+def send(outbox: str, ledger: str, portal: str, user: str, p12: str | None, dry_run: bool) -> dict:
+    _secret("xml130-portal-password", "XML130_PORTAL_PASSWORD")
+    _secret("xml130-p12-password", PASSWORD_ENV)
+    signer = P12Signer.from_file(p12) if p12 else None
+    client = None if dry_run else PortalClient(PortalConfig(base_url=portal, username=user))
+    return pipeline.submit(Path(outbox), ledger, client, signer, dry_run=dry_run).as_dict()
+
+
+@flow(name="submit")
+def submit(outbox: str, portal: str, user: str, ledger: str = "sqlite:///xml130-ledger.db", p12: str | None = None,
+           dry_run: bool = False) -> dict:
+    report = send(outbox, ledger, portal, user, p12, dry_run)
+    publish(report, "submit")
+    return report
