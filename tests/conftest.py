@@ -51,3 +51,20 @@ def pg_url() -> str:
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pki():
+    """A throwaway CA made at test time (never a real one)."""
+    from .pki import ThrowawayPKI
+
+    return ThrowawayPKI()
+
+
+@pytest.fixture(scope="session")
+def signer(pki, tmp_path_factory):
+    from xml130.signing import P12Signer
+
+    path = tmp_path_factory.mktemp("keys") / "bv.p12"
+    path.write_bytes(pki.p12())
+    return P12Signer.from_file(path, "secret")

@@ -11,21 +11,6 @@ from xml130.his.demo import create_demo
 from xml130.ledger import Ledger
 from xml130.portal.client import PortalClient, PortalConfig, PortalError
 from xml130.portal.sim import PortalSim
-from xml130.signing import P12Signer
-
-from .pki import ThrowawayPKI
-
-
-@pytest.fixture(scope="module")
-def pki():
-    return ThrowawayPKI()
-
-
-@pytest.fixture(scope="module")
-def signer(pki, tmp_path_factory):
-    path = tmp_path_factory.mktemp("k") / "bv.p12"
-    path.write_bytes(pki.p12())
-    return P12Signer.from_file(path, "secret")
 
 
 @pytest.fixture()

@@ -13,18 +13,6 @@ from xml130.validate import validate_bytes
 from .pki import ThrowawayPKI
 
 
-@pytest.fixture(scope="module")
-def pki():
-    return ThrowawayPKI()
-
-
-@pytest.fixture(scope="module")
-def signer(pki, tmp_path_factory):
-    path = tmp_path_factory.mktemp("keys") / "bv.p12"
-    path.write_bytes(pki.p12())
-    return P12Signer.from_file(path, "secret")
-
-
 @pytest.mark.parametrize("name", ["referral.xml", "checkin.xml"])
 def test_signed_file_verifies_with_an_independent_verifier(pki, signer, fixtures_dir, tmp_path, name):
     signed = signer.sign((fixtures_dir / "valid" / name).read_bytes())

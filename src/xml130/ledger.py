@@ -44,7 +44,7 @@ from sqlalchemy import (
 metadata = MetaData()
 
 STATUSES = ("staged", "quarantined", "submitted", "accepted", "rejected", "replaced")
-OPEN_STATUSES = ("staged", "quarantined", "rejected")  # not yet with the portal
+OPEN_STATUSES = ("staged", "quarantined", "submitted", "rejected")  # not yet accepted by the portal
 
 hoso_version = Table(
     "hoso_version", metadata,
