@@ -173,3 +173,16 @@ def test_status_lists_what_is_late(his, tmp_path):
     assert late and all(x["overdue"] for x in late)
     assert all(dt.datetime.fromisoformat(x["deadline_at"]) <= dt.datetime(2026, 11, 12) for x in late)
     assert Ledger(ledger).summary(today=dt.datetime(2026, 11, 1), within_days=0)["late"] == []
+
+
+def test_rule_warnings_travel_with_the_staged_version(his, tmp_path):
+    with create_engine(his).begin() as conn:  # an out-of-route benefit level: a warning, not an error
+        conn.execute(text("UPDATE encounter SET benefit_pct = 70 WHERE ma_lk = :m"), {"m": ma_lk(3)})
+    outbox, ledger = tmp_path / "outbox", f"sqlite:///{tmp_path / 'ledger.db'}"
+    report = pipeline.nightly(his, outbox, ledger)
+    assert report.counts["with_warnings"] == 1
+    with Ledger(ledger).engine.connect() as conn:
+        status, reasons = conn.execute(select(hoso_version.c.status, hoso_version.c.reasons)
+                                       .where(hoso_version.c.ma_lk == ma_lk(3))).one()
+    assert status == "staged"
+    assert {r["code"] for r in json.loads(reasons)} == {"R.MUC_HUONG.XML2", "R.MUC_HUONG.XML3"}

@@ -93,13 +93,17 @@ class Stager:
         self.ledger.add_versions(self.pending)
 
     def stage(self, item: Extracted, latest: Latest | None, *, force_reason: str | None = None) -> str:
+        warnings = None
         if item.hoso is not None and self.rules:
             found = run_rules(item.hoso)
             if any(f.severity == fnd.ERROR for f in found):  # a rule the portal enforces: keep it back
                 item.hoso, item.findings = None, found
+            elif found:  # warnings travel with the staged version, for QA
+                warnings = [f.to_dict() for f in found]
+                self.report.counts["with_warnings"] += 1
         if item.hoso is not None:
             data = envelope_bytes(item)
-            digest, status, reasons = sha256(data), "staged", None
+            digest, status, reasons = sha256(data), "staged", warnings
             spec_version = item.hoso.version.id
             ngay_ra = dt.datetime.strptime(item.hoso.summary.NGAY_RA, "%Y%m%d%H%M")  # type: ignore[attr-defined]
             deadline = deadline_for(ngay_ra)
