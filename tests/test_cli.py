@@ -95,6 +95,8 @@ def test_demo_runs_the_nightly_export_on_the_demo_his(tmp_path):
     assert not list((tmp_path / "outbox").rglob(".*tmp*"))
     again = run("status", "--ledger", f"sqlite:///{tmp_path / 'ledger.db'}", "--format", "json", "--now", "2026-11-01")
     assert json.loads(again.stdout)["by_status"]["staged"] == counts["staged"]
+    rerun = run("demo", "--out", tmp_path, "--encounters", "120")  # the README's command can be run again
+    assert rerun.exit_code == 0 and "as the demo data expects" in rerun.output
 
 
 def test_export_cli_modes_and_errors(tmp_path):

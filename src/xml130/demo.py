@@ -7,6 +7,7 @@ the outbox, the ledger, quarantine with every reason) and ``checkin`` — and va
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,9 @@ def expected_quarantine(url: str) -> set[str]:
 def run_demo(output: Path, *, encounters: int = 500, seed: int = 130,
              progress: Callable[[int], None] | None = None) -> dict[str, Any]:
     output.mkdir(parents=True, exist_ok=True)
+    for old in ("ledger.db", "report.json"):  # the demo starts afresh each time: a new HIS, a new ledger
+        (output / old).unlink(missing_ok=True)
+    shutil.rmtree(output / "outbox", ignore_errors=True)
     his = output / "demo_his.db"
     url = f"sqlite:///{his}"
     create_demo(url, encounters, seed)
