@@ -75,9 +75,10 @@ def main() -> None:
                               "hoso_per_s": round(args.encounters / spent, 1),
                               "peak_rss_tree_mb": round(rss.peak / 2**20, 1), "counts": report["counts"]}), flush=True)
         a, b = results.values()
-        files_a = {p.relative_to(a): p.read_bytes() for p in (a / "79999").rglob("*.xml")}
-        files_b = {p.relative_to(b): p.read_bytes() for p in (b / "79999").rglob("*.xml")}
-        print(f"# byte-identical: {files_a == files_b} ({len(files_a)} files)")
+        names_a = sorted(p.relative_to(a) for p in (a / "79999").rglob("*.xml"))
+        names_b = sorted(p.relative_to(b) for p in (b / "79999").rglob("*.xml"))
+        same = names_a == names_b and all((a / n).read_bytes() == (b / n).read_bytes() for n in names_a)
+        print(f"# byte-identical: {same} ({len(names_a)} files)")
 
 
 if __name__ == "__main__":
