@@ -72,7 +72,7 @@ patient = Table(
 insurance_card = Table(
     "insurance_card", metadata,
     Column("id", Integer, primary_key=True),
-    Column("patient_id", ForeignKey("patient.id"), nullable=False),
+    Column("patient_id", ForeignKey("patient.id"), nullable=False, index=True),
     Column("card_no", String(20), nullable=False),
     Column("registered_at", String(10), nullable=False),  # MA_DKBD
     Column("valid_from", Date, nullable=False),
@@ -85,14 +85,14 @@ encounter = Table(
     "encounter", metadata,
     Column("id", Integer, primary_key=True),
     Column("ma_lk", String(100), nullable=False, unique=True),
-    Column("patient_id", ForeignKey("patient.id"), nullable=False),
+    Column("patient_id", ForeignKey("patient.id"), nullable=False, index=True),
     Column("kind", String(20), nullable=False),  # outpatient | inpatient | daycare | emergency
     Column("object_code", String(4), nullable=False),  # MA_DOITUONG_KCB as registered at reception
     Column("department_id", ForeignKey("department.id"), nullable=False),
     Column("arrived_at", DateTime, nullable=False),
     Column("ward_admitted_at", DateTime),
     Column("left_at", DateTime),
-    Column("closed_at", DateTime),  # when the episode was closed for billing: the export watermark
+    Column("closed_at", DateTime, index=True),  # when the episode was closed for billing: the export watermark
     Column("reason", Text),
     Column("inpatient_reason", Text),
     Column("dx_in", Text),
@@ -141,7 +141,7 @@ catalog_item = Table(
 order_line = Table(
     "order_line", metadata,
     Column("id", Integer, primary_key=True),
-    Column("encounter_id", ForeignKey("encounter.id"), nullable=False),
+    Column("encounter_id", ForeignKey("encounter.id"), nullable=False, index=True),
     Column("item_id", ForeignKey("catalog_item.id"), nullable=False),
     Column("qty", Numeric(10, 3), nullable=False),
     Column("ordered_at", DateTime, nullable=False),
@@ -159,7 +159,7 @@ order_line = Table(
 lab_result = Table(
     "lab_result", metadata,
     Column("id", Integer, primary_key=True),
-    Column("order_id", ForeignKey("order_line.id"), nullable=False),
+    Column("order_id", ForeignKey("order_line.id"), nullable=False, index=True),
     Column("index_code", String(50), nullable=False),
     Column("index_name", String(255), nullable=False),
     Column("value", String(50)),
@@ -172,7 +172,7 @@ lab_result = Table(
 progress_note = Table(
     "progress_note", metadata,
     Column("id", Integer, primary_key=True),
-    Column("encounter_id", ForeignKey("encounter.id"), nullable=False),
+    Column("encounter_id", ForeignKey("encounter.id"), nullable=False, index=True),
     Column("noted_at", DateTime, nullable=False),
     Column("text", Text, nullable=False),
     Column("staff_id", ForeignKey("staff.id"), nullable=False),
@@ -191,7 +191,7 @@ discharge_paper = Table(
 birth = Table(
     "birth", metadata,
     Column("id", Integer, primary_key=True),
-    Column("encounter_id", ForeignKey("encounter.id"), nullable=False),  # the mother's episode
+    Column("encounter_id", ForeignKey("encounter.id"), nullable=False, index=True),  # the mother's episode
     Column("seq", Integer, nullable=False),
     Column("baby_patient_id", ForeignKey("patient.id")),
     Column("sex", Integer, nullable=False),
@@ -213,7 +213,7 @@ birth = Table(
 leave_paper = Table(
     "leave_paper", metadata,
     Column("id", Integer, primary_key=True),
-    Column("encounter_id", ForeignKey("encounter.id"), nullable=False),
+    Column("encounter_id", ForeignKey("encounter.id"), nullable=False, index=True),
     Column("kind", String(10), nullable=False),  # sick | maternity
     Column("serial", String(200), nullable=False),
     Column("doc_no", String(200), nullable=False),
