@@ -122,3 +122,18 @@ def test_hoso_version_follows_episode_date():
     with pytest.raises(HosoError) as info:
         build_hoso({"XML2": []})
     assert [f.code for f in info.value.findings] == ["ENVELOPE.NO_XML1"]
+
+
+def test_identity_numbers_never_appear_whole_in_messages():
+    raw = outpatient_drugs_labs()
+    raw["XML1"]["SO_CCCD"] = "0791 2345 6789"  # spaces: not a code
+    raw["XML1"]["MA_THE_BHYT"] = ["ZZ4791234567890"]  # wrong prefix: a business rule
+    with pytest.raises(HosoError) as info:
+        build_hoso(raw)
+    (f,) = info.value.findings
+    assert f.code == "FIELD.FORMAT" and "…6789" in f.message and "0791 2345" not in f.message
+    raw["XML1"]["SO_CCCD"] = "079123456789"
+    from xml130.rules import run_rules
+
+    hits = [x for x in run_rules(build_hoso(raw)) if x.code == "R.CARD.STRUCTURE"]
+    assert hits and "…7890" in hits[0].message and "ZZ4791234567890" not in hits[0].message

@@ -102,9 +102,21 @@ class Finding:
         return f"{self.file or '-'}: {self.severity.upper()} {self.code} [{where}] {self.message}"
 
 
+# Identity numbers never appear whole in a message (messages end up in logs and reports): last 4 characters only.
+IDENTITY_FIELDS = frozenset({"SO_CCCD", "SO_CCCD_NND", "MA_THE_BHYT", "MA_THE_NND", "MA_THE_TAM", "MA_BHXH",
+                             "MA_BHXH_NND", "MA_CHA", "MA_ME", "DIEN_THOAI"})
+
+
+def mask(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= 4 else "…" + text[-4:]
+
+
 def make(code: str, *, file=None, ma_lk=None, table=None, field=None, row=None, **ctx: Any) -> Finding:
     """Build a finding from the catalogue; ``ctx`` fills the message template."""
     severity, template = CATALOGUE[code]
+    if "value" in ctx and (field in IDENTITY_FIELDS or code.startswith("CARD.")):
+        ctx["value"] = mask(ctx["value"])
     values = {"table": table, "field": field, **ctx}
     for key in ("value", "detail"):
         if key in values and isinstance(values[key], str) and len(values[key]) > 200:

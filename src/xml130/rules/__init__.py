@@ -149,7 +149,8 @@ def run_rules(hoso: Hoso, *, file: str | None = None, codes: Iterable[str] | Non
         if not r.applies(view.day) or (r.tables == ("XML0",)) != checkin:
             continue
         for hit in r.check(view):
-            values = {k: _show(v) for k, v in hit.values.items()}
+            values = {k: (fnd.mask(v) if k == "card" or (hit.field in fnd.IDENTITY_FIELDS and k == "found")
+                          else _show(v)) for k, v in hit.values.items()}
             try:
                 message = r.message.format(**values)
             except (KeyError, IndexError):

@@ -248,7 +248,7 @@ def _qt(v: View):
 
 # --- cards ------------------------------------------------------------------------------------------------------
 @rule("R.CARD.VALID_ON_ADMISSION", tables=("XML1",), fields=("MA_THE_BHYT", "GT_THE_TU", "GT_THE_DEN", "NGAY_VAO"),
-      title="Một thẻ BHYT của đợt điều trị còn giá trị ngày vào", message="Không thẻ nào có giá trị ngày {vao}: {cards}.")
+      title="Một thẻ BHYT của đợt điều trị còn giá trị ngày vào", message="Không thẻ nào có giá trị ngày {vao}: {periods}.")
 def _card_valid(v: View):
     x = v.x1
     if not x.MA_THE_BHYT or not v.vao:
@@ -261,7 +261,7 @@ def _card_valid(v: View):
         if start and start.date() <= day and (end is None or day <= end.date()):
             return
     yield Hit("XML1", "GT_THE_DEN", 1, {"vao": day.strftime("%d/%m/%Y"),
-                                        "cards": ", ".join(f"{a}→{b}" for a, b in zip(tu, den + [""] * len(tu), strict=False))})
+                                        "periods": ", ".join(f"{a}→{b}" for a, b in zip(tu, den + [""] * len(tu), strict=False))})
 
 
 @rule("R.CARD.LISTS_MATCH", tables=("XML1",), fields=("MA_THE_BHYT", "MA_DKBD", "GT_THE_TU", "GT_THE_DEN"),
