@@ -211,3 +211,11 @@ def test_unknown_local_code_sends_the_hoso_to_quarantine(sqlite_url):
     assert {(f.code, f.table, f.field) for f in inpatient.findings} == {("MAPPING.LOOKUP", "XML2", "MA_KHOA"),
                                                                          ("MAPPING.LOOKUP", "XML3", "MA_KHOA")}
     assert outpatient.hoso is not None
+
+
+def test_checkin_section_is_checked_before_data_moves(sqlite_url):
+    data = _mapping_data()
+    data["checkin"]["fields"]["TEN_DICH_VU"] = "service_title"
+    with pytest.raises(MappingError) as info:
+        Extractor(create_engine(sqlite_url), parse_mapping(data)).check()
+    assert "checkin.fields.TEN_DICH_VU: column 'service_title' is not returned by the query" in str(info.value)

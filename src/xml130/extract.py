@@ -82,12 +82,19 @@ class Extractor:
         types.update(tm.types)
         return types
 
-    def _query(self, name: str, sql: str, types: dict[str, str]):
+    def _query(self, name: str, sql: str, types: dict[str, str], param: str = "keys"):
+        """The typed query of a table, a collection (``IN :keys``) or the check-in events (``> :since``)."""
         key = (name, sql)
         if key not in self._queries:
-            q = text(sql).bindparams(bindparam("keys", expanding=True))
-            self._queries[key] = q.columns(**{c: SQL_TYPES[t]() for c, t in types.items()})
+            bind = bindparam(param, expanding=True) if param == "keys" else bindparam(param, type_=DateTime())
+            self._queries[key] = text(sql).bindparams(bind).columns(**{c: SQL_TYPES[t]() for c, t in types.items()})
         return self._queries[key]
+
+    def checkin_events(self, conn, since: dt.datetime) -> list[dict[str, Any]]:
+        """Rows of the mapping's [checkin] query for events after ``since``."""
+        tm = self.mapping.checkin
+        q = self._query("checkin", tm.query, self.column_types(tm), param="since")
+        return [_lower(r) for r in conn.execute(q, {"since": since})]
 
     def rows_by_key(self, conn, name: str, sql: str, types: dict[str, str], keys: list) -> dict[Any, list]:
         grouped: dict[Any, list[dict[str, Any]]] = defaultdict(list)
@@ -123,32 +130,41 @@ class Extractor:
             except SQLAlchemyError as exc:
                 problems.append(f"[lookups] query fails: {str(exc).splitlines()[0]}")
             for tid, tm in self.mapping.tables.items():
-                try:
-                    result = conn.execute(self._query(tid, tm.query, self.column_types(tm)), {"keys": []})
-                    cols = {c.lower() for c in result.keys()}
-                except SQLAlchemyError as exc:
-                    problems.append(f"tables.{tid}: query fails: {exc.__class__.__name__}: {str(exc).splitlines()[0]}")
-                    continue
-                if "key" not in cols:
-                    problems.append(f"tables.{tid}: the query must return a column named key")
-                for name, rule in tm.fields.items():
-                    for col in rule.columns():
-                        if col not in cols:
-                            problems.append(f"tables.{tid}.fields.{name}: column {col!r} is not returned by the query "
-                                            f"(it returns: {', '.join(sorted(cols))})")
-                for cname, coll in tm.collections.items():
-                    try:
-                        ccols = {c.lower() for c in conn.execute(self._query(f"{tid}.{cname}", coll.query, coll.types),
-                                                                 {"keys": []}).keys()}
-                    except SQLAlchemyError as exc:
-                        problems.append(f"tables.{tid}.collections.{cname}: query fails: {str(exc).splitlines()[0]}")
-                        continue
-                    for name, rule in tm.fields.items():
-                        if rule.collect == cname and rule.column not in ccols:
-                            problems.append(f"tables.{tid}.fields.{name}: column {rule.column!r} is not returned by "
-                                            f"collection {cname}")
+                self._check_table(conn, f"tables.{tid}", tm, {"keys": []}, {"key"}, problems)
+            if self.mapping.checkin is not None:
+                self._check_table(conn, "checkin", self.mapping.checkin, {"since": dt.datetime(9999, 1, 1)},
+                                  {"key", "ma_lk", "event", "event_at"}, problems)
         if problems:
             raise MappingError(problems)
+
+    def _check_table(self, conn, where: str, tm: TableMapping, params: dict, required: set[str],
+                     problems: list[str]) -> None:
+        param = "keys" if "keys" in params else "since"
+        name = tm.table if param == "keys" else "checkin"
+        try:
+            result = conn.execute(self._query(name, tm.query, self.column_types(tm), param=param), params)
+            cols = {c.lower() for c in result.keys()}
+        except SQLAlchemyError as exc:
+            problems.append(f"{where}: query fails: {exc.__class__.__name__}: {str(exc).splitlines()[0]}")
+            return
+        for col in sorted(required - cols):
+            problems.append(f"{where}: the query must return a column named {col}")
+        for fname, rule in tm.fields.items():
+            for col in rule.columns():
+                if col not in cols:
+                    problems.append(f"{where}.fields.{fname}: column {col!r} is not returned by the query "
+                                    f"(it returns: {', '.join(sorted(cols))})")
+        for cname, coll in tm.collections.items():
+            try:
+                ccols = {c.lower() for c in conn.execute(self._query(f"{name}.{cname}", coll.query, coll.types),
+                                                         {"keys": []}).keys()}
+            except SQLAlchemyError as exc:
+                problems.append(f"{where}.collections.{cname}: query fails: {str(exc).splitlines()[0]}")
+                continue
+            for fname, rule in tm.fields.items():
+                if rule.collect == cname and rule.column not in ccols:
+                    problems.append(f"{where}.fields.{fname}: column {rule.column!r} is not returned by "
+                                    f"collection {cname}")
 
     # --- selection -----------------------------------------------------------------------------------------
     def _selection_sql(self, sel: Selection, count: bool = False):

@@ -26,7 +26,7 @@ from sqlalchemy import create_engine
 from . import findings as fnd
 from .deadlines import deadline_for
 from .export import envelope_bytes
-from .extract import SQL_TYPES, Extracted, Extractor, Selection
+from .extract import Extracted, Extractor, Selection
 from .ledger import Latest, Ledger
 from .mapping import Mapping, load_mapping
 from .mapping.rules import RuleContext
@@ -251,8 +251,6 @@ def resend(source: str, outbox: Path, ledger_url: str, ma_lks: Iterable[str], re
 def checkin(source: str, outbox: Path, ledger_url: str, *, mapping: Mapping | None = None,
             since: dt.datetime | None = None, run_id: str | None = None) -> RunReport:
     """New check-in events since the last run → one XML0 document each (emergencies skipped)."""
-    from sqlalchemy import DateTime, bindparam, text
-
     mapping = mapping or load_mapping()
     if mapping.checkin is None:
         raise ValueError(f"mapping {mapping.name!r} has no [checkin] section")
@@ -267,12 +265,11 @@ def checkin(source: str, outbox: Path, ledger_url: str, *, mapping: Mapping | No
     version = load_spec().latest
     engine = create_engine(source)
     extractor = Extractor(engine, mapping)
+    extractor.check()  # the mapping's queries, [checkin] included, before any data moves
     newest = since
     with engine.connect() as conn:
         lookups = extractor.lookups(conn)
-        q = (text(tm.query).bindparams(bindparam("since", type_=DateTime()))
-             .columns(**{c: SQL_TYPES[t]() for c, t in extractor.column_types(tm).items()}))
-        events = [{k.lower(): v for k, v in r._mapping.items()} for r in conn.execute(q, {"since": since})]
+        events = extractor.checkin_events(conn, since)
         keys = sorted({e["key"] for e in events})
         colls = {name: extractor.rows_by_key(conn, f"checkin.{name}", c.query, c.types, keys)
                  for name, c in tm.collections.items()}
