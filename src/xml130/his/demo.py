@@ -6,6 +6,11 @@ temporary card (with mother, father only, guardian, abandoned), twins, two cards
 inpatient stays under 4 hours, long Vietnamese names, expired cards — and two kinds of bad data a HIS really holds
 (a name longer than the standard allows, a malformed ICD code) that must end in quarantine, never in a file.
 ``demo_case`` records the case of each episode and what the export must do with it.
+
+The VNeID adoption facts (how reception identified the patient, level-2 identity, health book, the departments
+that examined the patient, the staff roster's survey answers) come from a second random stream, so adding them
+left every claim row as it was. Adoption grows week by week in every department, at different paces, as a
+campaign does; ``minutes_between`` spreads the episodes over several weeks for the weekly report.
 """
 
 from __future__ import annotations
@@ -42,6 +47,17 @@ ITEMS = [  # local code, kind, national code, name, unit, strength, route, reg n
     ("V001", "supply", "N03.01.070", "Kim khâu phẫu thuật", "cái", None, None, None, "G1;N2;2025;03", 10, "35000.000", 100),
     ("G001", "bed", "K03.1918", "Giường Nội khoa loại 1", "ngày", None, None, None, None, 15, "215000.000", 100),
 ]
+# VNeID adoption: share of level-2 holders whose health book is set up in the campaign's first week, per
+# department, and the weekly gain; the rest of the facts follow from these.
+BOOK_RATE = {"KB": 0.40, "CC": 0.15, "NOI": 0.50, "NGOAI": 0.45, "SAN": 0.62, "NHI": 0.30, "TNHIEM": 0.35}
+BOOK_GAIN_PER_WEEK = 0.07
+LEVEL2_RATE = 0.78
+SPECIALISTS = ["NOI", "NGOAI", "TNHIEM", "SAN"]  # a second examination of some outpatients
+ROSTER = {"KB": 12, "CC": 9, "NOI": 14, "NGOAI": 11, "SAN": 10, "NHI": 8, "TNHIEM": 6}
+STAFF_LEVEL2_MISSING = ["Chưa được cấp CCCD gắn chíp", "Chưa có điện thoại thông minh",
+                        "Đã đăng ký, chờ Công an phê duyệt", "Nhân viên mới chuyển đến"]
+STAFF_CARD_MISSING = ["Yêu cầu tích hợp đang chờ phê duyệt", "Thông tin thẻ chưa khớp CSDL dân cư",
+                      "Thẻ BHYT hết giá trị sử dụng"]
 LABS = {"D002": [("GLU", "Glucose", "5.6", "mmol/L")],
         "D003": [("WBC", "Bạch cầu", "7.2", "G/L"), ("HGB", "Huyết sắc tố", "135", "g/L")]}
 
@@ -68,12 +84,13 @@ def _case_of(i: int) -> tuple[str, bool, str | None]:
 class _Builder:
     def __init__(self, seed: int):
         self.rng = random.Random(seed)
+        self.arng = random.Random(f"adoption-{seed}")  # the adoption facts: claim rows do not depend on it
         self.rows: dict[str, list[dict[str, Any]]] = {}
         self.ids: dict[str, int] = {}
 
     def add(self, table: str, **row: Any) -> int:
         if "id" not in row and table not in ("encounter_card", "discharge_paper", "referral", "reexam",
-                                             "hiv_register", "tb_register", "demo_case"):
+                                             "hiv_register", "tb_register", "demo_case", "reception"):
             self.ids[table] = self.ids.get(table, 0) + 1
             row["id"] = self.ids[table]
         self.rows.setdefault(table, []).append(row)
@@ -91,8 +108,8 @@ class _Builder:
         self.rows.clear()
 
     # --- people -------------------------------------------------------------------------------------------
-    def name(self, female: bool) -> str:
-        r = self.rng
+    def name(self, female: bool, rng: random.Random | None = None) -> str:
+        r = rng or self.rng
         return f"{r.choice(FAMILY)} {r.choice(MIDDLE_F if female else MIDDLE_M)} {r.choice(GIVEN_F if female else GIVEN_M)}"
 
     def digits(self, n: int) -> str:
@@ -123,12 +140,35 @@ class _Builder:
                         five_years_from=None if temporary else dt.date(2021, 1, 1), temporary=temporary)
 
 
+def _reception(b: _Builder, eid: int, arrived: dt.datetime, dept_codes: list[str], newborn: bool,
+               dept: dict[str, int], staff_ids: list[int]) -> None:
+    """What reception recorded, and who examined the patient where: the facts of the adoption report."""
+    r = b.arng
+    week = max(0, (arrived - START).days // 7)
+    if newborn:  # a newborn has no account of its own: it joins a parent's health book later
+        level2, book, reason, by = False, False, "child", "bhyt_card"
+    else:
+        level2 = r.random() < LEVEL2_RATE
+        rate = min(0.95, BOOK_RATE[dept_codes[0]] + BOOK_GAIN_PER_WEEK * week)
+        book = level2 and r.random() < rate
+        reason = None if book else ("no_level2" if not level2 else r.choice(["no_smartphone", "declined", "not_asked"]))
+        ways = ["vneid", "chip_card", "id_number", "bhyt_card"] if level2 else ["chip_card", "id_number", "bhyt_card"]
+        by = r.choices(ways, weights=[3, 4, 1, 2] if level2 else [5, 1, 4])[0]
+    b.add("reception", encounter_id=eid, received_at=arrived, identified_by=by, level2_identity=level2,
+          health_book=book, no_book_reason=reason)
+    at = arrived + dt.timedelta(minutes=5)
+    for code in dept_codes:
+        b.add("examination", encounter_id=eid, department_id=dept[code], examined_at=at,
+              doctor_id=r.choice(staff_ids))
+        at += dt.timedelta(minutes=r.randint(20, 60))
+
+
 def _build_episode(b: _Builder, i: int, staff_ids: list[int], dept: dict[str, int], items: dict[str, int],
-                   prices: dict[str, str]) -> None:
+                   prices: dict[str, str], minutes_between: int = 7) -> None:
     r = b.rng
     case, ok, code = _case_of(i)
     ma_lk = f"{FACILITY}{START:%y%m}{i:08d}"
-    arrived = START + dt.timedelta(minutes=7 * i)
+    arrived = START + dt.timedelta(minutes=minutes_between * i)
     kind, dept_code, object_code, stay = "outpatient", "KB", "1.1", dt.timedelta(minutes=r.randint(60, 200))
     icd_main, icd_extra, dx = "J02.9", "K21.9", "Viêm họng cấp"
     name_override = None
@@ -217,6 +257,13 @@ def _build_episode(b: _Builder, i: int, staff_ids: list[int], dept: dict[str, in
     )
     for seq, card_id in enumerate(cards, start=1):
         b.add("encounter_card", encounter_id=eid, seq=seq, card_id=card_id)
+    if newborn or kind == "emergency":
+        examined_in = [dept_code]
+    elif kind == "outpatient":
+        examined_in = ["KB"] + ([b.arng.choice(SPECIALISTS)] if b.arng.random() < 0.35 else [])
+    else:  # admitted through the outpatient department, then examined on the ward
+        examined_in = ["KB", dept_code]
+    _reception(b, eid, arrived, examined_in, newborn, dept, staff_ids)
     b.add("demo_case", ma_lk=ma_lk, case_name=case, expect_valid=ok, expect_code=code,
           expect_rule="R.CARD.VALID_ON_ADMISSION" if case == "expired_card" else None)
 
@@ -283,9 +330,40 @@ def _build_episode(b: _Builder, i: int, staff_ids: list[int], dept: dict[str, in
               treatment_type=1, started_on=dt.date(2026, 10, 1), regimen=1, ended_on=None, outcome=None)
 
 
+def _staff_facts(r: random.Random) -> dict[str, Any]:
+    """A staff member's answers to the survey: level-2 account, health book, card integrated (with reasons)."""
+    level2 = r.random() < 0.85
+    book = level2 and r.random() < 0.9
+    card = book and r.random() < 0.85
+    return {"level2_identity": level2, "level2_missing_reason": None if level2 else r.choice(STAFF_LEVEL2_MISSING),
+            "health_book": book, "card_integrated": card,
+            "card_missing_reason": None if card else ("Chưa có tài khoản định danh điện tử mức 2" if not level2
+                                                      else "Chưa tạo Sổ sức khỏe điện tử" if not book
+                                                      else r.choice(STAFF_CARD_MISSING))}
+
+
+def _roster(b: _Builder, dept: dict[str, int], staff_ids: list[int]) -> None:
+    """The rest of each department's staff (nurses, technicians, clerks), and the doctors' departments."""
+    r = b.arng
+    codes = list(dept)
+    for n, sid in enumerate(staff_ids):
+        row = next(x for x in b.rows["staff"] if x["id"] == sid)
+        row.update(department_id=dept[codes[n % len(codes)]], active=True, **_staff_facts(r))
+    for code, size in ROSTER.items():
+        for k in range(size):
+            title = r.choice(["Điều dưỡng", "Điều dưỡng", "Kỹ thuật viên", "Hộ lý", "Nhân viên hành chính"])
+            clinical = title in ("Điều dưỡng", "Kỹ thuật viên")
+            b.add("staff", full_name=b.name(r.random() < 0.6, r), title=title, department_id=dept[code],
+                  practice_code=f"02{dept[code]:02d}{k:06d}" if clinical else None,
+                  active=not (code == "KB" and k == size - 1),  # one who left KB stays in the roster, inactive
+                  **_staff_facts(r))
+
+
 def create_demo(url: str, encounters: int = 500, seed: int = 130, *,
-                progress: Callable[[int], None] | None = None, chunk: int = 500) -> Engine:
-    """(Re)create the demo HIS at ``url`` with ``encounters`` episodes. Same seed → same rows."""
+                progress: Callable[[int], None] | None = None, chunk: int = 500,
+                minutes_between: int = 7) -> Engine:
+    """(Re)create the demo HIS at ``url`` with ``encounters`` episodes, one every ``minutes_between`` minutes
+    from ``START``. Same seed → same rows."""
     engine = create_engine(url)
     s.metadata.drop_all(engine)
     s.metadata.create_all(engine)
@@ -295,6 +373,7 @@ def create_demo(url: str, encounters: int = 500, seed: int = 130, *,
         dept[code] = b.add("department", id=n, local_code=code, name=name, national_code=national)
     staff_ids = [b.add("staff", full_name=b.name(n % 2 == 0), practice_code=f"0100{n:06d}", title="Bác sĩ")
                  for n in range(1, 9)]
+    _roster(b, dept, staff_ids)
     items, prices = {}, {}
     for row in ITEMS:
         code, kind, national, name, unit, strength, route, reg, bid, group, price, rate = row
@@ -304,7 +383,7 @@ def create_demo(url: str, encounters: int = 500, seed: int = 130, *,
         prices[code] = price
     b.flush(engine)
     for i in range(encounters):
-        _build_episode(b, i, staff_ids, dept, items, prices)
+        _build_episode(b, i, staff_ids, dept, items, prices, minutes_between)
         if (i + 1) % chunk == 0:
             b.flush(engine)
             if progress:

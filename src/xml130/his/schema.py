@@ -32,12 +32,20 @@ department = Table(
     Column("national_code", String(10), nullable=False),  # K01…K60, K99 (QĐ 1804)
 )
 
-staff = Table(
+staff = Table(  # the staff roster: clinicians (who appear in orders) and everyone else of each department
     "staff", metadata,
     Column("id", Integer, primary_key=True),
     Column("full_name", String(200), nullable=False),
-    Column("practice_code", String(20), nullable=False),  # MA_BAC_SI: mã định danh y tế of the clinician
+    Column("practice_code", String(20)),  # MA_BAC_SI: mã định danh y tế of a clinician; none for other staff
     Column("title", String(100), nullable=False),
+    Column("department_id", ForeignKey("department.id")),
+    Column("active", Boolean, nullable=False, default=True),
+    # the staff survey (Phụ lục 1) facts, as the department recorded them
+    Column("level2_identity", Boolean, nullable=False, default=False),  # activated level-2 VNeID account
+    Column("level2_missing_reason", String(200)),
+    Column("health_book", Boolean, nullable=False, default=False),  # Sổ sức khỏe điện tử created
+    Column("card_integrated", Boolean, nullable=False, default=False),  # BHYT card integrated into the book
+    Column("card_missing_reason", String(200)),
 )
 
 patient = Table(
@@ -112,6 +120,25 @@ encounter = Table(
     Column("record_no", String(100), nullable=False),
     Column("settled_at", DateTime),
     Column("note", Text),
+)
+
+reception = Table(  # what reception recorded when the patient arrived (one row per visit)
+    "reception", metadata,
+    Column("encounter_id", ForeignKey("encounter.id"), primary_key=True),
+    Column("received_at", DateTime, nullable=False),
+    Column("identified_by", String(12), nullable=False),  # chip_card | vneid | id_number | bhyt_card
+    Column("level2_identity", Boolean, nullable=False),  # the patient holds an active level-2 VNeID account
+    Column("health_book", Boolean, nullable=False),  # the health book is set up on VNeID (seen at reception)
+    Column("no_book_reason", String(20)),  # why not: no_level2 | no_smartphone | declined | child | …
+)
+
+examination = Table(  # each examination (khám) of a visit, in the department that examined the patient
+    "examination", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("encounter_id", ForeignKey("encounter.id"), nullable=False, index=True),
+    Column("department_id", ForeignKey("department.id"), nullable=False),
+    Column("examined_at", DateTime, nullable=False, index=True),
+    Column("doctor_id", ForeignKey("staff.id"), nullable=False),
 )
 
 encounter_card = Table(
