@@ -247,6 +247,8 @@ def demo_his(
     url: Annotated[str, typer.Option("--url", help="sqlite:///demo.db or postgresql+psycopg://…")] = "sqlite:///demo.db",
     encounters: Annotated[int, typer.Option("--encounters", min=1)] = 500,
     seed: Annotated[int, typer.Option("--seed")] = 130,
+    every: Annotated[int, typer.Option("--every", min=1, help="Minutes between two arrivals (60 spreads 500 "
+                                                              "episodes over three weeks).")] = 7,
 ) -> None:
     """Create (or re-create) the demo HIS database, deterministic for the same seed."""
     from sqlalchemy.exc import SQLAlchemyError
@@ -261,7 +263,7 @@ def demo_his(
                 advance(done - done_so_far[0])
                 done_so_far[0] = done
 
-            create_demo(url, encounters, seed, progress=report)
+            create_demo(url, encounters, seed, progress=report, minutes_between=every)
     except SQLAlchemyError as exc:
         _problem("Không tạo được CSDL demo:", f"{url.split('@')[-1]}: {str(exc).splitlines()[0]}")
         raise typer.Exit(EXIT_UNUSABLE) from None
@@ -389,6 +391,43 @@ def checkin(
     report = _pipeline_errors(lambda: pipeline.checkin(source, outbox, ledger, mapping=load_mapping(mapping),
                                                        since=_parse_when(since, "--since")))
     _print_run(report)
+
+
+@app.command("adoption-report")
+def adoption_report(
+    source: Annotated[str, typer.Option("--source", help="Database URL of the HIS.")],
+    week: Annotated[str | None, typer.Option("--week", help="ISO week, e.g. 2026-W47 (default: the last "
+                                                             "complete week in Asia/Ho_Chi_Minh).")] = None,
+    month: Annotated[str | None, typer.Option("--month", help="A month instead, e.g. 2026-11.")] = None,
+    output: Annotated[Path, typer.Option("--out", help="Folder for the XLSX, HTML, CSV and JSON files.")] = Path("out/adoption"),
+    mapping: Annotated[Path | None, typer.Option("--mapping")] = None,
+    periods: Annotated[int | None, typer.Option("--periods", min=2, help="Periods in the trend (default 8).")] = None,
+    notes: Annotated[Path | None, typer.Option("--notes", help="TOML with the staff survey's free-text answers.")] = None,
+) -> None:
+    """The VNeID health-book adoption report by department: XLSX to send, HTML with charts, CSV, drill-down."""
+    from .adoption.job import run_adoption_report
+    from .adoption.tables import pct
+
+    if week and month:
+        raise typer.BadParameter("give --week or --month, not both")
+    report, files = _pipeline_errors(lambda: run_adoption_report(
+        source, output, period=week or month, kind="month" if month else "week", mapping=mapping,
+        periods=periods, notes=notes))
+    from rich.table import Table
+
+    table = Table(title=f"Sổ sức khỏe điện tử — {report.period.title}")
+    for h in ("hạng", "khoa", "khám", "đủ đk", "có sổ", "% tổng", "% đủ đk", "± điểm"):
+        table.add_column(h, justify="left" if h == "khoa" else "right")
+    for d in [*report.departments, report.total]:
+        c = d.counts
+        table.add_row(str(d.rank or ""), d.name, str(c.examined), str(c.eligible), str(c.books),
+                      *(f"{v:.2f}" if v is not None else "—" for v in (pct(c.rate_all), pct(c.rate_eligible))),
+                      f"{d.change_pp:+.2f}" if d.change_pp is not None else "—")
+    out.print(table)
+    for w in report.warnings:
+        err.print(f"[yellow]{w['code']}[/yellow] {w['message']}", highlight=False)
+    for kind, path in files.items():
+        out.print(f"{kind}: {path}", markup=False)
 
 
 @app.command()

@@ -82,19 +82,35 @@ class Extractor:
         types.update(tm.types)
         return types
 
-    def _query(self, name: str, sql: str, types: dict[str, str], param: str = "keys"):
-        """The typed query of a table, a collection (``IN :keys``) or the check-in events (``> :since``)."""
+    def _query(self, name: str, sql: str, types: dict[str, str], params: tuple[str, ...] = ("keys",)):
+        """The typed query of a table, a collection (``IN :keys``), the check-in events (``> :since``) or the
+        adoption facts (``:start``/``:end``): every other parameter is a datetime."""
         key = (name, sql)
         if key not in self._queries:
-            bind = bindparam(param, expanding=True) if param == "keys" else bindparam(param, type_=DateTime())
-            self._queries[key] = text(sql).bindparams(bind).columns(**{c: SQL_TYPES[t]() for c, t in types.items()})
+            binds = [bindparam(p, expanding=True) if p == "keys" else bindparam(p, type_=DateTime()) for p in params]
+            self._queries[key] = text(sql).bindparams(*binds).columns(**{c: SQL_TYPES[t]() for c, t in types.items()})
         return self._queries[key]
 
     def checkin_events(self, conn, since: dt.datetime) -> list[dict[str, Any]]:
         """Rows of the mapping's [checkin] query for events after ``since``."""
         tm = self.mapping.checkin
-        q = self._query("checkin", tm.query, self.column_types(tm), param="since")
+        q = self._query("checkin", tm.query, self.column_types(tm), params=("since",))
         return [_lower(r) for r in conn.execute(q, {"since": since})]
+
+    def adoption_rows(self, name: str, **params: dt.datetime) -> Iterator[dict[str, Any]]:
+        """Rows of the mapping's [adoption.NAME] query, streamed (examinations between ``start`` and ``end``)."""
+        spec = self._adoption_spec(name)
+        q = self._query(f"adoption.{name}", spec.query, spec.types, params=tuple(params))
+        with self.engine.connect() as conn:
+            result = conn.execution_options(stream_results=True, yield_per=self.batch_size).execute(q, params)
+            for row in result:
+                yield _lower(row)
+
+    def _adoption_spec(self, name: str):
+        if name not in self.mapping.adoption:
+            raise MappingError([f"mapping {self.mapping.source or self.mapping.name} has no [adoption.{name}] query "
+                                f"(see the bundled demo_his.toml)"])
+        return self.mapping.adoption[name]
 
     def rows_by_key(self, conn, name: str, sql: str, types: dict[str, str], keys: list) -> dict[Any, list]:
         grouped: dict[Any, list[dict[str, Any]]] = defaultdict(list)
@@ -137,12 +153,35 @@ class Extractor:
         if problems:
             raise MappingError(problems)
 
+    def check_adoption(self, columns: dict[str, set[str]]) -> None:
+        """Run the [adoption] queries for no row and check each returns the ``columns`` the report reads."""
+        problems: list[str] = []
+        empty = dt.datetime(9999, 1, 1)
+        with self.engine.connect() as conn:
+            for name, required in columns.items():
+                if name not in self.mapping.adoption:
+                    problems.append(f"[adoption.{name}] is missing from the mapping")
+                    continue
+                spec = self.mapping.adoption[name]
+                params = {"start": empty, "end": empty} if name == "examinations" else {}
+                sql = spec.query if params else f"SELECT * FROM ({spec.query}) q WHERE 1 = 0"
+                try:
+                    q = self._query(f"adoption.{name}.check", sql, spec.types, params=tuple(params))
+                    cols = {c.lower() for c in conn.execute(q, params).keys()}
+                except SQLAlchemyError as exc:
+                    problems.append(f"adoption.{name}: query fails: {exc.__class__.__name__}: "
+                                    f"{str(exc).splitlines()[0]}")
+                    continue
+                for col in sorted(required - cols):
+                    problems.append(f"adoption.{name}: the query must return a column named {col}")
+        if problems:
+            raise MappingError(problems)
+
     def _check_table(self, conn, where: str, tm: TableMapping, params: dict, required: set[str],
                      problems: list[str]) -> None:
-        param = "keys" if "keys" in params else "since"
-        name = tm.table if param == "keys" else "checkin"
+        name = tm.table if "keys" in params else "checkin"
         try:
-            result = conn.execute(self._query(name, tm.query, self.column_types(tm), param=param), params)
+            result = conn.execute(self._query(name, tm.query, self.column_types(tm), params=tuple(params)), params)
             cols = {c.lower() for c in result.keys()}
         except SQLAlchemyError as exc:
             problems.append(f"{where}: query fails: {exc.__class__.__name__}: {str(exc).splitlines()[0]}")

@@ -14,6 +14,9 @@ A mapping is a TOML file (see ``docs/mapping.md`` and the bundled ``mappings/dem
   :mod:`xml130.mapping.rules`.
 - ``[lookups.NAME]``: local code → national code, inline (``values = {…}``) or from a ``query``.
 - ``[rules.NAME]``: parameters of the rules (newborn naming, the under-4-hours threshold, …).
+- ``[checkin]``: XML0 rows of new events (first cost, ward admission), filtered by ``event_at > :since``.
+- ``[adoption.examinations]`` and ``[adoption.staff]``: the facts of the VNeID adoption report (one row per
+  examination between ``:start`` and ``:end``; one row per active staff member), see :mod:`xml130.adoption`.
 
 A field is filled by one of: ``"column"`` (shorthand), ``{column = …}``, ``{const = …}``, ``{lookup = …,
 column = …}``, ``{join = [cols], sep = " "}``, ``{collect = NAME, column = …}`` (several values, ``;``-joined by the
@@ -35,6 +38,7 @@ from ..spec import SpecVersion, load_spec
 __all__ = ["Mapping", "TableMapping", "FieldRule", "MappingError", "load_mapping", "bundled_mapping_path"]
 
 TYPE_NAMES = ("decimal", "date", "datetime", "integer", "text", "boolean")
+ADOPTION_PARAMS = {"examinations": (":start", ":end"), "staff": ()}  # [adoption.NAME] and what each filters on
 FIELD_KEYS = {"column", "const", "lookup", "join", "sep", "collect", "round", "format", "rule"}
 
 
@@ -93,6 +97,7 @@ class Mapping:
     rule_params: dict[str, dict[str, Any]] = field(default_factory=dict)
     source: str = ""
     checkin: TableMapping | None = None  # [checkin]: XML0 rows of new events, filtered by event_at > :since
+    adoption: dict[str, Collection] = field(default_factory=dict)  # [adoption.examinations], [adoption.staff]
 
     def params(self, rule: str) -> dict[str, Any]:
         return self.rule_params.get(rule, {})
@@ -177,12 +182,25 @@ def parse_mapping(data: dict[str, Any], source: str = "", version: SpecVersion |
     if "checkin" in data:
         checkin = _table_mapping("XML0", data["checkin"], version, lookups, problems, param=":since",
                                  where="checkin")
+    adoption = {}
+    for name, spec in data.get("adoption", {}).items():
+        where = f"adoption.{name}"
+        if name not in ADOPTION_PARAMS:
+            problems.append(f"{where}: unknown query (known: {', '.join(ADOPTION_PARAMS)})")
+            continue
+        if not isinstance(spec, dict) or "query" not in spec:
+            problems.append(f"{where}: needs a query")
+            continue
+        for param in ADOPTION_PARAMS[name]:
+            if param not in spec["query"]:
+                problems.append(f"{where}: the query must filter on {param}")
+        adoption[name] = Collection(name, spec["query"], _types(where, spec.get("types", {}), problems))
     if "XML1" not in tables:
         problems.append("tables.XML1 is required: every hồ sơ has its summary table")
     if problems:
         raise MappingError(problems)
     return Mapping(meta["name"], str(meta["facility"]), meta.get("facility_name", ""), episodes, tables, lookups,
-                   {k: v for k, v in data.get("rules", {}).items()}, source, checkin)
+                   {k: v for k, v in data.get("rules", {}).items()}, source, checkin, adoption)
 
 
 def _table_mapping(tid: str, raw: dict[str, Any], version: SpecVersion, lookups: dict, problems: list[str], *,

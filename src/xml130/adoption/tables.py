@@ -1,0 +1,50 @@
+"""The report's tables as rows of values, and its explanation: shared by the XLSX, the CSVs and the HTML page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .report import AdoptionReport, DepartmentRow, StaffRow, percent, reasons_text
+
+DEPARTMENT_HEADERS = ["Xếp hạng", "Mã khoa", "Khoa/phòng", "Số người bệnh được khám",
+                      "Đủ điều kiện (thẻ BHYT còn giá trị và ĐDĐT mức 2)", "Đã có Sổ SKĐT trên VNeID",
+                      "Trong đó: đủ điều kiện đã có sổ", "Tỷ lệ / tổng số người bệnh (%)",
+                      "Tỷ lệ / người bệnh đủ điều kiện (%)", "Tỷ lệ kỳ trước (%)", "Thay đổi (điểm %)"]
+STAFF_HEADERS = ["STT", "Mã khoa", "Khoa/phòng", "Tổng số nhân viên", "TK ĐDĐT mức 2 đã kích hoạt",
+                 "TK ĐDĐT mức 2 chưa kích hoạt", "Lý do chưa kích hoạt", "Đã tạo Sổ SKĐT",
+                 "Đã tích hợp thẻ BHYT vào Sổ SKĐT", "Chưa tích hợp thẻ BHYT", "Lý do chưa tích hợp"]
+
+
+def pct(value) -> float | None:
+    p = percent(value)
+    return float(p) if p is not None else None
+
+
+def department_values(d: DepartmentRow) -> list[Any]:
+    c = d.counts
+    prev = d.previous.rate_all if d.previous else None
+    return [d.rank, d.code, d.name, c.examined, c.eligible, c.books, c.books_eligible, pct(c.rate_all),
+            pct(c.rate_eligible), pct(prev), float(d.change_pp) if d.change_pp is not None else None]
+
+
+def staff_values(n: int | None, s: StaffRow) -> list[Any]:
+    return [n, s.code, s.name, s.total, s.level2, s.level2_missing, reasons_text(s.level2_reasons), s.books,
+            s.cards, s.cards_missing, reasons_text(s.card_reasons)]
+
+
+def explanation(report: AdoptionReport) -> list[str]:
+    return [
+        f"Kỳ báo cáo: {report.period.title}, từ {report.period.start:%d/%m/%Y %H:%M} đến trước "
+        f"{report.period.end:%d/%m/%Y %H:%M} (giờ Việt Nam, tuần tính từ thứ Hai đến Chủ nhật).",
+        "Số người bệnh được khám: số người bệnh khác nhau có ít nhất một lượt khám tại khoa trong kỳ.",
+        "Mỗi người bệnh được xét theo lượt khám cuối cùng trong kỳ tại khoa (toàn viện: lượt khám cuối cùng trong kỳ).",
+        "Đủ điều kiện: thẻ BHYT xuất trình khi tiếp đón còn giá trị vào ngày khám và có tài khoản định danh điện tử mức 2.",
+        "Đã có Sổ SKĐT: theo ghi nhận của bộ phận tiếp đón ở lượt khám đó; không có bản ghi tiếp đón được tính là chưa có.",
+        "Tỷ lệ / tổng số = số đã có sổ ÷ số người bệnh được khám; tỷ lệ / đủ điều kiện = số đủ điều kiện đã có sổ ÷ "
+        "số đủ điều kiện. Làm tròn 2 chữ số thập phân.",
+        "Thay đổi = tỷ lệ / tổng số kỳ này − kỳ trước (điểm phần trăm). Xếp hạng theo tỷ lệ / tổng số, bằng nhau "
+        "cùng hạng; khoa không có người bệnh trong kỳ không xếp hạng.",
+        "Danh sách NB: từng người bệnh đứng sau mỗi con số (lọc theo Mã khoa và các cột Có/Không); số định danh và "
+        "số thẻ chỉ hiện 4 ký tự cuối.",
+        f"Lập bởi xml130 lúc {report.generated_at:%d/%m/%Y %H:%M} UTC.",
+    ]
