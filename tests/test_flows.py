@@ -74,3 +74,31 @@ def test_dask_partitions_give_the_same_files_as_one_process(prefect_server, tmp_
                                        hoso_version.c.status).order_by(hoso_version.c.ma_lk)).all()
 
     assert rows(f"sqlite:///{tmp_path / 'one.db'}") == rows(f"sqlite:///{tmp_path / 'dask.db'}")
+
+
+def test_adoption_report_flow_publishes_the_ranking(prefect_server, tmp_path):
+    import asyncio
+    import json
+
+    from prefect.client.orchestration import get_client
+
+    from pipelines.adoption_report import adoption_report
+    from xml130.his.demo import create_demo
+
+    his = f"sqlite:///{tmp_path / 'his.db'}"
+    create_demo(his, 400, minutes_between=60)
+    result = adoption_report(source=his, out=str(tmp_path / "reports"), period="2026-W46")
+    assert result["period"] == "2026-W46" and (tmp_path / "reports" / "adoption-2026-W46.xlsx").exists()
+
+    async def ranking() -> list:
+        body = {"artifacts": {"key": {"any_": ["adoption-ranking"]}}, "limit": 5, "offset": 0, "sort": "KEY_ASC"}
+        async with get_client() as client:
+            response = await client._client.post("/artifacts/filter", json=body)
+            response.raise_for_status()
+            return response.json()
+
+    found = asyncio.run(ranking())
+    assert found, "no adoption-ranking artifact"
+    rows = found[0]["data"] if isinstance(found[0]["data"], list) else json.loads(found[0]["data"])
+    assert [r["khoa"] for r in rows] == [d["name"] for d in result["departments"]] + ["TOÀN VIỆN"]
+    assert rows[-1]["khám"] == result["total"]["examined"]
