@@ -12,7 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from xml130.adoption import Period, build_report
 from xml130.adoption.job import run_adoption_report

@@ -93,6 +93,9 @@ def test_demo_runs_the_nightly_export_on_the_demo_his(tmp_path):
     assert len(list((tmp_path / "outbox" / "79999").glob("2*/*/v1.xml"))) == counts["staged"]
     assert report["checkin"]["counts"]["staged"] > 0
     assert not list((tmp_path / "outbox").rglob(".*tmp*"))
+    adoption = report["adoption"]
+    assert adoption["period"] == "2026-W45" and adoption["total"]["examined"] == 120  # one patient per episode
+    assert (tmp_path / "adoption" / "adoption-2026-W45.xlsx").exists() and "VNeID adoption report" in r.output
     again = run("status", "--ledger", f"sqlite:///{tmp_path / 'ledger.db'}", "--format", "json", "--now", "2026-11-01")
     assert json.loads(again.stdout)["by_status"]["staged"] == counts["staged"]
     rerun = run("demo", "--out", tmp_path, "--encounters", "120")  # the README's command can be run again

@@ -201,13 +201,14 @@ def demo(
     encounters: Annotated[int, typer.Option("--encounters", min=1)] = 500,
     seed: Annotated[int, typer.Option("--seed")] = 130,
 ) -> None:
-    """The demo job: create the demo HIS (SQLite), run the nightly export and a check-in run, validate."""
+    """The demo job: create the demo HIS (SQLite), run the nightly export and a check-in run, validate; then the
+    week's VNeID adoption report."""
     from .demo import run_demo
 
     t0 = time.perf_counter()
     with _progress(encounters, "nightly export") as advance:
         report = run_demo(output, encounters=encounters, seed=seed, progress=advance)
-    v, n, c = report["validation"], report["nightly"], report["checkin"]
+    v, n, c, a = report["validation"], report["nightly"], report["checkin"], report["adoption"]
     out.print(
         f"demo HIS: {report['his']}\n"
         f"nightly export: {n['counts']} → envelopes under {report['outbox']}/79999/<day>/<MA_LK>/v<n>.xml\n"
@@ -216,6 +217,8 @@ def demo(
         f"check-in: {c['counts']} → {report['outbox']}/79999/checkin/\n"
         f"ledger: {report['ledger']} (Parquet copy: {n['report_dir']}/ledger.parquet)\n"
         f"validation of every file written: {v['files']} files, {v['errors']} errors\n"
+        f"VNeID adoption report, {a['period_title']}: {a['total']['books']}/{a['total']['examined']} patients with a "
+        f"health book → {Path(a['files']['xlsx']).parent}/ (xlsx, html, csv)\n"
         f"report: {output}/report.json ({time.perf_counter() - t0:.1f} s)",
         markup=False,
     )

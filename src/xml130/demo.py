@@ -2,7 +2,8 @@
 
 This is what ``./run demo`` (``xml130 demo``) runs: it (re)creates the demo HIS (SQLite, under the output folder),
 then runs exactly what the scheduled Prefect deployments run — ``nightly`` (HIS → mapping → models → envelopes in
-the outbox, the ledger, quarantine with every reason) and ``checkin`` — and validates every file written.
+the outbox, the ledger, quarantine with every reason) and ``checkin`` — and validates every file written; last,
+the weekly VNeID adoption report of the demo's week (``adoption/``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from typing import Any
 from sqlalchemy import create_engine, text
 
 from . import pipeline
-from .his.demo import create_demo
+from .adoption.job import run_adoption_report, summary
+from .adoption.period import Period
+from .his.demo import START, create_demo
 from .report import summarise
 from .staging import write_json
 from .validate import iter_files, validate_path
@@ -36,7 +39,8 @@ def run_demo(output: Path, *, encounters: int = 500, seed: int = 130,
     output.mkdir(parents=True, exist_ok=True)
     for old in ("ledger.db", "report.json"):  # the demo starts afresh each time: a new HIS, a new ledger
         (output / old).unlink(missing_ok=True)
-    shutil.rmtree(output / "outbox", ignore_errors=True)
+    for folder in ("outbox", "adoption"):
+        shutil.rmtree(output / folder, ignore_errors=True)
     his = output / "demo_his.db"
     url = f"sqlite:///{his}"
     create_demo(url, encounters, seed)
@@ -46,12 +50,14 @@ def run_demo(output: Path, *, encounters: int = 500, seed: int = 130,
     files = list(iter_files([outbox]))
     findings = [f for path in files for f in validate_path(path)]
     quarantined = {q["ma_lk"] for q in nightly.quarantine}
+    adoption, adoption_files = run_adoption_report(url, output / "adoption", period=Period.week_of(START.date()).label)
     report = {
         "his": str(his), "outbox": str(outbox), "ledger": ledger,
         "nightly": nightly.as_dict(), "checkin": checkin.as_dict(),
         "quarantine_as_expected": quarantined == expected_quarantine(url),
         "validation": summarise(findings, files=len(files)),
         "validation_findings": [f.to_dict() for f in findings],
+        "adoption": summary(adoption, adoption_files),
     }
     write_json(output / "report.json", report)
     return report
