@@ -12,7 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 
 from xml130.adoption import Period, build_report
 from xml130.adoption.job import run_adoption_report
@@ -188,6 +188,17 @@ def test_hand_made_week(small):
     assert no_rec.reason == "no_reception" and not no_rec.health_book
     # the previous week has no patient: no change, no previous rate
     assert rows["KB"].change_pp is None and rows["KB"].as_dict()["previous_rate_all_pct"] is None
+
+
+def test_codes_the_labels_do_not_know_are_reported(small):
+    engine = create_engine(small)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE reception SET identified_by = 'QR', no_book_reason = 'lost_phone' WHERE encounter_id = 2"))
+    engine.dispose()
+    report = build_report(small, Period.parse("2026-W45"), periods=2)
+    unknown = [w for w in report.warnings if w["code"] == "ADOPTION.UNKNOWN_CODE"]
+    assert len(unknown) == 2 and "'QR' (1)" in unknown[0]["message"] and "'lost_phone' (1)" in unknown[1]["message"]
+    assert next(d for d in report.departments if d.code == "KB").identified_by["QR"] == 1  # counted, under its own code, never dropped
 
 
 def test_an_empty_week_says_so(small):

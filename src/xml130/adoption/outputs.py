@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
@@ -96,6 +97,13 @@ def xlsx_bytes(report: AdoptionReport, notes: dict[str, str] | None = None) -> b
                  total=department_values(report.total), pct_cols=(8, 9, 10, 11),
                  widths={1: 9, 2: 10, 3: 30, **{j: 16 for j in range(4, 12)}})
     ws.freeze_panes = ws.cell(row + 1, 4)
+    if report.departments:  # the two rates of each department as a native chart, next to the table
+        chart = BarChart(type="bar", title="Tỷ lệ có Sổ SKĐT (%)", y_axis_title="%")
+        chart.add_data(Reference(ws, min_col=8, max_col=9, min_row=row, max_row=end - 1), titles_from_data=True)
+        chart.set_categories(Reference(ws, min_col=3, min_row=row + 1, max_row=end - 1))
+        chart.y_axis.scaling.min, chart.y_axis.scaling.max = 0, 100
+        chart.height, chart.width = 2 + 1.1 * len(report.departments), 18
+        ws.add_chart(chart, f"B{end + 3}")
     ws.cell(end + 1, 1, f"Tổng toàn viện đếm mỗi người bệnh một lần (người bệnh khám ở nhiều khoa được tính ở mỗi "
                         f"khoa). Kỳ trước: {report.period.previous().title}. Xếp hạng theo tỷ lệ / tổng số người bệnh.")
     _landscape(ws)
@@ -116,6 +124,13 @@ def xlsx_bytes(report: AdoptionReport, notes: dict[str, str] | None = None) -> b
     _table(ws, end + 1, ["", "Toàn viện", *(p.label for p in periods)], counts, pct_cols=())
     for j in range(3, len(periods) + 3):  # the last row of the second table is a rate
         ws.cell(end + 1 + len(counts), j).number_format = PCT
+    line = LineChart(title="Toàn viện: tỷ lệ có Sổ SKĐT (%)", y_axis_title="%")
+    line.add_data(Reference(ws, min_col=2, max_col=len(periods) + 2, min_row=end - 1), from_rows=True,
+                  titles_from_data=True)
+    line.set_categories(Reference(ws, min_col=3, max_col=len(periods) + 2, min_row=row))
+    line.y_axis.scaling.min = 0
+    line.height, line.width = 8, 18
+    ws.add_chart(line, f"B{end + len(counts) + 4}")
 
     ws = wb.create_sheet("Định danh")
     ways = list(lab["identified_by"])

@@ -294,7 +294,7 @@ def build_report(source: str, period: Period, *, mapping: Mapping | None = None,
                       key=lambda f: (f.department, f.examined_at, f.patient))
     staff, staff_total = _staff(staff_rows)
     return AdoptionReport(mapping.facility, mapping.facility_name, period, departments, total, trend, staff,
-                          staff_total, patients, _warnings(departments, total, staff_rows, period),
+                          staff_total, patients, _warnings(departments, total, staff_rows, period, patients),
                           now or dt.datetime.now(dt.UTC))
 
 
@@ -328,7 +328,8 @@ def _staff(rows: list[dict[str, Any]]) -> tuple[list[StaffRow], StaffRow]:
     return out, total
 
 
-def _warnings(departments: list[DepartmentRow], total: DepartmentRow, staff_rows: list, period: Period) -> list:
+def _warnings(departments: list[DepartmentRow], total: DepartmentRow, staff_rows: list, period: Period,
+              patients: list[PatientFact]) -> list:
     """What QA must look at before the report is sent (stable codes, Vietnamese messages)."""
     out = []
     if total.counts.examined == 0:
@@ -341,6 +342,16 @@ def _warnings(departments: list[DepartmentRow], total: DepartmentRow, staff_rows
         out.append({"code": "ADOPTION.NO_RECEPTION", "count": total.counts.no_reception,
                     "message": f"{total.counts.no_reception} người bệnh không có bản ghi tiếp đón (không biết tài "
                                f"khoản mức 2 và Sổ sức khỏe điện tử; được tính là chưa có sổ) — theo khoa: {detail}."})
+    lab = labels()
+    for column, attr in (("identified_by", "identified_by"), ("no_book_reason", "reason")):
+        known = lab[column]
+        seen = Counter(getattr(f, attr) for f in patients)
+        unknown = {code: n for code, n in seen.items() if code is not None and code not in known}
+        if unknown:
+            out.append({"code": "ADOPTION.UNKNOWN_CODE", "count": sum(unknown.values()),
+                        "message": f"Cột {column} có mã không có trong labels.toml: "
+                                   f"{', '.join(f'{k!r} ({v})' for k, v in sorted(unknown.items()))} — thêm nhãn "
+                                   f"hoặc chuyển mã trong truy vấn [adoption.examinations]."})
     if not staff_rows:
         out.append({"code": "ADOPTION.NO_STAFF", "count": 0,
                     "message": "Danh sách nhân viên trống: bảng khảo sát nhân viên (Phụ lục 1) không có số liệu."})
