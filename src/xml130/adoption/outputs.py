@@ -98,7 +98,10 @@ def xlsx_bytes(report: AdoptionReport, notes: dict[str, str] | None = None) -> b
                  widths={1: 9, 2: 10, 3: 30, **{j: 16 for j in range(4, 12)}})
     ws.freeze_panes = ws.cell(row + 1, 4)
     if report.departments:  # the two rates of each department as a native chart, next to the table
-        chart = BarChart(type="bar", title="Tỷ lệ có Sổ SKĐT (%)", y_axis_title="%")
+        chart = BarChart()
+        chart.type, chart.title, chart.y_axis.title = "bar", "Tỷ lệ có Sổ SKĐT (%)", "%"  # horizontal bars
+        chart.y_axis.number_format = "0"
+        chart.x_axis.scaling.orientation = "maxMin"  # rank 1 on top, as in the table
         chart.add_data(Reference(ws, min_col=8, max_col=9, min_row=row, max_row=end - 1), titles_from_data=True)
         chart.set_categories(Reference(ws, min_col=3, min_row=row + 1, max_row=end - 1))
         chart.y_axis.scaling.min, chart.y_axis.scaling.max = 0, 100
@@ -124,13 +127,17 @@ def xlsx_bytes(report: AdoptionReport, notes: dict[str, str] | None = None) -> b
     _table(ws, end + 1, ["", "Toàn viện", *(p.label for p in periods)], counts, pct_cols=())
     for j in range(3, len(periods) + 3):  # the last row of the second table is a rate
         ws.cell(end + 1 + len(counts), j).number_format = PCT
-    line = LineChart(title="Toàn viện: tỷ lệ có Sổ SKĐT (%)", y_axis_title="%")
+    line = LineChart()
+    line.title, line.y_axis.title, line.y_axis.number_format = "Toàn viện: tỷ lệ có Sổ SKĐT (%)", "%", "0"
     line.add_data(Reference(ws, min_col=2, max_col=len(periods) + 2, min_row=end - 1), from_rows=True,
                   titles_from_data=True)
+    for series in line.series:
+        series.smooth = False  # a trend of counts, not a curve
     line.set_categories(Reference(ws, min_col=3, max_col=len(periods) + 2, min_row=row))
     line.y_axis.scaling.min = 0
     line.height, line.width = 8, 18
     ws.add_chart(line, f"B{end + len(counts) + 4}")
+    _landscape(ws)
 
     ws = wb.create_sheet("Định danh")
     ways = list(lab["identified_by"])
@@ -143,6 +150,7 @@ def xlsx_bytes(report: AdoptionReport, notes: dict[str, str] | None = None) -> b
 
     _table(ws, row, heads, [ident(d) for d in report.departments], total=ident(report.total),
            widths={1: 10, 2: 30, **{j: 16 for j in range(3, len(heads) + 1)}})
+    _landscape(ws)
 
     ws = wb.create_sheet("PL1 Nhân viên")
     row = _title(ws, report, lab["report"]["staff_title"], len(STAFF_HEADERS))
