@@ -190,6 +190,20 @@ def test_hand_made_week(small):
     assert rows["KB"].change_pp is None and rows["KB"].as_dict()["previous_rate_all_pct"] is None
 
 
+def test_a_returning_patient_counts_once_with_the_latest_visit(small):
+    engine = create_engine(small)
+    with engine.begin() as conn:  # visit 2 (Sunday, no book recorded) becomes a second visit of visit 1's patient
+        conn.execute(text("UPDATE encounter SET patient_id = (SELECT patient_id FROM encounter WHERE id = 1) "
+                          "WHERE id = 2"))
+    engine.dispose()
+    report = build_report(small, Period.parse("2026-W45"), periods=2)
+    kb = next(d for d in report.departments if d.code == "KB").counts
+    assert (kb.examined, kb.books) == (1, 0)  # one patient; the latest reception record says no book
+    noi = next(d for d in report.departments if d.code == "NOI").counts
+    assert (noi.examined, noi.books) == (2, 1)  # in NOI the patient's latest examination is visit 1's, with a book
+    assert (report.total.counts.examined, report.total.counts.books) == (4, 2)
+
+
 def test_codes_the_labels_do_not_know_are_reported(small):
     engine = create_engine(small)
     with engine.begin() as conn:
