@@ -20,9 +20,9 @@ from ._common import RETRY_DELAYS, is_transient
 
 @task(retries=3, retry_delay_seconds=RETRY_DELAYS, retry_condition_fn=is_transient)
 def build_and_write(source: str, out: str, period: str | None, kind: str, mapping: str | None,
-                    periods: int | None, notes: str | None) -> dict:
+                    periods: int | None, notes: str | None, rank_min_patients: int | None = None) -> dict:
     report, files = run_adoption_report(source, Path(out), period=period, kind=kind, mapping=mapping,
-                                        periods=periods, notes=notes)
+                                        periods=periods, notes=notes, rank_min_patients=rank_min_patients)
     return summary(report, files)
 
 
@@ -44,8 +44,9 @@ def publish(result: dict) -> None:
 
 @flow(name="adoption_report")
 def adoption_report(source: str, out: str, period: str | None = None, kind: str = "week",
-                    mapping: str | None = None, periods: int | None = None, notes: str | None = None) -> dict:
+                    mapping: str | None = None, periods: int | None = None, notes: str | None = None,
+                    rank_min_patients: int | None = None) -> dict:
     """``period``: 2026-W47 or 2026-11; none = the last complete ``kind`` (week or month) in Asia/Ho_Chi_Minh."""
-    result = build_and_write(source, out, period, kind, mapping, periods, notes)
+    result = build_and_write(source, out, period, kind, mapping, periods, notes, rank_min_patients)
     publish(result)
     return result

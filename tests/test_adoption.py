@@ -182,6 +182,8 @@ def test_hand_made_week(small):
     assert (total.examined, total.eligible, total.books, total.books_eligible) == (5, 3, 3, 2)
     assert rows["SAN"].as_dict()["rate_all_pct"] == 100.0 and rows["SAN"].as_dict()["rate_eligible_pct"] == 100.0
     assert [(d.code, d.rank) for d in report.departments] == [("SAN", 1), ("KB", 2), ("NOI", 2)]
+    small_ones = build_report(small, Period.parse("2026-W45"), periods=2, rank_min_patients=3)
+    assert [(d.code, d.rank) for d in small_ones.departments] == [("KB", None), ("NOI", None), ("SAN", None)]
     assert [w["code"] for w in report.warnings] == ["ADOPTION.NO_RECEPTION"]
     assert "NOI: 1" in report.warnings[0]["message"]
     no_rec = next(f for f in report.patients if f.department == "NOI" and not f.reception)

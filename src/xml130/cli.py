@@ -406,6 +406,8 @@ def adoption_report(
     mapping: Annotated[Path | None, typer.Option("--mapping")] = None,
     periods: Annotated[int | None, typer.Option("--periods", min=2, help="Periods in the trend (default 8).")] = None,
     notes: Annotated[Path | None, typer.Option("--notes", help="TOML with the staff survey's free-text answers.")] = None,
+    rank_min: Annotated[int | None, typer.Option("--rank-min-patients", min=1, help="Rank only departments with at "
+                                                  "least this many patients (default: labels.toml, 1).")] = None,
 ) -> None:
     """The VNeID health-book adoption report by department: XLSX to send, HTML with charts, CSV, drill-down."""
     from .adoption.job import run_adoption_report
@@ -415,7 +417,7 @@ def adoption_report(
         raise typer.BadParameter("give --week or --month, not both")
     report, files = _pipeline_errors(lambda: run_adoption_report(
         source, output, period=week or month, kind="month" if month else "week", mapping=mapping,
-        periods=periods, notes=notes))
+        periods=periods, notes=notes, rank_min_patients=rank_min))
     from rich.table import Table
 
     table = Table(title=f"Sổ sức khỏe điện tử — {report.period.title}")

@@ -36,11 +36,12 @@ def resolve_period(period: str | None, kind: str = "week", now: dt.datetime | No
 
 def run_adoption_report(source: str, out: Path, *, period: str | None = None, kind: str = "week",
                         mapping: str | Path | None = None, periods: int | None = None,
-                        notes: str | Path | None = None, now: dt.datetime | None = None
-                        ) -> tuple[AdoptionReport, dict[str, Path]]:
+                        notes: str | Path | None = None, rank_min_patients: int | None = None,
+                        now: dt.datetime | None = None) -> tuple[AdoptionReport, dict[str, Path]]:
     chosen = resolve_period(period, kind, now)
     notes_text = read_notes(notes)  # read first: a wrong notes file stops the run before the database is asked
-    report = build_report(source, chosen, mapping=load_mapping(mapping), periods=periods, now=now)
+    report = build_report(source, chosen, mapping=load_mapping(mapping), periods=periods,
+                          rank_min_patients=rank_min_patients, now=now)
     return report, write_outputs(report, out, notes_text)
 
 

@@ -14,7 +14,7 @@ Definitions (also on the report's "Giải thích" sheet):
   book / eligible. Rates are exact fractions; shown rounded half-up to 2 decimals of a percent.
 - *change* = this period's rate against all − the previous period's, in percentage points.
 - *rank*: by rate against all, highest first; equal rates share a rank (1, 2, 2, 4); a department with no
-  patient in the period has none.
+  patient in the period, or fewer than ``rank_min_patients`` (labels.toml), has none.
 - *trend*: the report's period and the ones before it (8 by default, ``labels.toml``); leading periods without
   any examination (before the HIS has data) are left out, never the last two.
 
@@ -203,6 +203,7 @@ class AdoptionReport:
     patients: list[PatientFact]  # the drill-down: every (department, patient) of the period
     warnings: list[dict[str, Any]]
     generated_at: dt.datetime
+    rank_min_patients: int = 1
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -241,10 +242,12 @@ def _fact(row: dict[str, Any], department: str) -> PatientFact:
 
 
 def build_report(source: str, period: Period, *, mapping: Mapping | None = None, periods: int | None = None,
-                 now: dt.datetime | None = None) -> AdoptionReport:
+                 rank_min_patients: int | None = None, now: dt.datetime | None = None) -> AdoptionReport:
     """Read the period (and the ``periods - 1`` before it, for the trend) from the HIS and compute the report."""
     mapping = mapping or load_mapping()
     periods = periods or int(labels()["report"]["trend_periods"])
+    if rank_min_patients is None:
+        rank_min_patients = int(labels()["report"]["rank_min_patients"])
     history = period.history(periods)
     engine = create_engine(source)
     try:
@@ -284,7 +287,7 @@ def build_report(source: str, period: Period, *, mapping: Mapping | None = None,
         prev = previous.by_department.get(code, Counts()) if previous else None
         departments.append(DepartmentRow(code, names[code], Counts.of(current), prev,
                                          identified_by=Counter(f.identified_by or "unknown" for f in current)))
-    _rank(departments)
+    _rank(departments, max(1, rank_min_patients))
     departments.sort(key=lambda d: (d.rank is None, d.rank or 0, d.code))
     hospital = facts[last].get("", [])
     total = DepartmentRow("", labels()["report"]["total_label"], Counts.of(hospital),
@@ -295,11 +298,12 @@ def build_report(source: str, period: Period, *, mapping: Mapping | None = None,
     staff, staff_total = _staff(staff_rows)
     return AdoptionReport(mapping.facility, mapping.facility_name, period, departments, total, trend, staff,
                           staff_total, patients, _warnings(departments, total, staff_rows, period, patients),
-                          now or dt.datetime.now(dt.UTC))
+                          now or dt.datetime.now(dt.UTC), max(1, rank_min_patients))
 
 
-def _rank(rows: list[DepartmentRow]) -> None:
-    ranked = sorted((r for r in rows if r.counts.examined), key=lambda r: r.counts.rate_all, reverse=True)
+def _rank(rows: list[DepartmentRow], min_patients: int) -> None:
+    ranked = sorted((r for r in rows if r.counts.examined >= min_patients), key=lambda r: r.counts.rate_all,
+                    reverse=True)
     for i, r in enumerate(ranked):
         same = i and ranked[i - 1].counts.rate_all == r.counts.rate_all
         r.rank = ranked[i - 1].rank if same else i + 1

@@ -43,7 +43,7 @@ def explanation(report: AdoptionReport) -> list[str]:
         "Tỷ lệ / tổng số = số đã có sổ ÷ số người bệnh được khám; tỷ lệ / đủ điều kiện = số đủ điều kiện đã có sổ ÷ "
         "số đủ điều kiện. Làm tròn 2 chữ số thập phân.",
         "Thay đổi = tỷ lệ / tổng số kỳ này − kỳ trước (điểm phần trăm). Xếp hạng theo tỷ lệ / tổng số, bằng nhau "
-        "cùng hạng; khoa không có người bệnh trong kỳ không xếp hạng.",
+        f"cùng hạng; khoa có dưới {max(1, report.rank_min_patients)} người bệnh trong kỳ không xếp hạng.",
         "Danh sách NB: từng người bệnh đứng sau mỗi con số (lọc theo Mã khoa và các cột Có/Không); số định danh và "
         "số thẻ chỉ hiện 4 ký tự cuối.",
         f"Lập bởi xml130 lúc {report.generated_at:%d/%m/%Y %H:%M} UTC.",
