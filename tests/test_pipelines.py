@@ -17,3 +17,25 @@ def test_validate_fixtures_flow_counts_and_reports(fixtures_dir, tmp_path):
     data = json.loads(report.read_text(encoding="utf-8"))
     assert len(data["findings"]) == 9 and data["summary"] == summary
     assert validate_fixtures.fn(str(fixtures_dir / "valid"))["errors"] == 0
+
+
+def test_every_deployment_in_prefect_yaml_points_at_a_flow(root):
+    import importlib
+
+    import yaml
+    from prefect import Flow
+
+    data = yaml.safe_load((root / "prefect.yaml").read_text(encoding="utf-8"))
+    names = []
+    for dep in data["deployments"]:
+        path, _, attr = dep["entrypoint"].partition(":")
+        module = importlib.import_module(path.removesuffix(".py").replace("/", "."))
+        assert isinstance(getattr(module, attr), Flow), dep["name"]
+        flow_params = set(getattr(module, attr).parameters.properties)
+        assert set(dep.get("parameters", {})) <= flow_params, dep["name"]
+        for schedule in dep.get("schedules", []):
+            assert schedule["timezone"] == "Asia/Ho_Chi_Minh"
+        names.append(dep["name"])
+    weekly = next(d for d in data["deployments"] if d["name"] == "adoption-weekly")
+    assert weekly["schedules"] == [{"cron": "0 8 * * 4", "timezone": "Asia/Ho_Chi_Minh"}]  # Thursday, before 10:00
+    assert {"nightly", "near-real-time", "adoption-weekly", "adoption-monthly"} <= set(names)
