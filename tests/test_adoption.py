@@ -271,6 +271,10 @@ def test_xlsx_csv_html_and_json(his, tmp_path):
     assert len(doc.xpath("//svg")) == 2 and "http" not in page.replace("http://www.w3.org/2000/svg", "")
     assert all(d.name in page for d in report.departments)
     assert len(doc.xpath("//details")) == len(report.departments)
+    by_period = doc.xpath("//h2[contains(., 'qua các kỳ')]/following-sibling::table[1]//tr")
+    assert [c.text_content() for c in by_period[0]] == ["Khoa/phòng", "2026-W45", "2026-W46", "2026-W47"]
+    assert by_period[-1][0].text_content() == "TOÀN VIỆN" and by_period[-1][3].text_content() == (
+        f"{report.total.as_dict()['rate_all_pct']:.2f}".replace(".", ","))
     summary = json.loads(files["json"].read_text(encoding="utf-8"))
     assert summary["period"] == WEEK and summary["total"]["examined"] == t.examined
 

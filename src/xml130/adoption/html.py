@@ -7,7 +7,7 @@ from html import escape
 from typing import Any
 
 from .report import DRILL_HEADERS, AdoptionReport, fact_row, labels, percent, reasons_text
-from .tables import DEPARTMENT_HEADERS, STAFF_HEADERS, department_values, explanation, staff_values
+from .tables import DEPARTMENT_HEADERS, STAFF_HEADERS, department_values, explanation, pct, staff_values
 
 COLOURS = ("#1f77b4", "#2ca02c")  # rate against all, rate against eligible
 GRID = "#dddddd"
@@ -26,10 +26,10 @@ def department_bars(report: AdoptionReport) -> str:
     height = 30 + row_h * len(rows) + 24
     out = [f'<svg role="img" aria-label="Tỷ lệ có Sổ SKĐT theo khoa" width="{label_w + bar_w + 70}" '
            f'height="{height}" xmlns="http://www.w3.org/2000/svg" font-family="sans-serif" font-size="12">']
-    for pct in range(0, 101, 20):
-        x = label_w + bar_w * pct / 100
+    for tick in range(0, 101, 20):
+        x = label_w + bar_w * tick / 100
         out.append(f'<line x1="{x:.1f}" y1="24" x2="{x:.1f}" y2="{height - 20}" stroke="{GRID}"/>'
-                   f'<text x="{x:.1f}" y="{height - 6}" text-anchor="middle" fill="#666">{pct} %</text>')
+                   f'<text x="{x:.1f}" y="{height - 6}" text-anchor="middle" fill="#666">{tick} %</text>')
     for i, d in enumerate(rows):
         y = 28 + i * row_h
         weight = ' font-weight="bold"' if d is report.total else ""
@@ -124,6 +124,10 @@ def html_page(report: AdoptionReport) -> str:
                    [[d.name, *(d.identified_by.get(w, 0) for w in ways)] for d in report.departments],
                    [t.name, *(t.identified_by.get(w, 0) for w in ways)])
     level2_reasons = reasons_text(report.staff_total.level2_reasons) or "—"
+    by_period = _table(["Khoa/phòng", *(p.period.label for p in report.trend)],
+                       [[d.name, *(pct(p.by_department[d.code].rate_all) if d.code in p.by_department else None
+                                   for p in report.trend)] for d in report.departments],
+                       [t.name, *(pct(p.total.rate_all) for p in report.trend)])
     return f"""<!doctype html>
 <html lang="vi"><head><meta charset="utf-8">
 <title>Sổ sức khỏe điện tử — {escape(report.period.title)}</title>
@@ -152,6 +156,8 @@ small {{ color: #666; }}
 <div><h2>Theo khoa/phòng (xếp hạng)</h2>{department_bars(report)}</div>
 <div><h2>Xu hướng toàn viện (%)</h2>{trend_line(report)}</div>
 </div>
+<h2>Tỷ lệ / tổng số người bệnh qua các kỳ (%)</h2>
+{by_period}
 <h2>Bảng xếp hạng khoa/phòng</h2>
 {_table(DEPARTMENT_HEADERS, [department_values(d) for d in report.departments], department_values(t))}
 <h2>Hình thức định danh khi tiếp đón</h2>
