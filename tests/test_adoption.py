@@ -217,6 +217,26 @@ def test_codes_the_labels_do_not_know_are_reported(small):
     assert next(d for d in report.departments if d.code == "KB").identified_by["QR"] == 1  # counted, under its own code, never dropped
 
 
+def test_an_examination_without_department_is_listed_and_warned_about(small):
+    engine = create_engine(small)
+    with engine.begin() as conn:  # a hospital's own query may return no department for some rows
+        conn.execute(text("UPDATE examination SET department_id = 999 WHERE encounter_id = 5"))
+    engine.dispose()
+    data = load_mapping()
+    import dataclasses
+
+    exams = data.adoption["examinations"]
+    query = exams.query.replace("JOIN department d ON d.id = x.department_id",
+                                "LEFT JOIN department d ON d.id = x.department_id")
+    mapping = dataclasses.replace(data, adoption={**data.adoption,
+                                                  "examinations": dataclasses.replace(exams, query=query)})
+    report = build_report(small, Period.parse("2026-W45"), periods=2, mapping=mapping)
+    lost = next(d for d in report.departments if d.code == "?")
+    assert lost.counts.examined == 1 and lost.name == "(không rõ khoa/phòng)"
+    assert "ADOPTION.NO_DEPARTMENT" in [w["code"] for w in report.warnings]
+    assert report.total.counts.examined == 5  # still counted in the hospital
+
+
 def test_an_empty_week_says_so(small):
     report = build_report(small, Period.parse("2026-W50"), periods=2)
     assert report.departments == [] and report.total.counts.examined == 0

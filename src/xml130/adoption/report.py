@@ -43,6 +43,7 @@ from .period import Period
 
 EXAM_COLUMNS = {"key", "ma_lk", "patient", "examined_at", "department", "department_name", "identified_by",
                 "level2_identity", "health_book", "card_no", "card_valid_from", "card_valid_to"}
+NO_DEPARTMENT = "?"  # examinations whose department the HIS does not say
 STAFF_COLUMNS = {"key", "department", "department_name", "level2_identity", "level2_missing_reason",
                  "health_book", "card_integrated", "card_missing_reason"}
 
@@ -260,6 +261,10 @@ def build_report(source: str, period: Period, *, mapping: Mapping | None = None,
             idx = next((i for i, p in enumerate(history) if p.contains(at)), None)
             if idx is None:
                 continue
+            if row["department"] is None:  # listed under its own heading and warned about, never dropped
+                row["department"], row["department_name"] = NO_DEPARTMENT, "(không rõ khoa/phòng)"
+            if row["patient"] is None:  # no patient code: the visit stands for the patient
+                row["patient"] = f"(MA_LK {row['ma_lk']})"
             dept, who = str(row["department"]), str(row["patient"])
             names[dept] = row.get("department_name") or dept
             order = (at, str(row["key"]))
@@ -340,6 +345,11 @@ def _warnings(departments: list[DepartmentRow], total: DepartmentRow, staff_rows
         out.append({"code": "ADOPTION.EMPTY_PERIOD", "count": 0,
                     "message": f"Không có lượt khám nào trong {period.title}: kiểm tra nguồn dữ liệu và truy vấn "
                                f"[adoption.examinations] trước khi gửi báo cáo."})
+    lost = next((d for d in departments if d.code == NO_DEPARTMENT), None)
+    if lost is not None:
+        out.append({"code": "ADOPTION.NO_DEPARTMENT", "count": lost.counts.examined,
+                    "message": f"{lost.counts.examined} người bệnh có lượt khám không ghi khoa/phòng (liệt kê ở dòng "
+                               f"'{lost.name}'): bổ sung khoa trong HIS hoặc sửa truy vấn [adoption.examinations]."})
     missing = {d.code: d.counts.no_reception for d in departments if d.counts.no_reception}
     if missing:
         detail = ", ".join(f"{k}: {v}" for k, v in sorted(missing.items()))
