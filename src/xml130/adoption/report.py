@@ -65,7 +65,7 @@ def _ratio(part: int, whole: int) -> Fraction | None:
     return Fraction(part, whole) if whole else None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PatientFact:
     """One patient in one department (or the hospital) in the period: the drill-down row behind each count."""
 
@@ -254,7 +254,8 @@ def build_report(source: str, period: Period, *, mapping: Mapping | None = None,
     try:
         ex = Extractor(engine, mapping)
         ex.check_adoption({"examinations": EXAM_COLUMNS, "staff": STAFF_COLUMNS})
-        latest: dict[tuple[int, str, str], tuple[tuple, dict]] = {}  # (period, department, patient) → latest row
+        # (period, department, patient) → (order, fact) of the latest examination; "" = the hospital as a whole
+        latest: dict[tuple[int, str, str], tuple[tuple, PatientFact]] = {}
         names: dict[str, str] = {}
         for row in ex.adoption_rows("examinations", start=history[0].start, end=period.end):
             at = row["examined_at"]
@@ -268,16 +269,18 @@ def build_report(source: str, period: Period, *, mapping: Mapping | None = None,
             dept, who = str(row["department"]), str(row["patient"])
             names[dept] = row.get("department_name") or dept
             order = (at, str(row["key"]))
-            for k in ((idx, dept, who), (idx, "", who)):  # "" = the hospital as a whole
+            fact = None
+            for k in ((idx, dept, who), (idx, "", who)):
                 if k not in latest or latest[k][0] < order:
-                    latest[k] = (order, row)
+                    fact = fact or _fact(row, dept)
+                    latest[k] = (order, fact)
         staff_rows = list(ex.adoption_rows("staff"))
     finally:
         engine.dispose()
 
     facts: dict[int, dict[str, list[PatientFact]]] = defaultdict(lambda: defaultdict(list))
-    for (idx, dept, _who), (_order, row) in latest.items():
-        facts[idx][dept].append(_fact(row, dept or row["department"]))
+    for (idx, dept, _who), (_order, fact) in latest.items():
+        facts[idx][dept].append(fact)
     last = len(history) - 1
     trend = [TrendPoint(p, Counts.of(facts[i][""]),
                         {d: Counts.of(fs) for d, fs in facts[i].items() if d}) for i, p in enumerate(history)]
