@@ -16,18 +16,19 @@ import tempfile
 import time
 from pathlib import Path
 
+from _his import add_his_arguments, his_url
+
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--encounters", type=int, default=10_000)
-    ap.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
-    ap.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    add_his_arguments(ap)
     args = ap.parse_args()
     from xml130 import pipeline
     from xml130.his.demo import create_demo
 
     with tempfile.TemporaryDirectory() as tmp:
-        his = f"sqlite:///{tmp}/his.db" if args.db == "sqlite" else args.pg
+        his = his_url(args, tmp)
         t = time.perf_counter()
         create_demo(his, args.encounters)
         made = time.perf_counter() - t
