@@ -401,3 +401,15 @@ def test_flow_task_as_a_function_and_the_schedules(his, tmp_path):
     assert (monthly.name, monthly.parameters["kind"]) == ("adoption-monthly", "month")
     assert [(s.schedule.cron, s.schedule.timezone) for s in weekly.schedules] == [("0 8 * * 4", TZ)]
     assert [(s.schedule.cron, s.schedule.timezone) for s in monthly.schedules] == [("0 8 3 * *", TZ)]
+
+
+def test_headings_are_data_and_must_fit_the_tables():
+    from xml130.adoption.report import headers
+    from xml130.adoption.tables import DEPARTMENT_HEADERS, department_values
+
+    assert DEPARTMENT_HEADERS[0] == "Xếp hạng"
+    from xml130.adoption.report import Counts, DepartmentRow
+
+    assert len(department_values(DepartmentRow("KB", "Khoa Khám bệnh", Counts()))) == len(DEPARTMENT_HEADERS)
+    with pytest.raises(ValueError, match=r"\[headers\] staff: 11 headings for 12 columns"):
+        headers("staff", 12)

@@ -375,9 +375,15 @@ def _warnings(departments: list[DepartmentRow], total: DepartmentRow, staff_rows
     return out
 
 
-DRILL_HEADERS = ["Mã khoa", "Mã người bệnh", "MA_LK", "Thời điểm khám", "Hình thức định danh",
-                 "Số định danh (4 số cuối)", "Thẻ BHYT (4 ký tự cuối)", "Thẻ còn giá trị", "ĐDĐT mức 2",
-                 "Đủ điều kiện", "Đã có Sổ SKĐT", "Lý do chưa có sổ"]
+def headers(table: str, width: int) -> list[str]:
+    """A table's column headings from labels.toml, refused unless there is one per value of its rows."""
+    names = list(labels()["headers"][table])
+    if len(names) != width:
+        raise ValueError(f"labels.toml [headers] {table}: {len(names)} headings for {width} columns")
+    return names
+
+
+DRILL_HEADERS = headers("patients", 12)
 
 
 def fact_row(f: PatientFact) -> dict[str, Any]:
@@ -394,5 +400,5 @@ def _yes(v: bool) -> str:
     return "Có" if v else "Không"
 
 
-__all__ = ["DRILL_HEADERS", "AdoptionReport", "Counts", "DepartmentRow", "PatientFact", "StaffRow", "TrendPoint", "build_report",
+__all__ = ["DRILL_HEADERS", "headers", "AdoptionReport", "Counts", "DepartmentRow", "PatientFact", "StaffRow", "TrendPoint", "build_report",
            "fact_row", "labels", "percent", "reasons_text"]

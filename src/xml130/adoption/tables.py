@@ -4,15 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .report import AdoptionReport, DepartmentRow, StaffRow, percent, reasons_text
+from .report import AdoptionReport, DepartmentRow, StaffRow, headers, percent, reasons_text
 
-DEPARTMENT_HEADERS = ["Xếp hạng", "Mã khoa", "Khoa/phòng", "Số người bệnh được khám",
-                      "Đủ điều kiện (thẻ BHYT còn giá trị và ĐDĐT mức 2)", "Đã có Sổ SKĐT trên VNeID",
-                      "Trong đó: đủ điều kiện đã có sổ", "Tỷ lệ / tổng số người bệnh (%)",
-                      "Tỷ lệ / người bệnh đủ điều kiện (%)", "Tỷ lệ kỳ trước (%)", "Thay đổi (điểm %)"]
-STAFF_HEADERS = ["STT", "Mã khoa", "Khoa/phòng", "Tổng số nhân viên", "TK ĐDĐT mức 2 đã kích hoạt",
-                 "TK ĐDĐT mức 2 chưa kích hoạt", "Lý do chưa kích hoạt", "Đã tạo Sổ SKĐT",
-                 "Đã tích hợp thẻ BHYT vào Sổ SKĐT", "Chưa tích hợp thẻ BHYT", "Lý do chưa tích hợp"]
+DEPARTMENT_HEADERS = headers("departments", 11)
+STAFF_HEADERS = headers("staff", 11)
 
 
 def pct(value) -> float | None:
