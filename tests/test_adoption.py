@@ -171,6 +171,11 @@ def small(tmp_path) -> str:
     return url
 
 
+def no_rec_ma_lk(url: str) -> str:
+    with create_engine(url).connect() as conn:
+        return conn.execute(text("SELECT ma_lk FROM encounter WHERE id = 4")).scalar_one()
+
+
 def test_hand_made_week(small):
     report = build_report(small, Period.parse("2026-W45"), periods=2)
     rows = {d.code: d for d in report.departments}
@@ -186,6 +191,7 @@ def test_hand_made_week(small):
     assert [(d.code, d.rank) for d in small_ones.departments] == [("KB", None), ("NOI", None), ("SAN", None)]
     assert [w["code"] for w in report.warnings] == ["ADOPTION.NO_RECEPTION"]
     assert "NOI: 1" in report.warnings[0]["message"]
+    assert f"MA_LK {no_rec_ma_lk(small)}" in report.warnings[0]["message"]  # where QA finds the row
     no_rec = next(f for f in report.patients if f.department == "NOI" and not f.reception)
     assert no_rec.reason == "no_reception" and not no_rec.health_book
     # the previous week has no patient: no change, no previous rate
@@ -214,6 +220,9 @@ def test_codes_the_labels_do_not_know_are_reported(small):
     report = build_report(small, Period.parse("2026-W45"), periods=2)
     unknown = [w for w in report.warnings if w["code"] == "ADOPTION.UNKNOWN_CODE"]
     assert len(unknown) == 2 and "'QR' (1)" in unknown[0]["message"] and "'lost_phone' (1)" in unknown[1]["message"]
+    with create_engine(small).connect() as conn:
+        ma_lk = conn.execute(text("SELECT ma_lk FROM encounter WHERE id = 2")).scalar_one()
+    assert all(f"(MA_LK {ma_lk})" in w["message"] for w in unknown)
     assert next(d for d in report.departments if d.code == "KB").identified_by["QR"] == 1  # counted, under its own code, never dropped
 
 

@@ -20,7 +20,7 @@ from sqlalchemy import Boolean, Date, DateTime, Engine, Integer, Numeric, Text, 
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import findings as fnd
-from .mapping import FieldRule, Mapping, MappingError, TableMapping
+from .mapping import ADOPTION_PARAMS, FieldRule, Mapping, MappingError, TableMapping
 from .mapping.rules import AFTER_TABLES, ROW_RULES, RuleContext
 from .models import Hoso, HosoError, build_hoso
 from .spec import SpecVersion, load_spec
@@ -156,15 +156,14 @@ class Extractor:
     def check_adoption(self, columns: dict[str, set[str]]) -> None:
         """Run the [adoption] queries for no row and check each returns the ``columns`` the report reads."""
         problems: list[str] = []
-        empty = dt.datetime(9999, 1, 1)
         with self.engine.connect() as conn:
             for name, required in columns.items():
                 if name not in self.mapping.adoption:
                     problems.append(f"[adoption.{name}] is missing from the mapping")
                     continue
                 spec = self.mapping.adoption[name]
-                params = {"start": empty, "end": empty} if name == "examinations" else {}
-                sql = spec.query if params else f"SELECT * FROM ({spec.query}) q WHERE 1 = 0"
+                params = {p.lstrip(":"): dt.datetime(9999, 1, 1) for p in ADOPTION_PARAMS[name]}
+                sql = f"SELECT * FROM ({spec.query}) q WHERE 1 = 0"
                 try:
                     q = self._query(f"adoption.{name}.check", sql, spec.types, params=tuple(params))
                     cols = {c.lower() for c in conn.execute(q, params).keys()}

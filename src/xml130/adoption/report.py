@@ -340,6 +340,13 @@ def _staff(rows: list[dict[str, Any]]) -> tuple[list[StaffRow], StaffRow]:
     return out, total
 
 
+def _some_ma_lk(facts, most: int = 5) -> str:
+    """``MA_LK 7999…01, 7999…02 và 3 hồ sơ khác``: where QA finds the rows a warning is about."""
+    found = sorted({f.ma_lk for f in facts})
+    more = f" và {len(found) - most} hồ sơ khác" if len(found) > most else ""
+    return "MA_LK " + ", ".join(found[:most]) + more
+
+
 def _warnings(departments: list[DepartmentRow], total: DepartmentRow, staff_rows: list, period: Period,
               patients: list[PatientFact]) -> list:
     """What QA must look at before the report is sent (stable codes, Vietnamese messages)."""
@@ -352,23 +359,26 @@ def _warnings(departments: list[DepartmentRow], total: DepartmentRow, staff_rows
     if lost is not None:
         out.append({"code": "ADOPTION.NO_DEPARTMENT", "count": lost.counts.examined,
                     "message": f"{lost.counts.examined} người bệnh có lượt khám không ghi khoa/phòng (liệt kê ở dòng "
-                               f"'{lost.name}'): bổ sung khoa trong HIS hoặc sửa truy vấn [adoption.examinations]."})
+                               f"'{lost.name}'; {_some_ma_lk(f for f in patients if f.department == NO_DEPARTMENT)}):"
+                               f" bổ sung khoa trong HIS hoặc sửa truy vấn [adoption.examinations]."})
     missing = {d.code: d.counts.no_reception for d in departments if d.counts.no_reception}
     if missing:
         detail = ", ".join(f"{k}: {v}" for k, v in sorted(missing.items()))
         out.append({"code": "ADOPTION.NO_RECEPTION", "count": total.counts.no_reception,
                     "message": f"{total.counts.no_reception} người bệnh không có bản ghi tiếp đón (không biết tài "
-                               f"khoản mức 2 và Sổ sức khỏe điện tử; được tính là chưa có sổ) — theo khoa: {detail}."})
+                               f"khoản mức 2 và Sổ sức khỏe điện tử; được tính là chưa có sổ) — theo khoa: {detail}; "
+                               f"{_some_ma_lk(f for f in patients if not f.reception)}."})
     lab = labels()
     for column, attr in (("identified_by", "identified_by"), ("no_book_reason", "reason")):
         known = lab[column]
-        seen = Counter(getattr(f, attr) for f in patients)
-        unknown = {code: n for code, n in seen.items() if code is not None and code not in known}
-        if unknown:
-            out.append({"code": "ADOPTION.UNKNOWN_CODE", "count": sum(unknown.values()),
+        odd = [f for f in patients if getattr(f, attr) is not None and getattr(f, attr) not in known]
+        if odd:
+            unknown = Counter(getattr(f, attr) for f in odd)
+            out.append({"code": "ADOPTION.UNKNOWN_CODE", "count": len(odd),
                         "message": f"Cột {column} có mã không có trong labels.toml: "
-                                   f"{', '.join(f'{k!r} ({v})' for k, v in sorted(unknown.items()))} — thêm nhãn "
-                                   f"hoặc chuyển mã trong truy vấn [adoption.examinations]."})
+                                   f"{', '.join(f'{k!r} ({v})' for k, v in sorted(unknown.items()))} "
+                                   f"({_some_ma_lk(odd)}) — thêm nhãn hoặc chuyển mã trong truy vấn "
+                                   f"[adoption.examinations]."})
     if not staff_rows:
         out.append({"code": "ADOPTION.NO_STAFF", "count": 0,
                     "message": "Danh sách nhân viên trống: bảng khảo sát nhân viên (Phụ lục 1) không có số liệu."})
