@@ -41,10 +41,11 @@ from sqlalchemy import (
     update,
 )
 
+from .codes import OPEN_STATUSES, TO_SEND, Status
+
 metadata = MetaData()
 
-STATUSES = ("staged", "quarantined", "submitted", "accepted", "rejected", "replaced")
-OPEN_STATUSES = ("staged", "quarantined", "submitted", "rejected")  # not yet accepted by the portal
+STATUSES = tuple(Status)  # stored as their text (StrEnum)
 
 hoso_version = Table(
     "hoso_version", metadata,
@@ -202,7 +203,7 @@ class Ledger:
                 if r.get("replaces") is not None:
                     conn.execute(update(hoso_version).where(
                         hoso_version.c.facility == r["facility"], hoso_version.c.ma_lk == r["ma_lk"],
-                        hoso_version.c.version == r["replaces"]).values(status="replaced", updated_at=stamp))
+                        hoso_version.c.version == r["replaces"]).values(status=Status.REPLACED, updated_at=stamp))
             conn.execute(hoso_version.insert(), [{
                 **{k: v for k, v in r.items() if k != "replaces"},
                 "reasons": json.dumps(r["reasons"], ensure_ascii=False) if r.get("reasons") is not None else None,
@@ -231,16 +232,19 @@ class Ledger:
             rows = conn.execute(select(t.c.ma_lk, t.c.event).where(t.c.facility == facility, t.c.ma_lk.in_(ma_lks)))
             return {(r[0], r[1]) for r in rows}
 
-    def add_checkin(self, **values: Any) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(checkin_event.insert().values(staged_at=now(), **values))
+    def add_checkins(self, rows: list[dict[str, Any]]) -> None:
+        """Insert check-in events in one transaction (the unique key refuses an event twice)."""
+        if rows:
+            stamp = now()
+            with self.engine.begin() as conn:
+                conn.execute(checkin_event.insert(), [{**r, "staged_at": stamp} for r in rows])
 
     # --- submission -----------------------------------------------------------------------------------------
     def pending_hoso(self, facility: str | None = None) -> list[dict[str, Any]]:
         """Versions to send, oldest episode first: staged, or submitted without an answer (a retry then carries
         the same request id)."""
         t = hoso_version
-        q = select(t).where(t.c.status.in_(("staged", "submitted")))
+        q = select(t).where(t.c.status.in_(TO_SEND))
         if facility:
             q = q.where(t.c.facility == facility)
         q = q.order_by(t.c.closed_at, t.c.ma_lk, t.c.version)
@@ -249,7 +253,7 @@ class Ledger:
 
     def pending_checkins(self, facility: str | None = None) -> list[dict[str, Any]]:
         t = checkin_event
-        q = select(t).where(t.c.status.in_(("staged", "submitted")))
+        q = select(t).where(t.c.status.in_(TO_SEND))
         if facility:
             q = q.where(t.c.facility == facility)
         with self.engine.connect() as conn:
@@ -275,7 +279,7 @@ class Ledger:
                 thoi_gian_tiep_nhan=getattr(receipt, "thoi_gian_tiep_nhan", None),
                 thong_diep=getattr(receipt, "thong_diep", None),
                 answer=json.dumps(getattr(receipt, "raw", {}), ensure_ascii=False), outcome=outcome))
-            status = {"accepted": "accepted", "rejected": "rejected"}.get(outcome, "submitted")
+            status = {Status.ACCEPTED: Status.ACCEPTED, Status.REJECTED: Status.REJECTED}.get(outcome, Status.SUBMITTED)
             table = hoso_version if kind == "hoso" else checkin_event
             values = {"status": status, **({"updated_at": now()} if kind == "hoso" else {})}
             conn.execute(update(table).where(table.c.id == row["id"]).values(**values))
@@ -301,7 +305,7 @@ class Ledger:
             by_day.setdefault(day, {}).setdefault(status, 0)
             by_day[day][status] += 1
         return {
-            "by_status": {s: by_status.get(s, 0) for s in STATUSES},
+            "by_status": {s.value: by_status.get(s, 0) for s in STATUSES},
             "by_day": dict(sorted(by_day.items())),
             "late": [{"ma_lk": m, "version": v, "status": s, "deadline_at": d.isoformat(),
                       "overdue": d <= today} for m, v, s, d in late],

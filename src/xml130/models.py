@@ -345,9 +345,17 @@ def build_rows(version: SpecVersion, table_id: str, rows: Iterable[Mapping[str, 
     return tuple(out)
 
 
-def episode_date(summary: Mapping[str, Any]) -> Any:
-    """The date that picks the spec version of a hồ sơ: NGAY_RA, else NGAY_VAO."""
-    return summary.get("NGAY_RA") or summary.get("NGAY_VAO")
+def episode_date(summary: Any) -> Any:
+    """The date of the episode, NGAY_RA, else NGAY_VAO, as given: it picks the spec version, the code lists and
+    the rules that apply to a hồ sơ. ``summary`` is XML1 as a mapping, a model or an XML element."""
+    if isinstance(summary, Mapping):
+        get = summary.get
+    elif hasattr(summary, "findtext"):
+        get = summary.findtext
+    else:
+        def get(name: str) -> Any:
+            return getattr(summary, name, None)
+    return get("NGAY_RA") or get("NGAY_VAO")
 
 
 def build_hoso(tables: Mapping[str, Any], *, version: SpecVersion | None = None, file: str | None = None) -> Hoso:

@@ -23,7 +23,7 @@ from pydantic_core import PydanticCustomError
 
 from . import findings as fnd
 from .findings import Finding
-from .models import _make_coercer, build_rows
+from .models import _make_coercer, build_rows, episode_date
 from .parse import (
     ENVELOPE_ROOT,
     ParseError,
@@ -243,7 +243,7 @@ def _validate_hoso(hoso, file: str | None, version: SpecVersion | None, rules: b
     if summary is None and "XML1" not in seen_tables:
         out.append(fnd.make("ENVELOPE.NO_XML1", file=file, table="XML1"))
     if version is None and summary is not None:
-        version = load_spec().for_date(summary.findtext("NGAY_RA") or summary.findtext("NGAY_VAO"))
+        version = load_spec().for_date(episode_date(summary))
     checks = []
     for table, doc in docs:
         if version is None:

@@ -13,7 +13,7 @@ A mapping is a TOML file (see ``docs/mapping.md`` and the bundled ``mappings/dem
   become lists (several cards, several departments); ``rules = [...]`` names row rules from
   :mod:`xml130.mapping.rules`.
 - ``[lookups.NAME]``: local code → national code, inline (``values = {…}``) or from a ``query``.
-- ``[rules.NAME]``: parameters of the rules (newborn naming, the under-4-hours threshold, …).
+- ``[rules.NAME]``: parameters of the rules (newborn naming); shared thresholds are in ``data/params.toml``.
 - ``[checkin]``: XML0 rows of new events (first cost, ward admission), filtered by ``event_at > :since``.
 - ``[adoption.examinations]`` and ``[adoption.staff]``: the facts of the VNeID adoption report (one row per
   examination between ``:start`` and ``:end``; one row per active staff member), see :mod:`xml130.adoption`.
@@ -197,6 +197,9 @@ def parse_mapping(data: dict[str, Any], source: str = "", version: SpecVersion |
         adoption[name] = Collection(name, spec["query"], _types(where, spec.get("types", {}), problems))
     if "XML1" not in tables:
         problems.append("tables.XML1 is required: every hồ sơ has its summary table")
+    from .rules import check_params
+
+    problems += check_params(data.get("rules", {}))
     if problems:
         raise MappingError(problems)
     return Mapping(meta["name"], str(meta["facility"]), meta.get("facility_name", ""), episodes, tables, lookups,

@@ -1,14 +1,14 @@
 """Rules that live in mapping: values the standard derives rather than copies.
 
 A mapping names them (``{rule = "newborn_name"}`` for one field, ``rules = ["costs"]`` for a table); their
-parameters come from the mapping's ``[rules.NAME]`` tables, with the defaults below. Each rule says which standard
+parameters come from the mapping's ``[rules.NAME]`` tables, with the defaults below; thresholds the business rules
+check too (newborn age, short stay, supply groups) come from :mod:`xml130.params` only, never from a mapping. Each rule says which standard
 text it follows. A rule that finds the HIS data unusable adds a finding; the hồ sơ then goes to quarantine with
 every reason, it is never sent half-right.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,6 +16,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from .. import findings as fnd
+from ..codes import INPATIENT_KINDS, VisitKind
+from ..params import is_newborn, is_short_stay, is_supply
 
 TWO = Decimal("0.01")
 
@@ -85,7 +87,6 @@ def cards(row: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
 
 
 # --- newborns (QĐ 3176 citing Thông tư 30/2020/TT-BYT Đ10 k1 b) ---------------------------------------------
-NEWBORN_DAYS = 28
 NEWBORN_DEFAULTS = {
     "mother_prefix": "Con bà ",
     "father_prefix": "Con ông ",
@@ -97,11 +98,6 @@ NEWBORN_DEFAULTS = {
 }
 
 
-def _is_newborn(row: dict[str, Any]) -> bool:
-    born, arrived = row.get("born_at"), row.get("arrived_at")
-    return bool(born and arrived and (arrived - born) <= dt.timedelta(days=NEWBORN_DAYS))
-
-
 def person(row: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
     """HO_TEN, NGAY_SINH and DIA_CHI; for a baby up to 28 days without a name of its own: named after the mother,
     else the father, else the guardian, else the abandoned-infant rule; NGAY_SINH with hour and minute; the address
@@ -109,7 +105,7 @@ def person(row: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
     unknown birth time."""
     p = {**NEWBORN_DEFAULTS, **ctx.params("newborn")}
     name, address = row.get("full_name"), row.get("address")
-    newborn = _is_newborn(row)
+    newborn = is_newborn(row.get("born_at"), row.get("arrived_at"))
     if newborn and not name:
         if row.get("mother_name"):
             name, address = p["mother_prefix"] + row["mother_name"], row.get("mother_address") or address
@@ -133,22 +129,21 @@ def person(row: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
 
 # --- kind of visit, decided at the end of the episode ------------------------------------------------------
 def visit_kind(row: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
-    """MA_LOAI_KCB (QĐ 1804/2026 list) and SO_NGAY_DTRI: an inpatient stay shorter than ``under_hours`` is 09,
-    day care 04, inpatient 03, a visit 01. Treatment days: inpatient = discharge date − admission date + 1."""
-    p = {"under_hours": 4, **ctx.params("visit_kind")}
+    """MA_LOAI_KCB (QĐ 1804/2026 list) and SO_NGAY_DTRI: an inpatient stay shorter than ``short_stay_hours``
+    (params.toml) is 09, day care 04, inpatient 03, a visit 01. Treatment days: inpatient = discharge date −
+    admission date + 1."""
     kind = row.get("kind")
     start, end = row.get("ward_admitted_at") or row.get("arrived_at"), row.get("left_at")
     if kind == "inpatient":
-        short = start and end and (end - row["arrived_at"]) < dt.timedelta(hours=p["under_hours"])
-        code = "09" if short else "03"
+        code = VisitKind.SHORT_STAY if start and is_short_stay(row["arrived_at"], end) else VisitKind.INPATIENT
     elif kind == "daycare":
-        code = "04"
+        code = VisitKind.DAY_CARE
     else:
-        code = "01"
+        code = VisitKind.OUTPATIENT
     days = 0
-    if code in ("03", "04") and start and end:
+    if code in INPATIENT_KINDS and start and end:
         days = (end.date() - start.date()).days + 1
-    return {"MA_LOAI_KCB": code, "SO_NGAY_DTRI": days}
+    return {"MA_LOAI_KCB": code.value, "SO_NGAY_DTRI": days}
 
 
 # --- money -----------------------------------------------------------------------------------------------
@@ -169,9 +164,6 @@ def costs(row: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
     }
 
 
-SUPPLY_GROUPS = {10, 11}  # MA_NHOM of medical supplies (VTYT) in XML3
-
-
 def totals(row: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
     """XML1 totals from the rows of XML2 and XML3: T_THUOC = Σ XML2, T_VTYT = Σ XML3 supplies, T_TONGCHI_BV =
     Σ THANH_TIEN_BV of both, and the shares summed the same way. Runs after the other tables are built."""
@@ -183,7 +175,7 @@ def totals(row: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
 
     return {
         "T_THUOC": total("THANH_TIEN_BV", drugs),
-        "T_VTYT": total("THANH_TIEN_BV", [r for r in services if r.get("MA_NHOM") in SUPPLY_GROUPS]),
+        "T_VTYT": total("THANH_TIEN_BV", [r for r in services if is_supply(r.get("MA_NHOM"))]),
         "T_TONGCHI_BV": total("THANH_TIEN_BV", both), "T_TONGCHI_BH": total("THANH_TIEN_BH", both),
         "T_BNTT": total("T_BNTT", both), "T_BNCCT": total("T_BNCCT", both), "T_BHTT": total("T_BHTT", both),
         "T_NGUONKHAC": total("T_NGUONKHAC", both), "T_BHTT_GDV": Decimal("0.00"),
@@ -204,5 +196,24 @@ ROW_RULES: dict[str, Callable[[dict[str, Any], RuleContext], dict[str, Any]]] = 
     "totals": totals,
     "settlement": settlement,
 }
+# Parameter tables a mapping may give ([rules.NAME]); the thresholds the business rules share are not among them.
+MAPPING_PARAMS = {"newborn": frozenset({*NEWBORN_DEFAULTS, "facility_address"})}
+SHARED = {"visit_kind": "short_stay_hours", "checkin": "the emergency code (xml130.codes.ObjectCode)"}
+
+
+def check_params(given: dict[str, Any]) -> list[str]:
+    """Problems with a mapping's ``[rules.NAME]`` tables (unknown tables or keys; shared thresholds)."""
+    problems = []
+    for name, values in given.items():
+        if name in SHARED:
+            problems.append(f"rules.{name}: {SHARED[name]} is a parameter of xml130 (src/xml130/data/params.toml), "
+                            "shared by the mapping and the business rules; remove it from the mapping")
+        elif name not in MAPPING_PARAMS:
+            problems.append(f"rules.{name}: unknown parameter table (known: {', '.join(MAPPING_PARAMS)})")
+        else:
+            problems += [f"rules.{name}.{k}: unknown parameter" for k in values if k not in MAPPING_PARAMS[name]]
+    return problems
+
+
 # Rules that read the other tables of the hồ sơ: they run on XML1 after every other table is built.
 AFTER_TABLES = frozenset({"totals"})

@@ -2,7 +2,8 @@
 
 Each rule is declared once in :mod:`xml130.rules.catalogue` with a stable code, severity (``error`` blocks sending,
 ``warning`` is shown), the tables and fields it reads, the period it applies to, and a Vietnamese message that
-names the values found. Thresholds live in ``params.toml`` and code lists (with their validity periods) in
+names the values found. Thresholds live in ``data/params.toml`` (:mod:`xml130.params`, shared with the mapping's
+derivations) and code lists (with their validity periods) in
 ``codelists.toml``: data, not code. Adding a rule is one decorated function.
 """
 
@@ -19,7 +20,8 @@ from importlib import resources
 from typing import Any
 
 from .. import findings as fnd
-from ..models import Hoso, TableModel
+from ..models import Hoso, TableModel, episode_date
+from ..params import params
 
 ERROR, WARNING = fnd.ERROR, fnd.WARNING
 
@@ -75,12 +77,6 @@ def rule(code: str, *, severity: str = ERROR, tables: tuple[str, ...], fields: t
 
 
 @cache
-def params() -> dict[str, Any]:
-    raw = tomllib.loads((resources.files("xml130.rules") / "params.toml").read_text(encoding="utf-8"))
-    return raw
-
-
-@cache
 def _codelists() -> dict[str, list[dict[str, Any]]]:
     return tomllib.loads((resources.files("xml130.rules") / "codelists.toml").read_text(encoding="utf-8"))
 
@@ -118,7 +114,8 @@ class View:
         self.x1: Any = hoso.tables["XML1"][0] if hoso.tables.get("XML1") else None
         self.vao = when(self.x1.NGAY_VAO) if self.x1 is not None else None
         self.ra = when(self.x1.NGAY_RA) if self.x1 is not None else None
-        self.day = (self.ra or self.vao).date() if (self.ra or self.vao) else None
+        day = when(episode_date(self.x1)) if self.x1 is not None else None
+        self.day = day.date() if day else None
         self.p = params()
         self.tol = Decimal(self.p["money_tolerance"])
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from ..codes import BED_KINDS, INPATIENT_KINDS, DischargeKind, ObjectCode, Sex, VisitKind
 from ..mapping.rules import check_card
+from ..params import is_newborn, is_short_stay, is_supply, stay_hours
 from . import WARNING, Hit, View, codes_on, matches, rule, when
 
 ZERO = Decimal(0)
@@ -67,7 +69,7 @@ _total_rule("R.TOTAL.T_TONGCHI_BH", "T_TONGCHI_BH", "T_TONGCHI_BH = Σ THANH_TIE
 _total_rule("R.TOTAL.T_THUOC", "T_THUOC", "T_THUOC = Σ THANH_TIEN_BV của XML2",
             lambda v: _sum(v.rows("XML2"), "THANH_TIEN_BV"))
 _total_rule("R.TOTAL.T_VTYT", "T_VTYT", "T_VTYT = Σ THANH_TIEN_BV của vật tư (MA_NHOM 10, 11) trong XML3",
-            lambda v: _sum([r for r in v.rows("XML3") if r.MA_NHOM in v.p["supply_groups"]], "THANH_TIEN_BV"))
+            lambda v: _sum([r for r in v.rows("XML3") if is_supply(r.MA_NHOM)], "THANH_TIEN_BV"))
 for _f in ("T_BHTT", "T_BNCCT", "T_BNTT", "T_NGUONKHAC"):
     _total_rule(f"R.TOTAL.{_f}", _f, f"{_f} của XML1 = Σ {_f} của XML2 và XML3", lambda v, f=_f: _sum(_both(v), f))
 
@@ -230,7 +232,7 @@ def _dbls(v: View):
       message="SO_NGAY_DTRI = {found}, theo ngày vào/ra phải là {expected}.")
 def _so_ngay(v: View):
     x = v.x1
-    if x.MA_LOAI_KCB in ("03", "04") and v.ra:
+    if x.MA_LOAI_KCB in INPATIENT_KINDS and v.ra:
         start = when(x.NGAY_VAO_NOI_TRU) or v.vao
         expected = (v.ra.date() - start.date()).days + 1
         if x.SO_NGAY_DTRI != expected:
@@ -293,7 +295,7 @@ def _temp_card(v: View):
     x = v.x1
     cards, dkbd, tu = _items(x.MA_THE_BHYT), _items(x.MA_DKBD), _items(x.GT_THE_TU)
     born = when(x.NGAY_SINH)
-    newborn = born is not None and v.vao is not None and (v.vao - born).days <= v.p["newborn_days"]
+    newborn = is_newborn(born, v.vao)
     for i, card in enumerate(cards):
         # a TE card of level 1 looks the same as a temporary one: only a newborn's card is taken as temporary
         if card.startswith("TE1") and v.vao and newborn:
@@ -308,7 +310,7 @@ def _temp_card(v: View):
 def _birth_time(v: View):
     born = v.x1.NGAY_SINH
     b = when(born)
-    if b and v.vao and (v.vao - b).days <= v.p["newborn_days"] and born.endswith("0000"):
+    if b and v.vao and is_newborn(b, v.vao) and born.endswith("0000"):
         yield Hit("XML1", "NGAY_SINH", 1, {"days": (v.vao - b).days, "born": born})
 
 
@@ -344,24 +346,21 @@ def _khoa(v: View):
 
 
 # --- kind of visit -------------------------------------------------------------------------------------------------
-def _stay_hours(v: View) -> float | None:
-    return (v.ra - v.vao).total_seconds() / 3600 if v.vao and v.ra else None
-
-
 @rule("R.LOAI_KCB.SHORT_STAY", tables=("XML1",), fields=("MA_LOAI_KCB", "NGAY_VAO", "NGAY_RA"),
       title="Nội trú dưới 4 giờ phải là MA_LOAI_KCB 09",
       message="Nội trú {hours} giờ (< {limit} giờ) nhưng MA_LOAI_KCB = {found}; phải là 09.")
 def _short(v: View):
-    h = _stay_hours(v)
-    if v.x1.MA_LOAI_KCB == "03" and h is not None and h < v.p["short_stay_hours"]:
-        yield Hit("XML1", "MA_LOAI_KCB", 1, {"hours": round(h, 1), "limit": v.p["short_stay_hours"], "found": "03"})
+    h = stay_hours(v.vao, v.ra)
+    if v.x1.MA_LOAI_KCB == VisitKind.INPATIENT and h is not None and is_short_stay(v.vao, v.ra):
+        yield Hit("XML1", "MA_LOAI_KCB", 1, {"hours": round(h, 1), "limit": v.p["short_stay_hours"],
+                                             "found": v.x1.MA_LOAI_KCB})
 
 
 @rule("R.LOAI_KCB.09_LONG", tables=("XML1",), fields=("MA_LOAI_KCB",), title="MA_LOAI_KCB 09 chỉ cho lưu dưới 4 giờ",
       message="MA_LOAI_KCB = 09 nhưng thời gian điều trị {hours} giờ.")
 def _long09(v: View):
-    h = _stay_hours(v)
-    if v.x1.MA_LOAI_KCB == "09" and h is not None and h >= v.p["short_stay_hours"]:
+    h = stay_hours(v.vao, v.ra)
+    if v.x1.MA_LOAI_KCB == VisitKind.SHORT_STAY and h is not None and not is_short_stay(v.vao, v.ra):
         yield Hit("XML1", "MA_LOAI_KCB", 1, {"hours": round(h, 1)})
 
 
@@ -369,7 +368,7 @@ def _long09(v: View):
       title="Nội trú, điều trị ban ngày có NGAY_VAO_NOI_TRU",
       message="MA_LOAI_KCB = {found} nhưng không có NGAY_VAO_NOI_TRU.")
 def _nt_date(v: View):
-    if v.x1.MA_LOAI_KCB in ("03", "04") and not v.x1.NGAY_VAO_NOI_TRU:
+    if v.x1.MA_LOAI_KCB in INPATIENT_KINDS and not v.x1.NGAY_VAO_NOI_TRU:
         yield Hit("XML1", "NGAY_VAO_NOI_TRU", 1, {"found": v.x1.MA_LOAI_KCB})
 
 
@@ -387,7 +386,7 @@ def _costs_present(v: View):
       title="Tiền giường chỉ cho nội trú, ban ngày, lưu dưới 4 giờ",
       message="Dòng giường (MA_NHOM {group}) trong lượt khám MA_LOAI_KCB = {kcb}.")
 def _bed(v: View):
-    if v.x1.MA_LOAI_KCB not in ("03", "04", "06", "09"):
+    if v.x1.MA_LOAI_KCB not in BED_KINDS:
         for i, r in enumerate(v.rows("XML3"), start=1):
             if r.MA_NHOM in v.p["bed_groups"]:
                 yield Hit("XML3", "MA_NHOM", v.row_no(r, i), {"group": r.MA_NHOM, "kcb": v.x1.MA_LOAI_KCB})
@@ -411,10 +410,10 @@ def _icd_sex(v: View):
     for code in [x.MA_BENH_CHINH, *_items(x.MA_BENH_KT)]:
         if not code:
             continue
-        if code.startswith(tuple(v.p["icd_female"])) and x.GIOI_TINH == 1:
+        if code.startswith(tuple(v.p["icd_female"])) and x.GIOI_TINH == Sex.MALE:
             yield Hit("XML1", "MA_BENH_CHINH" if code == x.MA_BENH_CHINH else "MA_BENH_KT", 1,
                       {"code": code, "sex": "nữ", "found": x.GIOI_TINH})
-        elif code.startswith(tuple(v.p["icd_male"])) and x.GIOI_TINH == 2:
+        elif code.startswith(tuple(v.p["icd_male"])) and x.GIOI_TINH == Sex.FEMALE:
             yield Hit("XML1", "MA_BENH_CHINH" if code == x.MA_BENH_CHINH else "MA_BENH_KT", 1,
                       {"code": code, "sex": "nam", "found": x.GIOI_TINH})
 
@@ -523,7 +522,7 @@ def _leave(v: View):
 @rule("R.PAPER.DISCHARGE", tables=("XML1", "XML7"), fields=("MA_LOAI_KCB", "MA_LOAI_RV"),
       title="Nội trú ra viện có giấy ra viện (XML7)", message="Nội trú ra viện (MA_LOAI_RV {rv}) nhưng không có XML7.")
 def _xml7(v: View):
-    if v.x1.MA_LOAI_KCB == "03" and v.x1.MA_LOAI_RV == 1 and not v.has("XML7"):
+    if v.x1.MA_LOAI_KCB == VisitKind.INPATIENT and v.x1.MA_LOAI_RV == DischargeKind.DISCHARGED and not v.has("XML7"):
         yield Hit("XML7", None, None, {"rv": v.x1.MA_LOAI_RV})
 
 
@@ -531,7 +530,7 @@ def _xml7(v: View):
       title="Nội trú, điều trị ban ngày có tóm tắt hồ sơ bệnh án (XML8)",
       message="MA_LOAI_KCB = {kcb} nhưng không có XML8.")
 def _xml8(v: View):
-    if v.x1.MA_LOAI_KCB in ("03", "04") and not v.has("XML8"):
+    if v.x1.MA_LOAI_KCB in INPATIENT_KINDS and not v.has("XML8"):
         yield Hit("XML8", None, None, {"kcb": v.x1.MA_LOAI_KCB})
 
 
@@ -539,7 +538,7 @@ def _xml8(v: View):
       title="Chuyển tuyến (MA_LOAI_RV 2) có giấy chuyển tuyến (XML13)",
       message="MA_LOAI_RV = 2 (chuyển tuyến) nhưng không có XML13.")
 def _xml13(v: View):
-    if v.x1.MA_LOAI_RV == 2 and not v.has("XML13"):
+    if v.x1.MA_LOAI_RV == DischargeKind.REFERRED and not v.has("XML13"):
         yield Hit("XML13", None, None, {})
 
 
@@ -567,5 +566,5 @@ def _xml9(v: View):
       message="Dòng check-in MA_LK {ma_lk} là cấp cứu (MA_DOITUONG_KCB 2): không cần gửi.")
 def _checkin_emergency(v: View):
     for i, r in enumerate(v.rows("XML0"), start=1):
-        if r.MA_DOITUONG_KCB == "2":
+        if r.MA_DOITUONG_KCB == ObjectCode.EMERGENCY:
             yield Hit("XML0", "MA_DOITUONG_KCB", r.STT or i, {"ma_lk": r.MA_LK})

@@ -1,0 +1,78 @@
+"""Code values, each written once: the standard's codes that code decides on, and the statuses xml130 keeps.
+
+String enums compare equal to, and are stored as, their text (``VisitKind.INPATIENT == "03"``), so models, the
+ledger's columns and the JSON files carry the same values as before. The full code lists with their validity
+periods stay data (``rules/codelists.toml``); here are the codes whose meaning some code depends on.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum, StrEnum
+
+
+class VisitKind(StrEnum):
+    """MA_LOAI_KCB (QĐ 130 as amended by 4750; QĐ 1804/2026 adds 10–16, listed in codelists.toml)."""
+
+    OUTPATIENT = "01"  # khám bệnh
+    OUTPATIENT_TREATMENT = "02"  # điều trị ngoại trú
+    INPATIENT = "03"  # điều trị nội trú
+    DAY_CARE = "04"  # điều trị nội trú ban ngày
+    CHRONIC_DRUGS = "05"  # ngoại trú bệnh mạn tính: khám và lĩnh thuốc
+    COMMUNE_STAY = "06"  # điều trị lưu tại trạm y tế xã, phòng khám đa khoa khu vực
+    DRUGS_BY_APPOINTMENT = "07"  # nhận thuốc theo hẹn, không khám
+    CHRONIC_SERVICES = "08"  # ngoại trú bệnh mạn tính: khám, lĩnh thuốc và dịch vụ
+    SHORT_STAY = "09"  # nội trú dưới 4 giờ (params.toml: short_stay_hours)
+
+
+# Nội trú and nội trú ban ngày: SO_NGAY_DTRI = discharge date − admission date + 1; NGAY_VAO_NOI_TRU and XML8 due.
+INPATIENT_KINDS = frozenset({VisitKind.INPATIENT, VisitKind.DAY_CARE})
+# Kinds of visit that may bill a bed.
+BED_KINDS = frozenset({VisitKind.INPATIENT, VisitKind.DAY_CARE, VisitKind.COMMUNE_STAY, VisitKind.SHORT_STAY})
+
+
+class ObjectCode(StrEnum):
+    """MA_DOITUONG_KCB values code decides on (the whole list: codelists.toml)."""
+
+    EMERGENCY = "2"  # cấp cứu: no check-in document is sent
+
+
+class Sex(IntEnum):
+    """GIOI_TINH."""
+
+    MALE = 1
+    FEMALE = 2
+    UNKNOWN = 3
+
+
+class DischargeKind(IntEnum):
+    """MA_LOAI_RV values code decides on."""
+
+    DISCHARGED = 1  # ra viện: XML7 required for an inpatient
+    REFERRED = 2  # chuyển tuyến: XML13 required
+
+
+class Status(StrEnum):
+    """The status of a hồ sơ version or a check-in event in the ledger."""
+
+    STAGED = "staged"
+    QUARANTINED = "quarantined"
+    SUBMITTED = "submitted"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    REPLACED = "replaced"
+
+
+# Not yet accepted by the portal: what `xml130 status` watches for deadlines.
+OPEN_STATUSES = (Status.STAGED, Status.QUARANTINED, Status.SUBMITTED, Status.REJECTED)
+# What `submit` sends: staged, or submitted without an answer (sent again with the same request id).
+TO_SEND = (Status.STAGED, Status.SUBMITTED)
+
+
+class Outcome(StrEnum):
+    """What staging did with one item (the counts of a run)."""
+
+    STAGED = "staged"
+    REPLACED = "replaced"
+    UNCHANGED = "unchanged"
+    QUARANTINED = "quarantined"
+    SKIPPED = "skipped"
