@@ -26,9 +26,10 @@ def run_one(url: str, out: str, batch: int) -> dict:
     t = time.perf_counter()
     result = run_export(url, load_mapping(), Path(out), Selection(), batch_size=batch)
     spent = time.perf_counter() - t
-    return {"db": url.split(":")[0], "hoso": result.total, "written": len(result.written),
-            "quarantined": len(result.quarantined), "seconds": round(spent, 2),
-            "hoso_per_s": round(result.total / spent, 1),
+    total = result.counts["staged"] + result.counts["quarantined"]
+    return {"db": url.split(":")[0], "hoso": total, "written": result.counts["staged"],
+            "quarantined": result.counts["quarantined"], "seconds": round(spent, 2),
+            "hoso_per_s": round(total / spent, 1),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
 
 

@@ -326,9 +326,9 @@ def export(
     except SQLAlchemyError as exc:
         _problem("Lỗi CSDL:", f"{source.split('@')[-1]}: {str(exc).splitlines()[0]}")
         raise typer.Exit(EXIT_UNUSABLE) from None
-    out.print(f"{len(result.written)} envelopes written to {output}/, {len(result.quarantined)} hồ sơ quarantined "
-              f"({output}/quarantine.json); selection: {selection.describe()}", markup=False)
-    raise typer.Exit(EXIT_FINDINGS if result.quarantined else EXIT_OK)
+    out.print(f"{result.counts['staged']} envelopes written to {output}/, {len(result.quarantine)} hồ sơ "
+              f"quarantined ({output}/quarantine.json); selection: {selection.describe()}", markup=False)
+    raise typer.Exit(EXIT_FINDINGS if result.quarantine else EXIT_OK)
 
 
 DEFAULT_LEDGER = "sqlite:///xml130-ledger.db"

@@ -1,139 +1,43 @@
 """The unattended jobs: nightly export, near-real-time check-in, resend. Prefect flows (``pipelines/``) and the
 CLI (``xml130 nightly``) both call these functions, so they run the same with or without a Prefect server.
 
-Write behaviour is declared by the ledger, not coded per caller: a hồ sơ whose content hash is already the latest
-version is left alone (re-running a window changes nothing); changed content becomes version n+1 and replaces the
-previous one; a hồ sơ that breaks the spec is recorded as quarantined with its reasons. Files are written
-atomically under ``<outbox>/<facility>/<closing day>/<MA_LK>/v<version>.xml`` *before* their ledger row, so a run
-killed at any point leaves no partial file and no ledger row without its file; the next run produces whatever is
-missing. The watermark moves only when a run completes.
-"""
+Every job stages through the one stager (:mod:`xml130.jobs.stager`) and declares its write behaviour there:
+nightly and resend write versions into the outbox and the ledger (same hash: left alone; changed content: version
+n+1 replacing the previous one; resend: a new version even when unchanged), check-in writes each event once.
+Files are written atomically under ``<outbox>/<facility>/<closing day>/<MA_LK>/v<version>.xml`` *before* their
+ledger row, so a run killed at any point leaves no partial file and no ledger row without its file; the next run
+produces whatever is missing. The watermark moves only when a run completes."""
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
-import uuid
-from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine
 
-from . import findings as fnd
-from .deadlines import deadline_for
-from .export import envelope_bytes
-from .extract import Extracted, Extractor, Selection
-from .ledger import Latest, Ledger
+from .codes import ObjectCode, Outcome
+from .extract import Extractor, Selection
+from .jobs.stager import (  # noqa: F401  (RunReport, new_run_id, sha256: the jobs' public names)
+    CheckinItem,
+    InsertOnce,
+    RunReport,
+    Stager,
+    Versioned,
+    new_run_id,
+    sha256,
+    stage_all,
+)
+from .ledger import Ledger
 from .mapping import Mapping, load_mapping
 from .mapping.rules import RuleContext
-from .models import build_rows
-from .render import render_checkin
-from .rules import run_rules
+from .models import Hoso, build_rows
 from .spec import load_spec
 from .staging import clean_stale_temp, write_atomic, write_json
 
 EPOCH = dt.datetime(1900, 1, 1)
-
-
-def new_run_id(flow: str) -> str:
-    return f"{flow}-{dt.datetime.now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
-
-
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-@dataclass
-class RunReport:
-    run_id: str
-    flow: str
-    window: str
-    counts: Counter = field(default_factory=Counter)
-    quarantined_by_code: Counter = field(default_factory=Counter)
-    quarantine: list[dict] = field(default_factory=list)
-    report_dir: str = ""
-    items: list[dict] = field(default_factory=list)  # what a submit run sent (or would send)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"run_id": self.run_id, "flow": self.flow, "window": self.window, "counts": dict(self.counts),
-                "quarantined_by_code": dict(sorted(self.quarantined_by_code.items())),
-                "report_dir": self.report_dir}
-
-
-def outbox_path(outbox: Path, facility: str, closed_at: dt.datetime | None, ma_lk: str, version: int) -> Path:
-    day = (closed_at or dt.datetime.now()).strftime("%Y-%m-%d")
-    return outbox / facility / day / ma_lk / f"v{version}.xml"
-
-
-class Stager:
-    """Stages extracted hồ sơ into the outbox and the ledger (one instance per run)."""
-
-    def __init__(self, ledger: Ledger, outbox: Path, facility: str, run_id: str, report: RunReport, *,
-                 rules: bool = True):
-        self.ledger, self.outbox, self.facility, self.run_id, self.report = ledger, outbox, facility, run_id, report
-        self.rules = rules  # business rules (errors quarantine the hồ sơ; warnings do not)
-
-    def stage_batch(self, items: list[Extracted], *, force_reason: str | None = None) -> None:
-        """Files first (each written whole), then the batch's ledger rows in one transaction: a run killed in
-        between leaves files without rows, which the next run rewrites (same bytes) and records."""
-        known = self.ledger.latest_many(self.facility, [i.ma_lk for i in items])
-        self.pending: list[dict[str, Any]] = []
-        for item in items:
-            try:
-                outcome = self.stage(item, known.get(item.ma_lk), force_reason=force_reason)
-            except Exception as exc:  # a bug or an I/O error on one hồ sơ never fails the run: record it loudly
-                item.hoso = None
-                item.findings = [fnd.make("EXPORT.INTERNAL", ma_lk=item.ma_lk, detail=f"{type(exc).__name__}: {exc}")]
-                outcome = self.stage(item, known.get(item.ma_lk))
-            self.report.counts[outcome] += 1
-        self.ledger.add_versions(self.pending)
-
-    def stage(self, item: Extracted, latest: Latest | None, *, force_reason: str | None = None) -> str:
-        warnings = None
-        if item.hoso is not None and self.rules:
-            found = run_rules(item.hoso)
-            if any(f.severity == fnd.ERROR for f in found):  # a rule the portal enforces: keep it back
-                item.hoso, item.findings = None, found
-            elif found:  # warnings travel with the staged version, for QA
-                warnings = [f.to_dict() for f in found]
-                self.report.counts["with_warnings"] += 1
-        if item.hoso is not None:
-            data = envelope_bytes(item)
-            digest, status, reasons = sha256(data), "staged", warnings
-            spec_version = item.hoso.version.id
-            ngay_ra = dt.datetime.strptime(item.hoso.summary.NGAY_RA, "%Y%m%d%H%M")  # type: ignore[attr-defined]
-            deadline = deadline_for(ngay_ra)
-        else:
-            reasons = [f.to_dict() for f in item.findings]
-            data, status, spec_version = None, "quarantined", None
-            deadline = deadline_for(item.closed_at) if item.closed_at else None  # QA must fix it in time too
-            digest = sha256(json.dumps(reasons, ensure_ascii=False, sort_keys=True).encode("utf-8"))
-            self.report.quarantine.append({"ma_lk": item.ma_lk, "reasons": reasons})
-            self.report.quarantined_by_code.update(r["code"] for r in reasons)
-        if latest is not None and latest.content_hash == digest and force_reason is None:
-            if data is not None and latest.path and not (self.outbox / latest.path).exists():
-                write_atomic(self.outbox / latest.path, data)  # the file was removed by hand: put it back
-            return "unchanged"
-        version = latest.version + 1 if latest else 1
-        rel = None
-        if data is not None:
-            path = outbox_path(self.outbox, self.facility, item.closed_at, item.ma_lk, version)
-            write_atomic(path, data)
-            rel = path.relative_to(self.outbox).as_posix()
-        if force_reason is not None:
-            reasons = {"resend": force_reason} if reasons is None else reasons
-        self.pending.append(dict(
-            facility=self.facility, ma_lk=item.ma_lk, version=version, content_hash=digest,
-            spec_version=spec_version, status=status, reasons=reasons, path=rel, closed_at=item.closed_at,
-            deadline_at=deadline, run_id=self.run_id,
-            replaces=latest.version if latest is not None and latest.status != "replaced" else None))
-        if status == "quarantined":
-            return "quarantined"
-        return "replaced" if latest is not None else "staged"
 
 
 def _finish(ledger: Ledger, report: RunReport, outbox: Path) -> RunReport:
@@ -188,16 +92,13 @@ def stage_window(source: str, outbox: Path, ledger_url: str, mapping: Mapping, r
                  since: dt.datetime | None, until: dt.datetime, *, batch_size: int = 500,
                  on_batch: Callable[[int], None] | None = None) -> RunReport:
     """Stage the episodes closed in (since, until] — a whole run's window or one partition of it."""
-    report = RunReport(run_id, "nightly_export", Selection(since=since, until=until).describe())
+    selection = Selection(since=since, until=until)
+    report = RunReport(run_id, "nightly_export", selection.describe())
     engine = create_engine(source)
     extractor = Extractor(engine, mapping, batch_size=batch_size)
     extractor.check()
-    stager = Stager(Ledger(ledger_url), outbox, mapping.facility, run_id, report)
-    for batch in extractor.batches(Selection(since=since, until=until)):
-        items = list(extractor.assemble(batch))
-        stager.stage_batch(items)
-        if on_batch:
-            on_batch(len(items))
+    stager = Stager(Versioned(Ledger(ledger_url), outbox, mapping.facility, run_id), report)
+    stage_all(stager, extractor.extract(selection), batch_size, on_batch)
     engine.dispose()
     return report
 
@@ -242,8 +143,8 @@ def resend(source: str, outbox: Path, ledger_url: str, ma_lks: Iterable[str], re
     engine = create_engine(source)
     extractor = Extractor(engine, mapping)
     extractor.check()
-    Stager(ledger, outbox, mapping.facility, run_id, report).stage_batch(list(extractor.extract(selection)),
-                                                                         force_reason=reason)
+    writer = Versioned(ledger, outbox, mapping.facility, run_id, force_reason=reason)
+    stage_all(Stager(writer, report), extractor.extract(selection), len(selection.ma_lk) or 1)
     engine.dispose()
     return _finish(ledger, report, outbox)
 
@@ -261,49 +162,31 @@ def checkin(source: str, outbox: Path, ledger_url: str, *, mapping: Mapping | No
     run_id = run_id or new_run_id("checkin")
     report = RunReport(run_id, "checkin", f"events after {since}")
     ledger.start_run(run_id, "checkin", report.window)
-    skip = set(mapping.params("checkin").get("skip_object_codes", ["2"]))
     version = load_spec().latest
     engine = create_engine(source)
     extractor = Extractor(engine, mapping)
     extractor.check()  # the mapping's queries, [checkin] included, before any data moves
-    newest = since
     with engine.connect() as conn:
         lookups = extractor.lookups(conn)
         events = extractor.checkin_events(conn, since)
         keys = sorted({e["key"] for e in events})
         colls = {name: extractor.rows_by_key(conn, f"checkin.{name}", c.query, c.types, keys)
                  for name, c in tm.collections.items()}
-    known = ledger.checkin_known(mapping.facility, [(e["ma_lk"], e["event"]) for e in events])
+    items = []
     for ev in events:
-        newest = max(newest, ev["event_at"])
-        if (ev["ma_lk"], ev["event"]) in known:
-            report.counts["unchanged"] += 1
-            continue
         ctx = RuleContext(ev["ma_lk"], mapping.facility, mapping.facility_name, mapping.params, table="XML0",
                           collections={n: by.get(ev["key"], []) for n, by in colls.items()})
         row = extractor.row(tm, ev, 1, ev["ma_lk"], ctx, lookups)
-        if str(row.get("MA_DOITUONG_KCB")) in skip:
-            report.counts["skipped"] += 1
+        if str(row.get("MA_DOITUONG_KCB")) == ObjectCode.EMERGENCY:  # emergencies need no check-in
+            report.counts[Outcome.SKIPPED.value] += 1
             continue
-        problems = list(ctx.findings)
-        rows = build_rows(version, "XML0", [row], ma_lk=ev["ma_lk"], problems=problems) if not problems else ()
-        base = dict(facility=mapping.facility, ma_lk=ev["ma_lk"], event=ev["event"], event_at=ev["event_at"],
-                    run_id=run_id)
-        if problems:
-            reasons = [f.to_dict() for f in problems]
-            report.quarantine.append({"ma_lk": ev["ma_lk"], "event": ev["event"], "reasons": reasons})
-            report.quarantined_by_code.update(r["code"] for r in reasons)
-            ledger.add_checkin(**base, content_hash=sha256(json.dumps(reasons, sort_keys=True).encode()),
-                               status="quarantined", reasons=json.dumps(reasons, ensure_ascii=False), path=None)
-            report.counts["quarantined"] += 1
-            continue
-        data = render_checkin(version, rows)
-        path = outbox / mapping.facility / "checkin" / ev["event_at"].strftime("%Y-%m-%d") / f"{ev['ma_lk']}-{ev['event']}.xml"
-        write_atomic(path, data)
-        ledger.add_checkin(**base, content_hash=sha256(data), status="staged", reasons=None,
-                           path=path.relative_to(outbox).as_posix())
-        report.counts["staged"] += 1
-    ledger.set_state(state, newest)
+        item = CheckinItem(ev["ma_lk"], ev["event"], ev["event_at"], findings=list(ctx.findings))
+        if not item.findings:
+            rows = build_rows(version, "XML0", [row], ma_lk=ev["ma_lk"], problems=item.findings)
+            item.hoso = None if item.findings else Hoso(version, {"XML0": rows})
+        items.append(item)
+    stage_all(Stager(InsertOnce(ledger, outbox, mapping.facility, run_id), report), items, max(len(items), 1))
+    ledger.set_state(state, max((ev["event_at"] for ev in events), default=since))
     engine.dispose()
     return _finish(ledger, report, outbox)
 
