@@ -111,11 +111,12 @@ def test_export_cli_modes_and_errors(tmp_path):
     assert sorted(p.name for p in (tmp_path / "a").glob("*.xml")) == ["79999261100000003.xml", "79999261100000004.xml"]
     r = run("export", "--source", db, "--out", tmp_path / "b", "--from", "2026-11-02", "--to", "2026-11-02T09:00")
     assert r.exit_code == 0 and "closed after" in r.output
-    r = run("export", "--source", db, "--out", tmp_path / "c")  # every closed episode; 13 and 17 are bad data
-    assert r.exit_code == 1
+    r = run("export", "--source", db, "--out", tmp_path / "c")  # every closed episode; 13 and 17 are bad data,
+    assert r.exit_code == 1  # 12 has a card expired on admission (a business rule, as in the nightly job)
     q = json.loads((tmp_path / "c" / "quarantine.json").read_text(encoding="utf-8"))
     assert [(e["ma_lk"], e["reasons"][0]["code"]) for e in q] == [
-        ("79999261100000013", "FIELD.TOO_LONG"), ("79999261100000017", "FIELD.FORMAT")]
+        ("79999261100000012", "R.CARD.VALID_ON_ADMISSION"), ("79999261100000013", "FIELD.TOO_LONG"),
+        ("79999261100000017", "FIELD.FORMAT")]
     assert run("export", "--source", db, "--out", tmp_path / "d", "--since", "yesterday").exit_code == 2
     assert run("export", "--source", db, "--out", tmp_path / "d", "--since", "2026-11-01",
                "--ma-lk", "x").exit_code == 2

@@ -13,6 +13,7 @@ import random
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from .models import episode_date
 from .spec import SpecVersion, load_spec
 
 FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô"]
@@ -214,7 +215,7 @@ class EpisodeBuilder:
 
     def build(self) -> dict[str, Any]:
         """The hồ sơ as ``{table: row or rows}``, keeping only the fields of the spec version in force."""
-        version = self.version or load_spec().for_date(self.tables["XML1"]["NGAY_RA"])
+        version = self.version or load_spec().for_date(episode_date(self.tables["XML1"]))
         out: dict[str, Any] = {}
         for tid in sorted(self.tables, key=lambda t: int(t[3:])):
             names = set(version[tid].names)
