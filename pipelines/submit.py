@@ -32,17 +32,18 @@ def _secret(block: str, env: str) -> None:
 
 
 @task
-def send(outbox: str, ledger: str, portal: str, user: str, p12: str | None, dry_run: bool) -> dict:
+def send(outbox: str, ledger: str, portal: str, user: str, p12: str | None, dry_run: bool, unsigned: bool) -> dict:
     _secret("xml130-portal-password", "XML130_PORTAL_PASSWORD")
     _secret("xml130-p12-password", PASSWORD_ENV)
     signer = P12Signer.from_file(p12) if p12 else None
     client = None if dry_run else PortalClient(PortalConfig(base_url=portal, username=user))
-    return pipeline.submit(Path(outbox), ledger, client, signer, dry_run=dry_run).as_dict()
+    return pipeline.submit(Path(outbox), ledger, client, signer, dry_run=dry_run, unsigned=unsigned).as_dict()
 
 
 @flow(name="submit")
 def submit(outbox: str, portal: str, user: str, ledger: str = "sqlite:///xml130-ledger.db", p12: str | None = None,
-           dry_run: bool = False) -> dict:
-    report = send(outbox, ledger, portal, user, p12, dry_run)
+           dry_run: bool = False, unsigned: bool = False) -> dict:
+    """Without ``p12`` the flow fails before sending anything, unless ``unsigned`` (only for the simulator)."""
+    report = send(outbox, ledger, portal, user, p12, dry_run, unsigned)
     publish(report, "submit")
     return report

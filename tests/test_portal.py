@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import time
+from collections import Counter
+from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from xml130 import pipeline
+from xml130.cli import app
 from xml130.his.demo import create_demo
 from xml130.ledger import Ledger
 from xml130.portal.client import PortalClient, PortalConfig, PortalError
@@ -36,6 +41,15 @@ def staged(tmp_path):
     return outbox, ledger, night.counts["staged"], check.counts["staged"]
 
 
+def due(ledger: str) -> dict[str, str]:
+    """MA_LK:version → status of every hồ sơ version still to be sent (staged, or submitted without an answer)."""
+    return {f"{r['ma_lk']}:v{r['version']}": r["status"] for r in Ledger(ledger).pending_hoso()}
+
+
+def accepted_per_file(sim: PortalSim) -> Counter:
+    return Counter(r.request_id for r in sim.received)
+
+
 def test_end_to_end_from_the_demo_export(portal, staged, signer):
     sim, url = portal
     outbox, ledger, hoso, checkins = staged
@@ -44,17 +58,21 @@ def test_end_to_end_from_the_demo_export(portal, staged, signer):
     assert [i["kind"] for i in dry.items][:checkins] == ["checkin"] * checkins  # check-ins go first
     client = client_for(url)
     report = pipeline.submit(outbox, ledger, client, signer)
-    assert dict(report.counts) == {"accepted": hoso + checkins}
+    assert report.counts["accepted"] == hoso + checkins and set(report.counts) == {"accepted", "ledger_rows"}
     assert len(sim.received) == hoso + checkins
     subs = Ledger(ledger).submissions()
     assert len(subs) == hoso + checkins and all(s["ma_giao_dich"] and s["thoi_gian_tiep_nhan"] for s in subs)
     by_id = {r.request_id: r.data for r in sim.received}
     assert all(by_id[s["request_id"]] == s["sent_bytes"] for s in subs)  # the ledger keeps the exact bytes sent
+    assert not list(outbox.rglob("*.signed.xml"))  # signed bytes live in the ledger only
+    summary = json.loads((Path(report.report_dir) / "summary.json").read_text(encoding="utf-8"))
+    assert summary["flow"] == "submit" and summary["counts"]["accepted"] == hoso + checkins
+    assert Path(report.report_dir) == outbox / "_runs" / report.run_id
     statuses = {r["status"] for r in Ledger(ledger).versions()}
     assert statuses <= {"accepted", "quarantined"}
     before = sim.requests
     again = pipeline.submit(outbox, ledger, client, signer)
-    assert dict(again.counts) == {} and sim.requests == before  # nothing is sent twice
+    assert set(again.counts) == {"ledger_rows"} and sim.requests == before  # nothing is sent twice
 
 
 def test_token_refresh_5xx_retries_and_dropped_connection(portal, staged, signer):
@@ -66,37 +84,131 @@ def test_token_refresh_5xx_retries_and_dropped_connection(portal, staged, signer
     sim.faults.fail_5xx = 2  # then two 503: retried with backoff
     sim.faults.drop = 1  # then one answer lost after the portal recorded the file
     report = pipeline.submit(outbox, ledger, client, signer)
-    assert dict(report.counts) == {"accepted": hoso + checkins}
+    assert report.counts["accepted"] == hoso + checkins and set(report.counts) == {"accepted", "ledger_rows"}
     assert len(sim.received) == hoso + checkins  # the dropped request was retried with its id: recorded once
     assert len({r.request_id for r in sim.received}) == len(sim.received)
 
 
-def test_unsigned_or_changed_files_are_rejected_without_retry(portal, staged):
+def test_a_503_on_the_token_call_is_retried(portal):
+    sim, url = portal
+    sim.faults.fail_5xx = 3
+    client = client_for(url)
+    assert client.token() and client.requests == 4 and sim.requests == 4  # three 503, then the token
+    sim.faults.fail_5xx = 10
+    with pytest.raises(PortalError, match=r"api/token/take: no answer after 5 attempts \(HTTP 503\)"):
+        client_for(url).token()
+
+
+def test_without_a_signer_nothing_is_sent(portal, staged, signer, tmp_path):
+    sim, url = portal
+    outbox, ledger, hoso, checkins = staged
+    with pytest.raises(pipeline.SignerMissing, match="Không có chữ ký số"):
+        pipeline.submit(outbox, ledger, client_for(url), None)
+    r = CliRunner().invoke(app, ["submit", "--outbox", str(outbox), "--ledger", ledger, "--portal", url,
+                                 "--user", "bv79999"])
+    assert r.exit_code == 2
+    assert "Thiếu chữ ký số: Không có chữ ký số (--p12): chưa gửi hồ sơ nào" in r.output
+    assert "--unsigned" in r.output
+    assert sim.requests == 0 and sim.received == []
+    assert len(due(ledger)) == hoso and set(due(ledger).values()) == {"staged"}
+    assert Ledger(ledger).submissions() == []
+
+
+def test_a_123_leaves_the_version_due_and_once_signed_it_is_accepted_once(portal, staged, signer):
     sim, url = portal
     outbox, ledger, hoso, checkins = staged
     client = client_for(url)
-    report = pipeline.submit(outbox, ledger, client, None)  # no signer: the portal answers 123
-    assert report.counts["rejected"] == hoso + checkins and report.quarantined_by_code == {"123": hoso + checkins}
-    assert sim.requests == 1 + hoso + checkins  # one token, one request per file: data errors are not retried
+    first = pipeline.submit(outbox, ledger, client, None, unsigned=True)  # only a simulator takes --unsigned
+    assert first.counts["refused"] == hoso + checkins and "rejected" not in first.counts
+    assert sim.requests == 1 + hoso + checkins  # one token, one request per file: not retried
     assert sim.received == []
-    assert pipeline.submit(outbox, ledger, client, None).counts == {}  # rejected versions are not sent again
+    assert len(due(ledger)) == hoso and set(due(ledger).values()) == {"staged"}  # due again, not rejected
+    subs = Ledger(ledger).submissions()
+    assert {(s["outcome"], s["ma_ket_qua"], s["thong_diep"]) for s in subs} == {
+        ("refused", "123", "File chưa được ký số")}
+    assert all(s["reason"] == "123 (HTTP 200): File chưa được ký số" for s in subs)
+    second = pipeline.submit(outbox, ledger, client, signer)
+    assert second.counts["accepted"] == hoso + checkins
+    per_file = accepted_per_file(sim)
+    assert len(per_file) == hoso + checkins and set(per_file.values()) == {1}  # each MA_LK accepted once
+    assert due(ledger) == {}
+    assert pipeline.submit(outbox, ledger, client, signer).counts["accepted"] == 0
 
 
-def test_slow_portal_times_out_then_the_same_bytes_go_again(portal, staged, signer):
+class ChangedAfterSigning:
+    """A signer whose output is altered afterwards (the portal's 125)."""
+
+    def __init__(self, signer):
+        self.signer, self.certificate = signer, signer.certificate
+
+    def sign(self, document: bytes) -> bytes:
+        return self.signer.sign(document).replace(b"<NGAYLAP>", b"<NGAYLAP> ", 1)
+
+
+def test_signature_mismatch_and_401_after_refresh_leave_the_version_due(portal, staged, signer):
     sim, url = portal
     outbox, ledger, hoso, checkins = staged
-    sim.faults.slow = 0.6
-    client = client_for(url, timeout=0.2, retries=1)
-    first = pipeline.submit(outbox, ledger, client, signer)
-    assert first.counts["unanswered"] == hoso + checkins
-    sim.faults.slow = 0.0
+    client = client_for(url)
+    first = pipeline.submit(outbox, ledger, client, ChangedAfterSigning(signer))
+    assert first.counts["refused"] == hoso and first.counts["accepted"] == checkins  # check-ins hold no NGAYLAP
+    assert {s["ma_ket_qua"] for s in Ledger(ledger).submissions() if s["kind"] == "hoso"} == {"125"}
+    assert set(due(ledger).values()) == {"staged"} and len(due(ledger)) == hoso
+    sim.token_ttl = 0  # every token is dead on arrival: 401, one refresh, 401 again → the run stops
     second = pipeline.submit(outbox, ledger, client_for(url), signer)
-    assert dict(second.counts) == {"accepted": hoso + checkins}
+    assert second.counts["refused"] == 1 and second.counts["left_due"] == hoso - 1
+    assert second.notes == ["stopped: 401 (HTTP 401): Token không hợp lệ hoặc đã hết hạn"]
+    assert set(due(ledger).values()) == {"staged"} and len(due(ledger)) == hoso
+    sim.token_ttl = 3600
+    third = pipeline.submit(outbox, ledger, client_for(url), signer)
+    assert third.counts["accepted"] == hoso and set(accepted_per_file(sim).values()) == {1}
+
+
+def test_5xx_and_timeouts_leave_it_due_and_the_same_bytes_go_again(portal, staged, signer):
+    sim, url = portal
+    outbox, ledger, hoso, checkins = staged
+    sim.faults.fail_5xx = 1000
+    first = pipeline.submit(outbox, ledger, client_for(url, retries=1), signer)
+    # the token call gets no answer: three files in a row unanswered, then the run stops; all stay due
+    assert first.counts["unanswered"] == 3 and first.counts["left_due"] == hoso + checkins - 3
+    assert first.notes == ["stopped: api/token/take: no answer after 2 attempts (HTTP 503)"]
+    sim.faults.fail_5xx = 0
+    sim.faults.slow = 0.6
+    second = pipeline.submit(outbox, ledger, client_for(url, timeout=0.2, retries=1), signer)
+    assert second.counts["unanswered"] == 3 and second.counts["left_due"] == hoso + checkins - 3
+    assert "ReadTimeout" in second.notes[0]
+    pending = due(ledger)
+    assert len(pending) == hoso and "rejected" not in {r["status"] for r in Ledger(ledger).versions()}
+    sim.faults.slow = 0.0
+    third = pipeline.submit(outbox, ledger, client_for(url), signer)
+    assert third.counts["accepted"] == hoso + checkins and set(third.counts) == {"accepted", "ledger_rows"}
     assert len(sim.received) == hoso + checkins  # what the slow portal had recorded is not recorded twice
     sent = {}
     for s in Ledger(ledger).submissions():
         sent.setdefault(s["request_id"], set()).add(s["sent_bytes"])
     assert all(len(v) == 1 for v in sent.values())  # a retry sends exactly the same signed bytes
+    assert {s["outcome"] for s in Ledger(ledger).submissions()} == {"unanswered", "accepted"}
+
+
+def test_a_data_rejection_is_rejected_with_its_reasons(portal, staged, signer):
+    sim, url = portal
+    outbox, ledger, hoso, checkins = staged
+    target = Ledger(ledger).pending_hoso()[0]
+    path = outbox / target["path"]
+    path.write_bytes(path.read_bytes().replace(b"<SOLUONGHOSO>1</SOLUONGHOSO>", b"<SOLUONGHOSO>2</SOLUONGHOSO>"))
+    report = pipeline.submit(outbox, ledger, client_for(url), signer)
+    assert report.counts["rejected"] == 1 and report.counts["accepted"] == hoso + checkins - 1
+    assert report.quarantined_by_code == {"422": 1}
+    assert report.quarantine == [{"kind": "hoso", "ma_lk": target["ma_lk"], "id": "v1", "outcome": "rejected",
+                                  "ma_ket_qua": "422", "thong_diep": "Dữ liệu không hợp lệ",
+                                  "reason": "422 (HTTP 422): Dữ liệu không hợp lệ"}]
+    quarantine = json.loads((Path(report.report_dir) / "quarantine.json").read_text(encoding="utf-8"))
+    assert quarantine == report.quarantine
+    [row] = [r for r in Ledger(ledger).versions() if r["ma_lk"] == target["ma_lk"]]
+    assert row["status"] == "rejected"
+    [sub] = [s for s in Ledger(ledger).submissions() if s["ma_lk"] == target["ma_lk"] and s["kind"] == "hoso"]
+    assert (sub["outcome"], sub["http_status"], sub["ma_ket_qua"]) == ("rejected", 422, "422")
+    assert json.loads(sub["answer"])["loi"][0]["ma"] == "ENVELOPE.COUNT"
+    assert pipeline.submit(outbox, ledger, client_for(url), signer).counts["rejected"] == 0  # final: not resent
 
 
 def test_rate_limit_and_bad_password(portal, monkeypatch):

@@ -7,6 +7,8 @@ No command prints a traceback for bad input.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sys
 import time
 from enum import StrEnum
@@ -460,22 +462,17 @@ def status(
     within: Annotated[int, typer.Option("--within", help="Also list deadlines within this many days.")] = 2,
     now: Annotated[str | None, typer.Option("--now", help="Evaluate deadlines at this time (default: now).")] = None,
 ) -> None:
-    """Summarise the ledger: hồ sơ by status, by day, and what is late or about to be."""
+    """What to act on, per day: hồ sơ staged, check-ins, what was sent (accepted; rejected with maKetQua and
+    thongDiep; unanswered; awaiting signature), then what is overdue or due within --within days."""
     from .ledger import Ledger
+    from .status import ledger_status, status_lines
 
-    summary = _pipeline_errors(lambda: Ledger(ledger).summary(today=_parse_when(now, "--now"), within_days=within))
+    summary = _pipeline_errors(lambda: ledger_status(Ledger(ledger), _parse_when(now, "--now"), within))
     if format is Format.json:
         sys.stdout.write(json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
         return
-    out.print("by status: " + ", ".join(f"{k} {v}" for k, v in summary["by_status"].items()), markup=False)
-    for day, counts in summary["by_day"].items():
-        out.print(f"  {day}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())), markup=False)
-    late = summary["late"]
-    overdue = [x for x in late if x["overdue"]]
-    out.print(f"late: {len(overdue)} overdue, {len(late) - len(overdue)} due within {within} days", markup=False)
-    for x in late[:50]:
-        out.print(f"  {'QUÁ HẠN' if x['overdue'] else 'sắp đến hạn'} {x['ma_lk']} v{x['version']} {x['status']} "
-                  f"hạn {x['deadline_at']}", markup=False)
+    for line in status_lines(summary):
+        out.print(line, markup=False)
 
 
 @app.command()
@@ -520,24 +517,37 @@ def portal_sim(
     port: Annotated[int, typer.Option("--port")] = 8130,
     username: Annotated[str, typer.Option("--user")] = "bv79999",
     ca: Annotated[Path | None, typer.Option("--ca", help="PEM of the CA whose signatures it accepts.")] = None,
+    slow: Annotated[float, typer.Option("--slow", min=0, help="Fault: delay every answer by this many seconds.")] = 0.0,
+    fail_5xx: Annotated[int, typer.Option("--fail-5xx", min=0, help="Fault: the next N requests (token "
+                                                                   "included) answer 503.")] = 0,
+    drop: Annotated[int, typer.Option("--drop", min=0, help="Fault: the next N files are recorded, then the "
+                                                            "connection closes without an answer.")] = 0,
+    token_ttl: Annotated[float, typer.Option("--token-ttl", min=0, help="Fault: tokens expire after this many "
+                                                                        "seconds (0: at once, every send gets "
+                                                                        "401).")] = 3600.0,
 ) -> None:
-    """Run the local portal simulator on 127.0.0.1 (password from XML130_PORTAL_PASSWORD) until interrupted."""
-    import os
-
-    from .portal.sim import PortalSim
+    """Run the local portal simulator on 127.0.0.1 (password from XML130_PORTAL_PASSWORD) until SIGINT or
+    SIGTERM."""
+    from .portal.sim import Faults, PortalSim
 
     password = os.environ.get("XML130_PORTAL_PASSWORD")
     if not password:
         _problem("Thiếu mật khẩu:", "set XML130_PORTAL_PASSWORD")
         raise typer.Exit(EXIT_UNUSABLE)
-    sim = PortalSim(username=username, password=password, ca_pem=ca.read_bytes() if ca else None)
-    url = sim.start(port=port)
-    out.print(f"portal simulator at {url} (user {username}); Ctrl-C to stop", markup=False)
+    sim = PortalSim(username=username, password=password, ca_pem=ca.read_bytes() if ca else None,
+                    token_ttl=token_ttl, faults=Faults(slow=slow, fail_5xx=fail_5xx, drop=drop))
+    try:
+        url = sim.start(port=port)
+    except OSError as exc:
+        _problem("Không mở được cổng:", f"127.0.0.1:{port}: {exc.strerror or exc}")
+        raise typer.Exit(EXIT_UNUSABLE) from None
+    out.print(f"portal simulator at {url} (user {username}); Ctrl-C or SIGTERM to stop", markup=False)
     try:
         while True:
             time.sleep(3600)
-    except KeyboardInterrupt:
+    finally:
         sim.stop()
+        err.print(f"portal simulator stopped: {len(sim.received)} files received", highlight=False)
 
 
 @app.command()
@@ -547,9 +557,12 @@ def submit(
     portal: Annotated[str | None, typer.Option("--portal", help="Base URL of the portal.")] = None,
     user: Annotated[str | None, typer.Option("--user", help="Portal user (password: XML130_PORTAL_PASSWORD).")] = None,
     p12: Annotated[Path | None, typer.Option("--p12", help="PKCS#12 to sign with (password: XML130_P12_PASSWORD).")] = None,
+    unsigned: Annotated[bool, typer.Option("--unsigned", help="Send without signing: only for the local "
+                                                              "simulator (the portal answers 123).")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be sent; send nothing.")] = False,
 ) -> None:
-    """Send staged check-ins and hồ sơ, signed, in order, each once; keep the receipts in the ledger."""
+    """Send staged check-ins and hồ sơ, signed, in order, until accepted; keep every attempt in the ledger.
+    Exit 0 all accepted, 1 some rejected or still due, 2 nothing could be sent (no signer, bad settings)."""
     from . import pipeline
     from .portal.client import PortalClient, PortalConfig
     from .signing import P12Signer, SigningError
@@ -561,6 +574,9 @@ def submit(
                       markup=False)
         out.print(f"{len(report.items)} would be sent.", markup=False)
         return
+    if p12 is None and not unsigned:
+        _problem("Thiếu chữ ký số:", pipeline.NO_SIGNER)
+        raise typer.Exit(EXIT_UNUSABLE)
     if not portal or not user:
         raise typer.BadParameter("--portal and --user are needed to send (or use --dry-run)")
     try:
@@ -569,14 +585,52 @@ def submit(
         _problem("Không mở được chứng thư số:", exc)
         raise typer.Exit(EXIT_UNUSABLE) from None
     client = PortalClient(PortalConfig(base_url=portal, username=user))
-    report = _pipeline_errors(lambda: pipeline.submit(outbox, ledger, client, signer))
+    try:
+        report = _pipeline_errors(lambda: pipeline.submit(outbox, ledger, client, signer, unsigned=unsigned))
+    finally:
+        client.close()
     _print_run(report)
-    raise typer.Exit(EXIT_OK if not (report.counts["rejected"] or report.counts["unanswered"]) else EXIT_FINDINGS)
+    for q in report.quarantine:
+        why = f"{q['ma_ket_qua']} {q['thong_diep'] or ''}".rstrip() if q["ma_ket_qua"] else q["reason"]
+        out.print(f"  {q['outcome']}: {q['kind']} {q['ma_lk']} {q['id']} — {why}", markup=False)
+    for note in report.notes:
+        out.print(f"  {note}; {report.counts['left_due']} left due for the next run", markup=False)
+    raise typer.Exit(EXIT_OK if set(report.counts) <= {"accepted", "ledger_rows"} else EXIT_FINDINGS)
+
+
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM: unwinds the command like an exception (not an ``Exception``, so no handler mistakes it
+    for a data error): transactions roll back, temporary files are removed, servers stop."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _stop_on_signals() -> None:
+    """Install SIGINT and SIGTERM handlers explicitly: a command started in the background by a non-interactive
+    shell inherits SIGINT *ignored*, and Python's default SIGTERM ends the process without unwinding. The first
+    signal unwinds; a second one during the unwinding ends the process at once."""
+
+    def at_once(signum, frame):
+        os._exit(128 + signum)
+
+    def unwind(signum, frame):
+        for s in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(s, at_once)
+        raise Interrupted(signum)
+
+    for s in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(s, unwind)
 
 
 def main() -> None:
+    _stop_on_signals()
     try:
         app()
+    except Interrupted as exc:  # exit 130 (SIGINT) or 143 (SIGTERM), as a shell reports a signalled command
+        err.print(f"interrupted by {exc}: stopped cleanly (no partial file; the next run goes on)", highlight=False)
+        sys.exit(128 + exc.signum)
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)

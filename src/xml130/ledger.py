@@ -37,7 +37,9 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     func,
+    inspect,
     select,
+    text,
     update,
 )
 
@@ -99,7 +101,10 @@ submission = Table(
     Column("thoi_gian_tiep_nhan", String(30)),
     Column("thong_diep", Text),
     Column("answer", Text),  # the whole answer, JSON
-    Column("outcome", String(20), nullable=False),  # accepted | rejected | unanswered
+    # sending (recorded before the bytes leave) | accepted | rejected (the data) | unanswered (no answer: sent
+    # again with the same bytes) | refused (the answer blames the sender: 123, 125, 401 … — due again)
+    Column("outcome", String(20), nullable=False),
+    Column("reason", Text),  # why an attempt was not accepted, in words (the portal's or the client's)
 )
 
 flow_state = Table(
@@ -121,8 +126,15 @@ flow_run = Table(
 )
 
 
+SUBMISSION_OUTCOMES = ("sending", "accepted", "rejected", "unanswered", "refused")
+
+
 def now() -> dt.datetime:
     return dt.datetime.now().replace(microsecond=0)
+
+
+def _stamp(kind: str) -> dict[str, Any]:
+    return {"updated_at": now()} if kind == "hoso" else {}  # check-in events carry no updated_at
 
 
 @dataclass
@@ -133,6 +145,13 @@ class Latest:
     path: str | None
 
 
+def _add_missing_columns(engine: Engine) -> None:
+    """Columns added after a ledger was created (``create_all`` creates only missing tables)."""
+    if "reason" not in {c["name"] for c in inspect(engine).get_columns("submission")}:
+        with engine.begin() as conn:
+            conn.execute(text("ALTER TABLE submission ADD COLUMN reason TEXT"))
+
+
 class Ledger:
     def __init__(self, url: str | Engine):
         if isinstance(url, str) and url.startswith("sqlite:///") and len(url) > len("sqlite:///"):
@@ -141,6 +160,7 @@ class Ledger:
         connect_args = {"timeout": 60} if isinstance(url, str) and url.startswith("sqlite") else {}
         self.engine = url if isinstance(url, Engine) else create_engine(url, connect_args=connect_args)
         metadata.create_all(self.engine)
+        _add_missing_columns(self.engine)
 
     # --- state -------------------------------------------------------------------------------------------
     def get_state(self, name: str) -> dt.datetime | None:
@@ -259,30 +279,47 @@ class Ledger:
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(q.order_by(t.c.event_at, t.c.ma_lk, t.c.event))]
 
-    def mark(self, kind: str, row: dict[str, Any], status: str) -> None:
+    def begin_submission(self, kind: str, row: dict[str, Any], request_id: str, sent: bytes) -> int:
+        """Keep the exact bytes about to be sent and mark the file ``submitted``, in one transaction, before the
+        bytes leave: a run stopped at any point after this sends the very same bytes again."""
+        table = hoso_version if kind == "hoso" else checkin_event
         with self.engine.begin() as conn:
-            if kind == "hoso":
-                conn.execute(update(hoso_version).where(hoso_version.c.id == row["id"]).values(
-                    status=status, updated_at=now()))
-            else:
-                conn.execute(update(checkin_event).where(checkin_event.c.id == row["id"]).values(status=status))
-
-    def record_submission(self, kind: str, row: dict[str, Any], request_id: str, sent: bytes, receipt: Any,
-                          outcome: str) -> None:
-        """Keep the exact bytes sent and the portal's answer, and set the version's status, in one transaction."""
-        with self.engine.begin() as conn:
-            conn.execute(submission.insert().values(
+            sub_id = conn.execute(submission.insert().values(
                 kind=kind, facility=row["facility"], ma_lk=row["ma_lk"], version=row.get("version"),
                 event=row.get("event"), request_id=request_id, sent_bytes=sent, sent_at=now(),
+                outcome="sending")).inserted_primary_key[0]
+            conn.execute(update(table).where(table.c.id == row["id"]).values(status=Status.SUBMITTED,
+                                                                             **_stamp(kind)))
+        return sub_id
+
+    def finish_submission(self, kind: str, row: dict[str, Any], sub_id: int, receipt: Any, outcome: str,
+                          reason: str | None = None) -> None:
+        """The portal's answer (or why there is none) and the file's new status, in one transaction: accepted and
+        rejected are final; unanswered stays ``submitted`` (the same bytes go again); refused is ``staged``
+        again (signed afresh next run)."""
+        assert outcome in SUBMISSION_OUTCOMES
+        table = hoso_version if kind == "hoso" else checkin_event
+        status = {"accepted": Status.ACCEPTED, "rejected": Status.REJECTED, "refused": Status.STAGED}.get(
+            outcome, Status.SUBMITTED)
+        with self.engine.begin() as conn:
+            conn.execute(update(submission).where(submission.c.id == sub_id).values(
                 http_status=getattr(receipt, "http_status", None), ma_ket_qua=getattr(receipt, "ma_ket_qua", None),
                 ma_giao_dich=getattr(receipt, "ma_giao_dich", None),
                 thoi_gian_tiep_nhan=getattr(receipt, "thoi_gian_tiep_nhan", None),
                 thong_diep=getattr(receipt, "thong_diep", None),
-                answer=json.dumps(getattr(receipt, "raw", {}), ensure_ascii=False), outcome=outcome))
-            status = {Status.ACCEPTED: Status.ACCEPTED, Status.REJECTED: Status.REJECTED}.get(outcome, Status.SUBMITTED)
-            table = hoso_version if kind == "hoso" else checkin_event
-            values = {"status": status, **({"updated_at": now()} if kind == "hoso" else {})}
-            conn.execute(update(table).where(table.c.id == row["id"]).values(**values))
+                answer=json.dumps(getattr(receipt, "raw", {}), ensure_ascii=False), outcome=outcome, reason=reason))
+            conn.execute(update(table).where(table.c.id == row["id"]).values(status=status, **_stamp(kind)))
+
+    def bytes_in_flight(self, kind: str, row: dict[str, Any]) -> bytes | None:
+        """The bytes of the file's last attempt when it got no answer (``sending`` or ``unanswered``), else None."""
+        t = submission
+        key = t.c.version == row["version"] if kind == "hoso" else t.c.event == row["event"]
+        q = (select(t.c.sent_bytes, t.c.outcome).where(t.c.kind == kind, t.c.facility == row["facility"],
+                                                       t.c.ma_lk == row["ma_lk"], key)
+             .order_by(t.c.id.desc()).limit(1))
+        with self.engine.connect() as conn:
+            last = conn.execute(q).first()
+        return last[0] if last is not None and last[1] in ("sending", "unanswered") else None
 
     def submissions(self) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
@@ -305,7 +342,7 @@ class Ledger:
             by_day.setdefault(day, {}).setdefault(status, 0)
             by_day[day][status] += 1
         return {
-            "by_status": {s.value: by_status.get(s, 0) for s in STATUSES},
+            "by_status": {**{s.value: 0 for s in STATUSES}, **by_status},  # and any status a later release adds
             "by_day": dict(sorted(by_day.items())),
             "late": [{"ma_lk": m, "version": v, "status": s, "deadline_at": d.isoformat(),
                       "overdue": d <= today} for m, v, s, d in late],

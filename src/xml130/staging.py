@@ -11,11 +11,15 @@ from typing import Any
 def write_atomic(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:  # an error or a signal (SIGINT, SIGTERM) half-way: leave nothing behind
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def clean_stale_temp(root: Path) -> int:

@@ -54,11 +54,12 @@ class RunReport:
     quarantine: list[dict] = field(default_factory=list)
     report_dir: str = ""
     items: list[dict] = field(default_factory=list)  # what a submit run sent (or would send)
+    notes: list[str] = field(default_factory=list)  # why a run stopped early
 
     def as_dict(self) -> dict[str, Any]:
         return {"run_id": self.run_id, "flow": self.flow, "window": self.window, "counts": dict(self.counts),
                 "quarantined_by_code": dict(sorted(self.quarantined_by_code.items())),
-                "report_dir": self.report_dir}
+                "report_dir": self.report_dir, **({"notes": self.notes} if self.notes else {})}
 
 
 @dataclass

@@ -1,0 +1,124 @@
+"""``xml130 status``: what a hospital can act on, read from the ledger.
+
+The JSON shape (``xml130 status --format json``), every day a day of the machine's clock:
+
+- ``at``, ``within_days``: when deadlines were evaluated, and how far ahead "due soon" looks;
+- ``by_status``: hồ sơ versions by status now; ``checkins_by_status``: check-in documents by status now;
+- ``days``: one entry per day with activity, oldest first: ``day``; ``staged`` (versions staged that day, by their
+  status now); ``checkins`` (check-in documents made that day, by status now); ``sent`` (each file's last attempt
+  that day: ``accepted``, ``rejected`` — the data —, ``unanswered``, ``awaiting_signature`` — the portal's 123 or
+  125 —, ``refused`` — credentials or settings —); ``problems``: every attempt counted in ``sent`` that was not
+  accepted: ``kind``, ``ma_lk``, ``id`` (``v<version>`` or the check-in event), ``outcome``, ``ma_ket_qua``,
+  ``thong_diep``, ``reason``, ``sent_at``, ``status_now`` (the file's status now: ``accepted`` once a later
+  attempt went through, ``replaced`` after a correction);
+- ``late``: open versions whose deadline is past (``overdue``) or within ``within_days``: ``ma_lk``, ``version``,
+  ``status``, ``deadline_at``, ``overdue``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import func, select
+
+from .ledger import Ledger, checkin_event, hoso_version, submission
+from .portal.client import UNSIGNED_CODES
+
+SENT = ("accepted", "rejected", "unanswered", "awaiting_signature", "refused")
+LABELS = {"accepted": "accepted", "rejected": "rejected", "unanswered": "unanswered",
+          "awaiting_signature": "awaiting signature", "refused": "refused"}
+
+
+def _group(outcome: str, ma_ket_qua: str | None) -> str:
+    if outcome == "sending":  # the bytes left (or were about to) and no answer was recorded
+        return "unanswered"
+    if outcome == "refused" and ma_ket_qua in UNSIGNED_CODES:
+        return "awaiting_signature"
+    return outcome
+
+
+def ledger_status(ledger: Ledger, at: dt.datetime | None = None, within_days: int = 2) -> dict[str, Any]:
+    summary = ledger.summary(today=at, within_days=within_days)
+    s, c = submission, checkin_event
+    with ledger.engine.connect() as conn:
+        checkins = dict(conn.execute(select(c.c.status, func.count()).group_by(c.c.status)).all())
+        checkin_days = conn.execute(select(c.c.staged_at, c.c.status)).all()
+        attempts = conn.execute(select(s.c.id, s.c.kind, s.c.facility, s.c.ma_lk, s.c.version, s.c.event,
+                                       s.c.request_id, s.c.sent_at, s.c.outcome, s.c.ma_ket_qua, s.c.thong_diep,
+                                       s.c.reason).order_by(s.c.id)).all()
+        now_status = _status_now(conn, [a for a in attempts if a.outcome != "accepted"])
+    days: dict[str, dict[str, Any]] = {}
+
+    def day(d: dt.datetime) -> dict[str, Any]:
+        return days.setdefault(d.date().isoformat(), {"day": d.date().isoformat(), "staged": {}, "checkins": {},
+                                                      "sent": {k: 0 for k in SENT}, "problems": []})
+
+    for d, counts in summary["by_day"].items():
+        day(dt.datetime.fromisoformat(d))["staged"] = dict(sorted(counts.items()))
+    for staged_at, status in checkin_days:
+        counts = day(staged_at)["checkins"]
+        counts[status] = counts.get(status, 0) + 1
+    last: dict[tuple[str, str], Any] = {}  # each file's last attempt of the day
+    for a in attempts:
+        last[(a.sent_at.date().isoformat(), a.request_id)] = a
+    for a in last.values():
+        entry, group = day(a.sent_at), _group(a.outcome, a.ma_ket_qua)
+        entry["sent"][group] += 1
+        if group != "accepted":
+            entry["problems"].append({
+                "kind": a.kind, "ma_lk": a.ma_lk, "id": f"v{a.version}" if a.kind == "hoso" else a.event,
+                "outcome": group, "ma_ket_qua": a.ma_ket_qua, "thong_diep": a.thong_diep, "reason": a.reason,
+                "sent_at": a.sent_at.isoformat(), "status_now": now_status.get(a.id)})
+    for entry in days.values():
+        entry["checkins"] = dict(sorted(entry["checkins"].items()))
+    return {"at": (at or dt.datetime.now().replace(microsecond=0)).isoformat(), "within_days": within_days,
+            "by_status": summary["by_status"], "checkins_by_status": dict(sorted(checkins.items())),
+            "days": [days[d] for d in sorted(days)], "late": summary["late"]}
+
+
+def _status_now(conn, attempts: list[Any]) -> dict[int, str]:
+    """The current status of the file behind each attempt (by submission id)."""
+    if not attempts:
+        return {}
+    h, c = hoso_version, checkin_event
+    ma_lks = sorted({a.ma_lk for a in attempts})
+    versions = {(r.facility, r.ma_lk, r.version): r.status for r in conn.execute(
+        select(h.c.facility, h.c.ma_lk, h.c.version, h.c.status).where(h.c.ma_lk.in_(ma_lks)))}
+    events = {(r.facility, r.ma_lk, r.event): r.status for r in conn.execute(
+        select(c.c.facility, c.c.ma_lk, c.c.event, c.c.status).where(c.c.ma_lk.in_(ma_lks)))}
+    return {a.id: (versions.get((a.facility, a.ma_lk, a.version)) if a.kind == "hoso"
+                   else events.get((a.facility, a.ma_lk, a.event))) for a in attempts}
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in counts.items()) or "-"
+
+
+def status_lines(status: dict[str, Any], limit: int = 50) -> list[str]:
+    """The text form: totals, then each day, then what is late. Lists longer than ``limit`` say how many more
+    there are (all of them are in the JSON)."""
+    lines = [f"hồ sơ: {_counts(status['by_status'])}", f"check-in: {_counts(status['checkins_by_status'])}"]
+    for d in status["days"]:
+        lines.append(d["day"])
+        if d["staged"]:
+            lines.append(f"  staged: {_counts(d['staged'])}")
+        if d["checkins"]:
+            lines.append(f"  check-in: {_counts(d['checkins'])}")
+        if any(d["sent"].values()):
+            lines.append("  sent: " + ", ".join(f"{LABELS[k]} {v}" for k, v in d["sent"].items()))
+        for p in d["problems"][:limit]:
+            why = f"{p['ma_ket_qua']} {p['thong_diep'] or ''}".rstrip() if p["ma_ket_qua"] else p["reason"]
+            lines.append(f"    {LABELS[p['outcome']]}: {p['kind']} {p['ma_lk']} {p['id']} — {why} "
+                         f"(now {p['status_now']})")
+        if len(d["problems"]) > limit:
+            lines.append(f"    … {len(d['problems']) - limit} more (--format json lists them all)")
+    late = status["late"]
+    overdue = sum(x["overdue"] for x in late)
+    lines.append(f"late: {overdue} overdue, {len(late) - overdue} due within {status['within_days']} days")
+    for x in late[:limit]:
+        lines.append(f"  {'QUÁ HẠN' if x['overdue'] else 'sắp đến hạn'} {x['ma_lk']} v{x['version']} {x['status']} "
+                     f"hạn {x['deadline_at']}")
+    if len(late) > limit:
+        lines.append(f"  … {len(late) - limit} more (--format json lists them all)")
+    return lines
