@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from collections import Counter
@@ -209,6 +210,69 @@ def test_a_data_rejection_is_rejected_with_its_reasons(portal, staged, signer):
     assert (sub["outcome"], sub["http_status"], sub["ma_ket_qua"]) == ("rejected", 422, "422")
     assert json.loads(sub["answer"])["loi"][0]["ma"] == "ENVELOPE.COUNT"
     assert pipeline.submit(outbox, ledger, client_for(url), signer).counts["rejected"] == 0  # final: not resent
+
+
+class SpoilsTheFirstHoso(ChangedAfterSigning):
+    """Signs; the first hồ sơ is altered after signing (125), the rest go through."""
+
+    spoiled = False
+
+    def sign(self, document: bytes) -> bytes:
+        if self.spoiled or b"GIAMDINHHS" not in document:
+            return self.signer.sign(document)
+        self.spoiled = True
+        return super().sign(document)
+
+
+def test_status_lists_what_to_act_on_per_day(portal, signer, tmp_path):
+    sim, url = portal
+    his, outbox, ledger = f"sqlite:///{tmp_path / 'his.db'}", tmp_path / "outbox", f"sqlite:///{tmp_path / 'l.db'}"
+    create_demo(his, 12)
+    assert pipeline.nightly(his, outbox, ledger).counts["staged"] == 12
+    assert pipeline.checkin(his, outbox, ledger).counts["staged"] == 17
+    pending = Ledger(ledger).pending_hoso()
+    bad = outbox / pending[1]["path"]  # the portal will refuse this one's data
+    bad.write_bytes(bad.read_bytes().replace(b"<SOLUONGHOSO>1</SOLUONGHOSO>", b"<SOLUONGHOSO>2</SOLUONGHOSO>"))
+    sim.faults.fail_5xx = 1  # the first file (a check-in) gets no answer
+    report = pipeline.submit(outbox, ledger, client_for(url, retries=0), SpoilsTheFirstHoso(signer))
+    assert {k: report.counts[k] for k in ("accepted", "rejected", "unanswered", "refused")} == {
+        "accepted": 26, "rejected": 1, "unanswered": 1, "refused": 1}
+    today = dt.date.today().isoformat()
+    r = CliRunner().invoke(app, ["status", "--ledger", ledger, "--now", "2026-11-13", "--within", "1"])
+    assert r.exit_code == 0, r.output
+    assert r.output.splitlines() == [
+        "hồ sơ: staged 1, quarantined 0, submitted 0, accepted 10, rejected 1, replaced 0",
+        "check-in: accepted 16, submitted 1",
+        today,
+        "  hồ sơ staged that day, now: accepted 10, rejected 1, staged 1",
+        "  check-ins made that day, now: accepted 16, submitted 1",
+        "  sent (each file's last attempt): accepted 26, rejected 1, unanswered 1, awaiting signature 1, refused 0",
+        "    unanswered: checkin 79999261100000000 first_cost — api/token/take: no answer after 1 attempts (HTTP 503)"
+        " (now submitted)",
+        f"    awaiting signature: hoso {pending[0]['ma_lk']} v1 — 125 Ký sai, file gốc có thể đã bị chỉnh sửa "
+        "(now staged)",
+        f"    rejected: hoso {pending[1]['ma_lk']} v1 — 422 Dữ liệu không hợp lệ (now rejected)",
+        "late: 2 overdue, 0 due within 1 days",
+        f"  QUÁ HẠN {pending[0]['ma_lk']} v1 staged hạn 2026-11-11T23:59:59",
+        f"  QUÁ HẠN {pending[1]['ma_lk']} v1 rejected hạn 2026-11-11T23:59:59",
+    ]
+    j = CliRunner().invoke(app, ["status", "--ledger", ledger, "--format", "json", "--now", "2026-11-13"])
+    status = json.loads(j.stdout)
+    assert list(status) == ["at", "within_days", "by_status", "checkins_by_status", "days", "late"]
+    assert status["at"] == "2026-11-13T00:00:00" and status["within_days"] == 2
+    [day] = status["days"]
+    assert day["sent"] == {"accepted": 26, "rejected": 1, "unanswered": 1, "awaiting_signature": 1, "refused": 0}
+    rejected = day["problems"][2]
+    del rejected["sent_at"]
+    assert rejected == {"kind": "hoso", "ma_lk": pending[1]["ma_lk"], "id": "v1", "outcome": "rejected",
+                        "ma_ket_qua": "422", "thong_diep": "Dữ liệu không hợp lệ",
+                        "reason": "422 (HTTP 422): Dữ liệu không hợp lệ", "status_now": "rejected"}
+    # once fixed and sent again, the same day shows the last attempt of each file
+    sim.faults.fail_5xx = 0
+    again = pipeline.submit(outbox, ledger, client_for(url), signer)
+    assert again.counts["accepted"] == 2  # the unanswered check-in (same bytes) and the re-signed hồ sơ
+    [day] = json.loads(CliRunner().invoke(app, ["status", "--ledger", ledger, "--format", "json"]).stdout)["days"]
+    assert day["sent"] == {"accepted": 28, "rejected": 1, "unanswered": 0, "awaiting_signature": 0, "refused": 0}
 
 
 def test_rate_limit_and_bad_password(portal, monkeypatch):

@@ -102,11 +102,11 @@ def status_lines(status: dict[str, Any], limit: int = 50) -> list[str]:
     for d in status["days"]:
         lines.append(d["day"])
         if d["staged"]:
-            lines.append(f"  staged: {_counts(d['staged'])}")
+            lines.append(f"  hồ sơ staged that day, now: {_counts(d['staged'])}")
         if d["checkins"]:
-            lines.append(f"  check-in: {_counts(d['checkins'])}")
+            lines.append(f"  check-ins made that day, now: {_counts(d['checkins'])}")
         if any(d["sent"].values()):
-            lines.append("  sent: " + ", ".join(f"{LABELS[k]} {v}" for k, v in d["sent"].items()))
+            lines.append("  sent (each file's last attempt): " + ", ".join(f"{LABELS[k]} {v}" for k, v in d["sent"].items()))
         for p in d["problems"][:limit]:
             why = f"{p['ma_ket_qua']} {p['thong_diep'] or ''}".rstrip() if p["ma_ket_qua"] else p["reason"]
             lines.append(f"    {LABELS[p['outcome']]}: {p['kind']} {p['ma_lk']} {p['id']} — {why} "

@@ -1,0 +1,106 @@
+"""Long-running commands stop cleanly on SIGINT and SIGTERM, also when started in the background by a
+non-interactive shell (which starts them with SIGINT ignored): real processes, real signals."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from xml130.his.demo import create_demo
+from xml130.ledger import Ledger
+from xml130.portal.client import PortalClient, PortalConfig
+
+from .test_pipeline import ledger_rows
+
+EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(check, seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def listening(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_portal_sim_started_in_the_background_stops_on_a_signal(tmp_path, monkeypatch, sig):
+    port = free_port()
+    monkeypatch.setenv("XML130_PORTAL_PASSWORD", "mat-khau-thu")
+    cmd = shlex.join([sys.executable, "-m", "xml130.cli", "portal-sim", "--port", str(port), "--fail-5xx", "2"])
+    # `&` in a non-interactive shell: the simulator starts with SIGINT ignored, as under a service script
+    script = f"{cmd} >{tmp_path}/out 2>{tmp_path}/err & echo $! >{tmp_path}/pid; wait $!; echo $? >{tmp_path}/rc"
+    shell = subprocess.Popen(["bash", "-c", script])
+    try:
+        wait_for(lambda: listening(port), 60, "the simulator to listen")
+        # its fault mode from the command line: the token call gets two 503, and the client retries them
+        client = PortalClient(PortalConfig(base_url=f"http://127.0.0.1:{port}/", username="bv79999", backoff=0.01))
+        assert client.token() and client.requests == 3
+        client.close()
+        pid = int((tmp_path / "pid").read_text())
+        t = time.monotonic()
+        os.kill(pid, sig)
+        shell.wait(timeout=10)
+        assert time.monotonic() - t < 5
+    finally:
+        if shell.poll() is None:
+            shell.kill()
+    assert int((tmp_path / "rc").read_text()) == EXIT[sig]
+    err = (tmp_path / "err").read_text()
+    assert "Traceback" not in err
+    assert "portal simulator stopped: 0 files received" in err
+    assert f"interrupted by {sig.name}: stopped cleanly" in err
+    assert not listening(port)
+
+
+def test_portal_sim_lists_its_fault_modes():
+    r = subprocess.run([sys.executable, "-m", "xml130.cli", "portal-sim", "--help"], capture_output=True, text=True,
+                       env={**os.environ, "COLUMNS": "200"})
+    assert r.returncode == 0
+    for option in ("--slow", "--fail-5xx", "--drop", "--token-ttl"):
+        assert option in r.stdout
+
+
+def test_nightly_stopped_by_sigterm_leaves_no_partial_file_and_the_next_run_completes(tmp_path):
+    his = f"sqlite:///{tmp_path / 'his.db'}"
+    create_demo(his, 3000)
+    outbox, ledger = tmp_path / "outbox", f"sqlite:///{tmp_path / 'ledger.db'}"
+    cmd = [sys.executable, "-m", "xml130.cli", "nightly", "--source", his, "--outbox", str(outbox),
+           "--ledger", ledger, "--batch-size", "100"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    wait_for(lambda: len(list(outbox.glob("79999/*/*/v1.xml"))) >= 300, 120, "300 envelopes")
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=10)
+    assert proc.returncode == 143
+    assert "Traceback" not in err and "interrupted by SIGTERM: stopped cleanly" in err
+    written = list(outbox.glob("79999/*/*/v1.xml"))
+    assert 300 <= len(written) < 2900, "the run was not stopped mid-way"
+    assert not list(outbox.rglob(".*.tmp-*"))  # the file being written when the signal came is gone
+    assert all(p.read_bytes().endswith(b"</GIAMDINHHS>\n") for p in written)
+    rows = ledger_rows(ledger)
+    staged = {r["path"] for r in Ledger(ledger).versions() if r["status"] == "staged"}
+    assert all((outbox / p).exists() for p in staged)  # every ledger row has its whole file
+    assert len(rows) < 3000 and len(rows) % 100 == 0  # whole batches only: the interrupted one rolled back
+    assert Ledger(ledger).get_state("nightly:79999") is None  # the watermark did not move
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    rows = ledger_rows(ledger)
+    assert len(rows) == len({(m, v) for m, v, _ in rows}) == 3000 and {v for _, v, _ in rows} == {1}
+    assert len(list(outbox.glob("79999/*/*/v1.xml"))) == sum(1 for r in rows if r[2] == "staged")
