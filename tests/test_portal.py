@@ -286,3 +286,18 @@ def test_rate_limit_and_bad_password(portal, monkeypatch):
     monkeypatch.setenv("XML130_PORTAL_PASSWORD", "wrong")
     with pytest.raises(PortalError, match="token refused"):
         client_for(url).token()
+
+
+def test_the_submit_flow_needs_a_signer_unless_unsigned(portal, staged, monkeypatch):
+    from pipelines.submit import send, submit
+
+    sim, url = portal
+    outbox, ledger, hoso, checkins = staged
+    assert submit.parameters.properties["unsigned"]["default"] is False
+    monkeypatch.setenv("XML130_P12_PASSWORD", "unused")  # no Secret block lookups in this test
+    with pytest.raises(pipeline.SignerMissing):
+        send.fn(str(outbox), ledger, url, "bv79999", None, False, False)
+    assert sim.requests == 0
+    report = send.fn(str(outbox), ledger, url, "bv79999", None, False, True)
+    assert report["counts"]["refused"] == hoso + checkins and sim.received == []
+    assert len(due(ledger)) == hoso

@@ -104,3 +104,46 @@ def test_nightly_stopped_by_sigterm_leaves_no_partial_file_and_the_next_run_comp
     rows = ledger_rows(ledger)
     assert len(rows) == len({(m, v) for m, v, _ in rows}) == 3000 and {v for _, v, _ in rows} == {1}
     assert len(list(outbox.glob("79999/*/*/v1.xml"))) == sum(1 for r in rows if r[2] == "staged")
+
+
+def test_submit_stopped_by_sigterm_resends_the_same_bytes_and_accepts_each_once(tmp_path, pki, signer):
+    from xml130 import pipeline
+    from xml130.ledger import flow_run
+    from xml130.portal.sim import PortalSim
+
+    his, outbox, ledger = f"sqlite:///{tmp_path / 'his.db'}", tmp_path / "outbox", f"sqlite:///{tmp_path / 'l.db'}"
+    create_demo(his, 40)
+    staged = pipeline.nightly(his, outbox, ledger).counts["staged"] + pipeline.checkin(his, outbox, ledger).counts["staged"]
+    sim = PortalSim(ca_pem=pki.ca_pem)
+    sim.faults.slow = 0.1
+    url = sim.start()
+    (tmp_path / "bv.p12").write_bytes(pki.p12())
+    env = {**os.environ, "XML130_PORTAL_PASSWORD": sim.password, "XML130_P12_PASSWORD": "secret"}
+    proc = subprocess.Popen([sys.executable, "-m", "xml130.cli", "submit", "--outbox", str(outbox), "--ledger", ledger,
+                             "--portal", url, "--user", sim.username, "--p12", str(tmp_path / "bv.p12")],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: len(sim.received) >= 5, 120, "five files at the portal")
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=10)
+        assert proc.returncode == 143 and "Traceback" not in err, err
+        assert len(sim.received) < staged, "the run was not stopped mid-way"
+        with Ledger(ledger).engine.connect() as conn:
+            assert conn.execute(flow_run.select().where(flow_run.c.flow == "submit")).one().status == "interrupted"
+        assert "rejected" not in {r["status"] for r in Ledger(ledger).versions()}
+        sim.faults.slow = 0.0
+        client = PortalClient(PortalConfig(base_url=url, username=sim.username, backoff=0.01))
+        os.environ["XML130_PORTAL_PASSWORD"] = sim.password
+        report = pipeline.submit(outbox, ledger, client, signer)
+        assert report.counts["accepted"] + len(sim.received) - report.counts["accepted"] == staged
+    finally:
+        os.environ.pop("XML130_PORTAL_PASSWORD", None)
+        sim.stop()
+    per_file = {}
+    for r in sim.received:
+        per_file[r.request_id] = per_file.get(r.request_id, 0) + 1
+    assert len(per_file) == staged and set(per_file.values()) == {1}  # each accepted exactly once
+    sent: dict[str, set[bytes]] = {}
+    for s in Ledger(ledger).submissions():
+        sent.setdefault(s["request_id"], set()).add(s["sent_bytes"])
+    assert all(len(v) == 1 for v in sent.values())  # a file cut off mid-flight went again byte for byte

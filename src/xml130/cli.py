@@ -344,12 +344,15 @@ def _pipeline_errors(fn):
 
     try:
         return fn()
-    except MappingError as exc:
-        _problem("Cấu hình ánh xạ không hợp lệ:", exc)
-    except SQLAlchemyError as exc:
-        _problem("Lỗi CSDL:", str(exc).splitlines()[0])
-    except ValueError as exc:
-        _problem("Không chạy được:", exc)
+    except (MappingError, SQLAlchemyError, ValueError) as exc:
+        if _signals:  # a library turned the signal into an error of its own (e.g. a failed rollback)
+            raise Interrupted(_signals[0]) from exc
+        if isinstance(exc, MappingError):
+            _problem("Cấu hình ánh xạ không hợp lệ:", exc)
+        elif isinstance(exc, SQLAlchemyError):
+            _problem("Lỗi CSDL:", str(exc).splitlines()[0])
+        else:
+            _problem("Không chạy được:", exc)
     raise typer.Exit(EXIT_UNUSABLE)
 
 
@@ -598,6 +601,9 @@ def submit(
     raise typer.Exit(EXIT_OK if set(report.counts) <= {"accepted", "ledger_rows"} else EXIT_FINDINGS)
 
 
+_signals: list[int] = []  # the signal received, if any
+
+
 class Interrupted(BaseException):
     """SIGINT or SIGTERM: unwinds the command like an exception (not an ``Exception``, so no handler mistakes it
     for a data error): transactions roll back, temporary files are removed, servers stop."""
@@ -616,6 +622,7 @@ def _stop_on_signals() -> None:
         os._exit(128 + signum)
 
     def unwind(signum, frame):
+        _signals.append(signum)
         for s in (signal.SIGINT, signal.SIGTERM):
             signal.signal(s, at_once)
         raise Interrupted(signum)
@@ -628,17 +635,27 @@ def main() -> None:
     _stop_on_signals()
     try:
         app()
-    except Interrupted as exc:  # exit 130 (SIGINT) or 143 (SIGTERM), as a shell reports a signalled command
-        err.print(f"interrupted by {exc}: stopped cleanly (no partial file; the next run goes on)", highlight=False)
-        sys.exit(128 + exc.signum)
+    except Interrupted as exc:
+        _interrupted(exc.signum)
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)
     except SystemExit:
+        if _signals:  # the signal was turned into an exit on the way out: still say it was a signal
+            _interrupted(_signals[0])
         raise
     except Exception as exc:  # never a traceback for the user; the message says what broke
+        if _signals:
+            _interrupted(_signals[0])
         _problem("xml130: lỗi không mong đợi", f"({type(exc).__name__}): {exc}")
         sys.exit(EXIT_UNUSABLE)
+
+
+def _interrupted(signum: int) -> None:
+    """Exit 130 (SIGINT) or 143 (SIGTERM), as a shell reports a signalled command."""
+    err.print(f"interrupted by {signal.Signals(signum).name}: stopped cleanly (no partial file; the next run goes "
+              "on)", highlight=False)
+    sys.exit(128 + signum)
 
 
 if __name__ == "__main__":
