@@ -100,20 +100,24 @@ def test_resend_creates_a_replacement_with_its_reason(his, tmp_path):
     assert json.loads(reasons) == {"resend": "NGAY_TTOAN điền sau thanh toán"}
 
 
-def test_killed_run_resumes_without_partial_files_or_duplicates(tmp_path):
+def start_big_nightly(tmp_path: Path, **popen) -> tuple[subprocess.Popen, list[str], Path, str]:
+    """A nightly run of 3000 episodes in a child process, returned once 300 envelopes are written."""
     his = f"sqlite:///{tmp_path / 'his.db'}"
     create_demo(his, 3000)
     outbox, ledger = tmp_path / "outbox", f"sqlite:///{tmp_path / 'ledger.db'}"
     cmd = [sys.executable, "-m", "xml130.cli", "nightly", "--source", his, "--outbox", str(outbox),
            "--ledger", ledger, "--batch-size", "100"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, **popen)
     deadline = time.time() + 120
     while time.time() < deadline and len(list(outbox.glob("79999/*/*/v1.xml"))) < 300:
         time.sleep(0.05)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    return proc, cmd, outbox, ledger
+
+
+def check_stopped_then_resumed(cmd: list[str], outbox: Path, ledger: str) -> None:
+    """Stopped mid-way: whole files only, the watermark unmoved; the next run completes, no duplicate row."""
     written = list(outbox.glob("79999/*/*/v1.xml"))
-    assert 300 <= len(written) < 2900, "the run was not killed mid-way"
+    assert 300 <= len(written) < 2900, "the run was not stopped mid-way"
     for p in written[:200]:  # every file that has its final name is whole
         assert p.read_bytes().endswith(b"</GIAMDINHHS>\n")
     assert Ledger(ledger).get_state("nightly:79999") is None  # the watermark did not move
@@ -123,6 +127,13 @@ def test_killed_run_resumes_without_partial_files_or_duplicates(tmp_path):
     assert len(rows) == len({(m, v) for m, v, _ in rows}) == 3000
     assert {v for _, v, _ in rows} == {1}
     assert len(list(outbox.glob("79999/*/*/v1.xml"))) == sum(1 for r in rows if r[2] == "staged")
+
+
+def test_killed_run_resumes_without_partial_files_or_duplicates(tmp_path):
+    proc, cmd, outbox, ledger = start_big_nightly(tmp_path, stderr=subprocess.DEVNULL)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    check_stopped_then_resumed(cmd, outbox, ledger)
 
 
 def test_checkin_documents_skip_emergencies_and_run_once(his, tmp_path):
