@@ -146,7 +146,9 @@ def test_rules_command_lists_the_catalogue(root):
     assert len(rules) >= 60
     first = next(x for x in rules if x["code"] == "R.TOTAL.T_TONGCHI_BV")
     assert first["severity"] == "error" and first["tables"] == ["XML1", "XML2", "XML3"]
-    assert set(first) == {"code", "severity", "tables", "fields", "period", "title", "message"}
+    assert set(first) == {"code", "severity", "tables", "fields", "period", "title", "message", "source"}
+    assert first["source"].startswith("QĐ 130 (4750), XML1, T_TONGCHI_BV: «là tổng số tiền THANH_TIEN_BV")
+    assert [x["code"] for x in rules if not x["source"].strip()] == []  # every rule names the clause it enforces
     md = run("rules", "--format", "markdown")
     assert md.stdout == (root / "docs" / "rules.md").read_text(encoding="utf-8")  # docs/rules.md is generated
 

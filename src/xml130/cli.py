@@ -111,7 +111,7 @@ def validate(
 
 @app.command("rules")
 def rules_cmd(format: Annotated[RulesFormat, typer.Option("--format", "-f")] = RulesFormat.text) -> None:
-    """List the business rules: code, severity, tables, fields, period, message."""
+    """List the business rules: code, severity, tables, fields, period, message and the clause each enforces."""
     from .rules import all_rules
 
     catalogue = all_rules()
@@ -125,6 +125,7 @@ def rules_cmd(format: Annotated[RulesFormat, typer.Option("--format", "-f")] = R
         for r in catalogue:
             period = f" [{r.since or '…'} – {r.until or '…'}]" if (r.since or r.until) else ""
             out.print(f"{r.code:<28} {r.severity:<8} {','.join(r.tables):<20} {r.title}{period}", markup=False)
+            out.print(f"{'':<28} nguồn: {r.source}", markup=False)
         out.print(f"{len(catalogue)} quy tắc.", markup=False)
 
 

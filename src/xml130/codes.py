@@ -24,8 +24,13 @@ class VisitKind(StrEnum):
     SHORT_STAY = "09"  # nội trú dưới 4 giờ (params.toml: short_stay_hours)
 
 
-# Nội trú and nội trú ban ngày: SO_NGAY_DTRI = discharge date − admission date + 1; NGAY_VAO_NOI_TRU and XML8 due.
+# Nội trú and nội trú ban ngày: NGAY_VAO_NOI_TRU and XML8 due.
 INPATIENT_KINDS = frozenset({VisitKind.INPATIENT, VisitKind.DAY_CARE})
+# SO_NGAY_DTRI (4750, XML1): 0 for 01, 07, 09; NGAY_RA − NGAY_VAO + 1 for 02, 03, 04, 06 (05, 08: days of drugs or
+# services, not derivable from XML1).
+ZERO_DAY_KINDS = frozenset({VisitKind.OUTPATIENT, VisitKind.DRUGS_BY_APPOINTMENT, VisitKind.SHORT_STAY})
+COUNTED_DAY_KINDS = frozenset({VisitKind.OUTPATIENT_TREATMENT, VisitKind.INPATIENT, VisitKind.DAY_CARE,
+                               VisitKind.COMMUNE_STAY})
 # Kinds of visit that may bill a bed.
 BED_KINDS = frozenset({VisitKind.INPATIENT, VisitKind.DAY_CARE, VisitKind.COMMUNE_STAY, VisitKind.SHORT_STAY})
 

@@ -216,7 +216,7 @@ def hiv_care() -> dict:
         "NOI_XN_KD": "79001", "NOI_BDDT_ARV": FACILITY, "BDDT_ARV": dt.date(2021, 3, 20),
         "MA_PHAC_DO_DIEU_TRI_BD": "1a", "MA_BAC_PHAC_DO_BD": 1, "MA_LYDO_DTRI": 1, "LOAI_DTRI_LAO": 0,
         "MA_LOAI_BN": 1, "MA_TINH_TRANG_DK": "9", "MA_XU_TRI": 1, "NGAY_BAT_DAU_XU_TRI": end.date(),
-        "NGAY_KET_THUC_XU_TRI": end.date() + dt.timedelta(days=89), "MA_PHAC_DO_DIEU_TRI": "1a",
+        "NGAY_KET_THUC_XU_TRI": end.date() + dt.timedelta(days=90), "MA_PHAC_DO_DIEU_TRI": "1a",
         "SO_NGAY_CAP_THUOC_ARV": 90, "MA_CSKCB": FACILITY,
     }]
     return ep.build()

@@ -99,8 +99,9 @@ class EpisodeBuilder:
             when = self.at(10 + 5 * len(rows))
             rows.append({
                 "MA_LK": self.ma_lk, "STT": len(rows) + 1, "MA_THUOC": code, "MA_NHOM": 4, "TEN_THUOC": name,
-                "DON_VI_TINH": unit, "HAM_LUONG": strength, "DUONG_DUNG": route, "LIEU_DUNG": "1 viên/lần x 2 lần/ngày",
-                "CACH_DUNG": "Uống sau ăn", "SO_DANG_KY": "VD-12345-20", "TT_THAU": "G1;N1;2025;01",
+                "DON_VI_TINH": unit, "HAM_LUONG": strength, "DUONG_DUNG": route,
+                "LIEU_DUNG": "1 viên/lần * 2 lần/ngày * 5 ngày [2 viên/ngày]",
+                "CACH_DUNG": "Uống sau ăn", "SO_DANG_KY": "VD-12345-20", "TT_THAU": "57/QĐ-TTMS;G1;N1;2025",
                 "PHAM_VI": 1, "TYLE_TT_BH": 100, "DON_GIA": Decimal(price), **cost,
                 "MA_KHOA": khoa, "MA_BAC_SI": self.rng.choice(DOCTORS), "NGAY_YL": when, "NGAY_TH_YL": when,
                 "MA_PTTT": 1, "NGUON_CTRA": 1,
@@ -141,7 +142,7 @@ class EpisodeBuilder:
         rows.append({
             "MA_LK": self.ma_lk, "STT": len(rows) + 1, "MA_VAT_TU": "N03.01.070", "MA_NHOM": 10,
             "TEN_VAT_TU": name, "DON_VI_TINH": "cái", "PHAM_VI": 1, "DON_GIA_BV": Decimal(price),
-            "DON_GIA_BH": Decimal(price), "TT_THAU": "G1;N2;2025;03", "TYLE_TT_DV": 100, "TYLE_TT_BH": 100, **cost,
+            "DON_GIA_BH": Decimal(price), "TT_THAU": "20.00;G1;N2;2025", "TYLE_TT_DV": 100, "TYLE_TT_BH": 100, **cost,
             "MA_KHOA": "K12", "MA_BAC_SI": self.rng.choice(DOCTORS), "NGAY_YL": self.at(120), "MA_PTTT": 1,
         })
 

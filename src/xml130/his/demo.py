@@ -34,17 +34,17 @@ DEPARTMENTS = [  # local code, name, national code
     ("TNHIEM", "Khoa Truyền nhiễm", "K19"),
 ]
 ITEMS = [  # local code, kind, national code, name, unit, strength, route, reg no, bid, group, price, pay rate
-    ("T001", "drug", "40.17", "Paracetamol", "viên", "500mg", "1.01", "VD-12345-20", "G1;N4;2025;01", 4, "1200.000", 100),
-    ("T002", "drug", "40.48", "Amoxicilin", "viên", "500mg", "1.01", "VD-22345-21", "G1;N4;2025;01", 4, "2350.500", 100),
-    ("T003", "drug", "40.677", "Omeprazol", "viên", "20mg", "1.01", "VD-32345-19", "G1;N4;2025;02", 4, "980.000", 100),
-    ("T004", "drug", "40.1002", "Natri clorid 0,9%", "chai", "500ml", "2.15", "VD-42345-22", "G1;N4;2025;03", 4, "11500.000", 100),
-    ("T005", "drug", "40.322", "Ceftriaxon", "lọ", "1g", "2.10", "VN-52345-20", "G1;N1;2025;04", 4, "27600.000", 50),
+    ("T001", "drug", "40.17", "Paracetamol", "viên", "500mg", "1.01", "VD-12345-20", "57/QĐ-TTMS;G1;N4;2025", 4, "1200.000", 100),
+    ("T002", "drug", "40.48", "Amoxicilin", "viên", "500mg", "1.01", "VD-22345-21", "57/QĐ-TTMS;G1;N4;2025;G2.01", 4, "2350.500", 100),
+    ("T003", "drug", "40.677", "Omeprazol", "viên", "20mg", "1.01", "VD-32345-19", "120/QĐ-SYT;G2;N4;2025;31", 4, "980.000", 100),
+    ("T004", "drug", "40.1002", "Natri clorid 0,9%", "chai", "500ml", "2.15", "VD-42345-22", "46/QĐ-TTMS;G1;N4;2024;00", 4, "11500.000", 100),
+    ("T005", "drug", "40.322", "Ceftriaxon", "lọ", "1g", "2.10", "VN-52345-20", "250/QĐ-VCR;G1;N1;2025;79048", 4, "27600.000", 50),
     ("D001", "service", "02.1896", "Khám Nội", "lần", None, None, None, None, 1, "38700.000", 100),
     ("D002", "service", "23.0058", "Định lượng Glucose", "lần", None, None, None, None, 2, "21500.000", 100),
     ("D003", "service", "22.0120", "Tổng phân tích tế bào máu ngoại vi", "lần", None, None, None, None, 2, "46200.000", 100),
     ("D004", "service", "18.0119", "Chụp X-quang ngực thẳng", "lần", None, None, None, None, 3, "65400.000", 100),
     ("D005", "service", "10.0618.0560", "Phẫu thuật nội soi cắt ruột thừa", "lần", None, None, None, None, 8, "2748000.000", 100),
-    ("V001", "supply", "N03.01.070", "Kim khâu phẫu thuật", "cái", None, None, None, "G1;N2;2025;03", 10, "35000.000", 100),
+    ("V001", "supply", "N03.01.070", "Kim khâu phẫu thuật", "cái", None, None, None, "1516.01;G1;N2;2025", 10, "35000.000", 100),
     ("G001", "bed", "K03.1918", "Giường Nội khoa loại 1", "ngày", None, None, None, None, 15, "215000.000", 100),
 ]
 # VNeID adoption: share of level-2 holders whose health book is set up in the campaign's first week, per
@@ -284,7 +284,7 @@ def _build_episode(b: _Builder, i: int, staff_ids: list[int], dept: dict[str, in
                   conclusion="Bình thường", result_at=t + dt.timedelta(minutes=70), reader_id=doctors[2])
     for _ in range(r.randint(2, 5)):
         order(r.choice(["T001", "T002", "T003", "T004", "T005"]), r.choice(["1", "2", "6", "10", "0.5"]),
-              t + dt.timedelta(minutes=40), dosage="1 viên/lần x 2 lần/ngày", usage="Uống sau ăn")
+              t + dt.timedelta(minutes=40), dosage="1 viên/lần * 2 lần/ngày * 5 ngày [2 viên/ngày]", usage="Uống sau ăn")
     if kind in ("inpatient", "daycare") and stay >= dt.timedelta(hours=4):
         days = max(1, stay.days)
         order("G001", str(days), ward_at, bed_code=f"H{dept[dept_code]:03d};T{dept[dept_code]:03d}")

@@ -130,8 +130,8 @@ def person(row: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
 # --- kind of visit, decided at the end of the episode ------------------------------------------------------
 def visit_kind(row: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
     """MA_LOAI_KCB (QĐ 1804/2026 list) and SO_NGAY_DTRI: an inpatient stay shorter than ``short_stay_hours``
-    (params.toml) is 09, day care 04, inpatient 03, a visit 01. Treatment days: inpatient = discharge date −
-    admission date + 1."""
+    (params.toml) is 09, day care 04, inpatient 03, a visit 01. Treatment days (4750): NGAY_RA − NGAY_VAO + 1 for
+    03/04, else 0."""
     kind = row.get("kind")
     start, end = row.get("ward_admitted_at") or row.get("arrived_at"), row.get("left_at")
     if kind == "inpatient":
@@ -141,8 +141,8 @@ def visit_kind(row: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
     else:
         code = VisitKind.OUTPATIENT
     days = 0
-    if code in INPATIENT_KINDS and start and end:
-        days = (end.date() - start.date()).days + 1
+    if code in INPATIENT_KINDS and row.get("arrived_at") and end:  # 4750: «Ngày RA trừ (-) ngày VÀO cộng (+) 1»
+        days = (end.date() - row["arrived_at"].date()).days + 1
     return {"MA_LOAI_KCB": code.value, "SO_NGAY_DTRI": days}
 
 

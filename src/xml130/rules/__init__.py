@@ -47,6 +47,7 @@ class Rule:
     check: Callable[[View], Iterable[Hit]]
     since: dt.date | None = None
     until: dt.date | None = None
+    source: str = ""  # decision, table, field and the clause enforced, quoted short (or the practice it follows)
 
     def applies(self, day: dt.date | None) -> bool:
         if day is None:
@@ -57,20 +58,22 @@ class Rule:
         return {"code": self.code, "severity": self.severity, "tables": list(self.tables), "fields": list(self.fields),
                 "period": {"from": self.since.isoformat() if self.since else None,
                            "to": self.until.isoformat() if self.until else None},
-                "title": self.title, "message": self.message}
+                "title": self.title, "message": self.message, "source": self.source}
 
 
 RULES: dict[str, Rule] = {}
 
 
 def rule(code: str, *, severity: str = ERROR, tables: tuple[str, ...], fields: tuple[str, ...], message: str,
-         title: str, since: dt.date | None = None, until: dt.date | None = None):
+         title: str, source: str, since: dt.date | None = None, until: dt.date | None = None):
     """Register a rule (used as a decorator in the catalogue)."""
 
     def register(fn: Callable[[View], Iterable[Hit]]) -> Callable[[View], Iterable[Hit]]:
         if code in RULES:
             raise ValueError(f"rule {code} is declared twice")
-        RULES[code] = Rule(code, severity, tables, fields, message, title, fn, since, until)
+        if not source:
+            raise ValueError(f"rule {code} names no clause (source)")
+        RULES[code] = Rule(code, severity, tables, fields, message, title, fn, since, until, source)
         return fn
 
     return register

@@ -13,14 +13,24 @@ def render_markdown() -> str:
         " edit by hand. Thresholds (shared with the mapping): `src/xml130/data/params.toml`; code lists with their periods:"
         " `src/xml130/rules/codelists.toml`. `error` keeps a hồ sơ from being sent (quarantine); `warning` is shown.",
         "",
-        "| code | severity | tables | fields | period | rule | message |",
-        "|---|---|---|---|---|---|---|",
+        "## Severity policy",
+        "",
+        "A rule is an `error` only where the standard's text requires what it checks (a formula, a code list, a"
+        " limit, a format the appendix of QĐ 130/4750 states, a field the portal's QĐ 130 list marks required)"
+        " or where the portal is known to reject the hồ sơ. Everything else — bounds we chose, plausibility, the"
+        " shape of codes no clause fixes — is a `warning`. Each rule's *clause* column names the decision, table,"
+        " field and the words it enforces; where no clause backs a check, it says so and the rule is a warning."
+        " The appendix's own examples are tested against these rules: `docs/conformance.md`.",
+        "",
+        "| code | severity | tables | fields | period | rule | clause | message |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in all_rules():
         period = f"{r.since or '…'} – {r.until or '…'}" if (r.since or r.until) else "always"
         msg = r.message.replace("|", "\\|")
+        source = r.source.replace("|", "\\|")
         lines.append(f"| `{r.code}` | {r.severity} | {', '.join(r.tables)} | {', '.join(r.fields)} | {period} | "
-                     f"{r.title} | {msg} |")
+                     f"{r.title} | {source} | {msg} |")
     lines += ["", "## Parameters", "", "| name | value |", "|---|---|"]
     for k, v in params().items():
         shown = str(v).replace("|", "\\|")
