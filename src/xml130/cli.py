@@ -180,13 +180,16 @@ def schemas_check(directory: Annotated[Path, typer.Option("--dir")] = DEFAULT_SC
 
 
 @app.command("spec-docs")
-def spec_docs(output: Annotated[Path, typer.Option("--out")] = Path("docs/spec.md")) -> None:
-    """Write the field reference of every spec version (Markdown), generated from the spec data."""
+def spec_docs(output: Annotated[Path, typer.Option("--out")] = Path("docs/spec.md"),
+              conformance: Annotated[Path, typer.Option("--conformance-out")] = Path("docs/conformance.md")) -> None:
+    """Write the field reference of every spec version and the conformance cases (Markdown), from the spec data."""
+    from .conformance import render_markdown as render_conformance
     from .spec.docs import render_markdown
 
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(render_markdown(), encoding="utf-8")
-    out.print(f"written {output}", markup=False)
+    for path, text in ((output, render_markdown()), (conformance, render_conformance())):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        out.print(f"written {path}", markup=False)
 
 
 @app.command()

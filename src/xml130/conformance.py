@@ -1,0 +1,271 @@
+"""The standard's own text as a test: every worked example ("Ví dụ") of the appendix of QĐ 130/4750, and the formats
+it states in words, placed into a valid hồ sơ of the right table and validated like any file (XSD, fields, rules).
+
+The cases are data (``spec/data/examples.toml``): table, field, the values the text gives, the clause, and what must
+happen (``valid``: no error; else the finding code the value must cause). A value is placed into a synthetic
+scenario (:mod:`xml130.scenarios`); a moment (date, date-time) moves the whole hồ sơ in time so that the field
+carries exactly the example and every other date keeps its distance to it; XML1's totals are summed again from the
+rows, as the text defines them. ``docs/conformance.md`` is generated from the same data (``xml130 spec-docs``).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import re
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cache
+from importlib import resources
+from typing import Any
+from xml.sax.saxutils import escape
+
+from pydantic import ValidationError
+
+from . import scenarios as sc
+from .findings import ERROR, Finding
+from .models import HosoError, build_hoso, build_rows
+from .render import render_checkin, render_hoso, render_table
+from .spec import load_spec
+from .validate import validate_bytes
+
+VALID = "valid"
+# the scenario each table's examples go into unless the case names another
+HOME = {"XML0": "checkin", "XML1": "outpatient_drugs_labs", "XML2": "outpatient_drugs_labs",
+        "XML3": "outpatient_drugs_labs", "XML4": "outpatient_drugs_labs", "XML5": "inpatient_surgery_beds",
+        "XML6": "hiv_care", "XML7": "inpatient_surgery_beds", "XML8": "inpatient_surgery_beds", "XML9": "birth_twins",
+        "XML10": "maternity_leave", "XML11": "sick_leave", "XML12": "xml12", "XML13": "referral",
+        "XML14": "reexam_appointment", "XML15": "tb_treatment"}
+_TOTALS = ("T_BHTT", "T_BNCCT", "T_BNTT", "T_NGUONKHAC")
+
+
+@dataclass(frozen=True)
+class Case:
+    """Values of one field the standard's text gives (``source = "example"``) or states in words (``"words"``)."""
+
+    table: str
+    field: str
+    values: tuple[str, ...]
+    clause: str
+    source: str = "example"
+    expect: str = VALID  # "valid", or the finding code each value must cause
+    scenario: str = ""
+    where: dict[str, Any] = field(default_factory=dict)  # picks the row of a list table
+    with_: dict[str, Any] = field(default_factory=dict)  # other fields of the same row, set as the example says
+    xml1: dict[str, Any] = field(default_factory=dict)  # fields of XML1 the example implies
+    anchor: str = ""  # the moment the hồ sơ is moved to (default: the field itself; else a field of ``with``)
+    note: str = ""
+
+    @property
+    def home(self) -> str:
+        return self.scenario or HOME[self.table]
+
+
+@dataclass(frozen=True)
+class Untestable:
+    table: str
+    field: str
+    clause: str
+    why: str
+
+
+@dataclass(frozen=True)
+class Contradiction:
+    where: str  # decision, table, field or rule
+    clause: str
+    found: str
+    decision: str
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    cases: tuple[Case, ...]
+    untestable: tuple[Untestable, ...]
+    contradictions: tuple[Contradiction, ...]
+    appendix_fields: tuple[str, ...]  # "XMLn.FIELD" of every field whose appendix text has a "Ví dụ"
+
+
+@cache
+def catalogue() -> Catalogue:
+    raw = tomllib.loads((resources.files("xml130.spec") / "data" / "examples.toml").read_text(encoding="utf-8"))
+    cases = tuple(Case(**{("with_" if k == "with" else k): (tuple(v) if k == "values" else v) for k, v in c.items()})
+                  for c in raw["case"])
+    return Catalogue(cases, tuple(Untestable(**u) for u in raw.get("untestable", [])),
+                     tuple(Contradiction(**c) for c in raw.get("contradiction", [])),
+                     tuple(raw["appendix"]["fields_with_examples"]))
+
+
+# --- placing a value ------------------------------------------------------------------------------------------
+def _moment(text: str) -> dt.datetime | None:
+    if not text.isdigit() or len(text) not in (8, 12):
+        return None
+    try:
+        return dt.datetime.strptime(text, "%Y%m%d%H%M" if len(text) == 12 else "%Y%m%d")
+    except ValueError:
+        return None
+
+
+def _shift(value: Any, delta: dt.timedelta) -> Any:
+    if isinstance(value, dt.datetime):
+        return value + delta
+    if isinstance(value, dt.date):
+        return value + dt.timedelta(days=delta.days)
+    if isinstance(value, list):
+        return [_shift(v, delta) for v in value]
+    if isinstance(value, dict):
+        return {k: _shift(v, delta) for k, v in value.items()}
+    return value
+
+
+def _rows(raw: Any, table: str) -> list[dict]:
+    rows = raw[table] if table in raw else []
+    return [rows] if isinstance(rows, dict) else rows
+
+
+def _target(rows: list[dict], where: dict[str, Any]) -> dict:
+    for r in rows:
+        if all(r.get(k) == v for k, v in where.items()):
+            return r
+    raise LookupError(f"no row with {where}")
+
+
+def _retotal(raw: dict) -> None:
+    """XML1's totals as the text defines them: sums of the rows of XML2 and XML3."""
+    x1, drugs, items = raw["XML1"], _rows(raw, "XML2"), _rows(raw, "XML3")
+    rows = drugs + items
+
+    def total(name: str, of: list[dict]) -> Decimal:
+        return sum((Decimal(str(r.get(name) or 0)) for r in of), Decimal(0))
+
+    x1["T_THUOC"] = total("THANH_TIEN_BV", drugs)
+    x1["T_VTYT"] = total("THANH_TIEN_BV", [r for r in items if int(r["MA_NHOM"]) in (10, 11)])
+    x1["T_TONGCHI_BV"], x1["T_TONGCHI_BH"] = total("THANH_TIEN_BV", rows), total("THANH_TIEN_BH", rows)
+    for name in _TOTALS:
+        x1[name] = total(name, rows)
+
+
+def place(case: Case, value: str) -> bytes:
+    """The file a hospital would send with ``value`` in the case's field: an envelope, or for XML0 / XML12 the
+    table document that travels on its own."""
+    home = case.home
+    raw: Any = {"XML0": sc.checkin_rows()} if home == "checkin" else (
+        {"XML12": [sc.xml12_row()]} if home == "xml12" else sc.VALID[home]())
+    row = _target(_rows(raw, case.table), case.where)
+    anchor = case.anchor or case.field
+    moment, old = _moment(value if anchor == case.field else case.with_[anchor]), row.get(anchor)
+    if moment is not None and isinstance(old, dt.date):
+        base = old if isinstance(old, dt.datetime) else dt.datetime.combine(old, dt.time())
+        raw = _shift(raw, moment - base)
+        row = _target(_rows(raw, case.table), {k: _shift(v, moment - base) for k, v in case.where.items()})
+    index = _rows(raw, case.table).index(row)
+    row.update(case.with_)
+    if "XML1" in raw:
+        raw["XML1"].update(case.xml1)
+    original, row[case.field] = row.get(case.field), value
+    if "XML1" in raw:
+        _retotal(raw)
+    try:
+        return _render(home, raw)
+    except (HosoError, ValidationError):  # a wrong value the models refuse: written into the file as text
+        row[case.field] = original
+        if "XML1" in raw:
+            _retotal(raw)
+        return _substitute(_render(home, raw), case.table, case.field, index, value)
+
+
+def _render(home: str, raw: dict) -> bytes:
+    if home == "checkin":
+        version = load_spec().for_date(raw["XML0"][0]["NGAY_VAO"])
+        return render_checkin(version, build_rows(version, "XML0", _known(raw, version)["XML0"]))
+    if home == "xml12":
+        version = load_spec().latest
+        return render_table(version["XML12"], build_rows(version, "XML12", raw["XML12"]))
+    version = load_spec().for_date(raw["XML1"]["NGAY_RA"])
+    return render_hoso(build_hoso(_known(raw, version), version=version), ngaylap=sc.NGAYLAP)
+
+
+def _substitute(data: bytes, table: str, field_: str, index: int, value: str) -> bytes:
+    """``data`` with the ``index``-th ``field_`` element of ``table`` holding ``value`` (inside its NOIDUNGFILE)."""
+    element = re.compile(rf"<{field_}>[^<]*</{field_}>|<{field_}/>".encode())
+
+    def put(xml: bytes) -> bytes:
+        spots = list(element.finditer(xml))
+        at = spots[index]
+        return xml[:at.start()] + f"<{field_}>{escape(value)}</{field_}>".encode() + xml[at.end():]
+
+    if b"<GIAMDINHHS>" not in data[:200]:
+        return put(data)
+    files = re.compile(rb"(<LOAIHOSO>" + table.encode() + rb"</LOAIHOSO>\s*<NOIDUNGFILE>)([^<]+)(</NOIDUNGFILE>)")
+    return files.sub(lambda m: m[1] + base64.b64encode(put(base64.b64decode(m[2]))) + m[3], data, count=1)
+
+
+def _known(raw: dict, version) -> dict:
+    """Only the fields of the version in force (a hồ sơ moved to 2017 has no 3176 fields)."""
+    out: dict[str, Any] = {}
+    for tid, rows in raw.items():
+        names = set(version[tid].names)
+        out[tid] = ({k: v for k, v in rows.items() if k in names} if isinstance(rows, dict)
+                    else [{k: v for k, v in r.items() if k in names} for r in rows])
+    return out
+
+
+def check(case: Case, value: str) -> list[Finding]:
+    return validate_bytes(place(case, value), file=f"{case.table}.{case.field}")
+
+
+def outcome(findings: list[Finding]) -> str:
+    """``valid`` when no finding is an error, else the codes of the errors."""
+    errors = sorted({f.code for f in findings if f.severity == ERROR})
+    return ", ".join(errors) if errors else VALID
+
+
+def trials() -> Iterator[tuple[Case, str]]:
+    for case in catalogue().cases:
+        for value in case.values:
+            yield case, value
+
+
+# --- docs/conformance.md ----------------------------------------------------------------------------------------
+def _cell(text: Any) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown() -> str:
+    cat = catalogue()
+    tested = {f"{c.table}.{c.field}" for c in cat.cases if c.source == "example"}
+    lines = [
+        "# Conformance with the standard's own text",
+        "",
+        "Generated from `src/xml130/spec/data/examples.toml` by `xml130 spec-docs`; do not edit by hand."
+        " `tests/test_conformance.py` places every value below into a valid hồ sơ of its table (a synthetic"
+        " scenario; a date moves the whole hồ sơ in time so the field holds exactly the example; XML1's totals are"
+        " summed again from the rows) and validates the file like `xml130 validate` does: *valid* means no finding"
+        " of severity error (exit 0); a code means the value must cause that finding.",
+        "",
+        f"The appendix of QĐ 130/4750 (`../shared/standard/qd4750/*.csv`) gives worked examples (\"Ví dụ\") for"
+        f" {len(cat.appendix_fields)} fields; {len(tested & set(cat.appendix_fields))} of them are tested below,"
+        f" the others are listed under *Not testable* with the reason. *words* rows are formats the text states in"
+        f" words (8 or 12 characters, `;`-lists, formulas, optional fields) rather than as an example.",
+        "",
+        "Fields with an example: " + ", ".join(
+            f"{f} ({'tested' if f in tested else 'not testable'})" for f in cat.appendix_fields) + ".",
+        "",
+        "| table | field | from | values tried | expected | clause |",
+        "|---|---|---|---|---|---|",
+    ]
+    for c in cat.cases:
+        values = "<br>".join(f"`{_cell(v)}`" if v else "*(empty)*" for v in c.values)
+        expect = c.expect if c.expect == VALID else f"`{c.expect}`"
+        lines.append(f"| {c.table} | {c.field} | {c.source} | {values} | {expect} | {_cell(c.clause)}"
+                     f"{' — ' + _cell(c.note) if c.note else ''} |")
+    lines += ["", "## Not testable", "", "| table | field | clause | why |", "|---|---|---|---|"]
+    for u in cat.untestable:
+        lines.append(f"| {u.table} | {u.field} | {_cell(u.clause)} | {_cell(u.why)} |")
+    lines += ["", "## Contradictions found, and what was decided", "",
+              "Each one was a file the standard allows that `validate` rejected (or the reverse) before this audit.",
+              "", "| where | clause | found | decision |", "|---|---|---|---|"]
+    for k in cat.contradictions:
+        lines.append(f"| {_cell(k.where)} | {_cell(k.clause)} | {_cell(k.found)} | {_cell(k.decision)} |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,62 @@
+"""The standard's own text is the test: every worked example of the appendix of QĐ 130/4750 (and every format it
+states in words) placed into a valid hồ sơ validates — or fails with the code named — like `xml130 validate`."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from xml130 import conformance as cf
+from xml130.findings import ERROR
+
+TRIALS = list(cf.trials())
+
+
+def _id(trial):
+    case, value = trial
+    return f"{case.table}.{case.field}={value or '(empty)'}"
+
+
+@pytest.mark.parametrize("trial", TRIALS, ids=[_id(t) for t in TRIALS])
+def test_the_standards_value_gives_what_the_text_says(trial):
+    case, value = trial
+    data = cf.place(case, value)
+    assert _carries(data, case.field, value), f"{case.field} does not hold {value!r} in the file"
+    findings = cf.check(case, value)
+    errors = [f for f in findings if f.severity == ERROR]
+    if case.expect == cf.VALID:
+        assert errors == [], [(f.code, f.table, f.field, f.message) for f in errors]
+    else:
+        assert [f.code for f in errors] == [case.expect], [(f.code, f.field, f.message) for f in findings]
+        assert errors[0].field == case.field or case.expect.startswith("R.")
+
+
+def _carries(data: bytes, field: str, value: str) -> bool:
+    """The value travels exactly as the text writes it (inside the base64 of an envelope, or in the document)."""
+    import base64
+
+    texts = [data.decode("utf-8")]
+    texts += [base64.b64decode(b).decode("utf-8") for b in re.findall(rb"<NOIDUNGFILE>([^<]+)<", data)]
+    escaped = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    wanted = f"<{field}>{escaped}</{field}>" if value else f"<{field}/>"
+    return any(wanted in t or (not value and f"<{field}></{field}>" in t) for t in texts)
+
+
+def test_every_appendix_example_has_a_case_or_a_reason():
+    cat = cf.catalogue()
+    assert len(cat.appendix_fields) == 53  # tools/appendix_examples.py on ../shared/standard/qd4750
+    tested = {f"{c.table}.{c.field}" for c in cat.cases if c.source == "example"}
+    reasons = {f"{u.table}.{u.field}" for u in cat.untestable}
+    assert [f for f in cat.appendix_fields if f not in tested | reasons] == []
+    assert tested | reasons <= set(cat.appendix_fields)  # an "example" is one the appendix really gives
+
+
+def test_all_eleven_bid_examples_are_valid_in_their_table():
+    bids = {(c.table, v) for c, v in TRIALS if c.field == "TT_THAU" and c.source == "example"}
+    assert len({v for _, v in bids}) == 12  # eleven coded forms and the drug decision before coding (46/…;2020)
+    assert all(cf.outcome(cf.check(c, v)) == cf.VALID for c, v in TRIALS if (c.table, v) in bids)
+
+
+def test_conformance_doc_is_generated(root):
+    assert (root / "docs" / "conformance.md").read_text(encoding="utf-8") == cf.render_markdown()
