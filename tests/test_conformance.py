@@ -3,6 +3,7 @@ states in words) placed into a valid hồ sơ validates — or fails with the co
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -56,6 +57,23 @@ def test_all_eleven_bid_examples_are_valid_in_their_table():
     bids = {(c.table, v) for c, v in TRIALS if c.field == "TT_THAU" and c.source == "example"}
     assert len({v for _, v in bids}) == 12  # eleven coded forms and the drug decision before coding (46/…;2020)
     assert all(cf.outcome(cf.check(c, v)) == cf.VALID for c, v in TRIALS if (c.table, v) in bids)
+
+
+def test_the_bid_examples_pass_the_validate_command(tmp_path):
+    """What a new user does: the appendix's TT_THAU in a real file, `xml130 validate` → exit 0."""
+    from typer.testing import CliRunner
+
+    from xml130.cli import app
+
+    for i, (case, value) in enumerate((c, v) for c, v in TRIALS if c.field == "TT_THAU" and c.expect == cf.VALID):
+        path = tmp_path / f"{case.table}-{i}.xml"
+        path.write_bytes(cf.place(case, value))
+        result = CliRunner().invoke(app, ["validate", str(path), "--format", "json"])
+        assert (result.exit_code, json.loads(result.stdout)) == (0, []), (value, result.stdout)
+    wrong = next((c, v) for c, v in TRIALS if c.field == "TT_THAU" and c.expect == "R.BID.SYNTAX")
+    (tmp_path / "wrong.xml").write_bytes(cf.place(*wrong))
+    result = CliRunner().invoke(app, ["validate", str(tmp_path / "wrong.xml"), "--format", "json"])
+    assert result.exit_code == 1 and [f["code"] for f in json.loads(result.stdout)] == ["R.BID.SYNTAX"]
 
 
 def test_conformance_doc_is_generated(root):

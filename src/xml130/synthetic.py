@@ -23,6 +23,9 @@ GIVEN_F = ["Ánh", "Bình", "Cúc", "Dung", "Giang", "Hà", "Hương", "Lan", "M
 GIVEN_M = ["An", "Bảo", "Cường", "Dũng", "Đạt", "Hải", "Hùng", "Khoa", "Long", "Nam", "Phúc", "Quân", "Sơn", "Tuấn"]
 STREETS = ["Lê Lợi", "Trần Hưng Đạo", "Nguyễn Trãi", "Hai Bà Trưng", "Điện Biên Phủ", "Lý Thường Kiệt"]
 FACILITY = "79999"  # invented facility code (province 79, not a real facility)
+# TYLE_TT_DV of the 1st, 2nd … examination of one visit (QĐ 130 XML3 TYLE_TT_DV: 100, 30 for the 2nd to 4th, 10 for
+# the 5th, 0 from the 6th)
+EXAM_SHARES = (100, 30, 30, 30, 10)
 DOCTORS = ["0100000001", "0100000002", "0100000003", "0100000004"]
 DRUGS = [  # (code, name, unit, strength, route, price)
     ("40.17", "Paracetamol", "viên", "500mg", "1.01", "1200.000"),
@@ -74,8 +77,8 @@ class EpisodeBuilder:
         self.totals = {k: Decimal(0) for k in ("bv", "bh", "bntt", "bncct", "bhtt")}
         self.muc_huong = rng.choice([80, 95, 100])
 
-    def _cost(self, qty: Decimal, price: Decimal, tyle: int) -> dict[str, Any]:
-        bv = money(qty * price)
+    def _cost(self, qty: Decimal, price: Decimal, tyle: int, dv: int = 100) -> dict[str, Any]:
+        bv = money(qty * price * dv / 100)  # XML3: × TYLE_TT_DV (4750 đính chính)
         bh = money(bv * tyle / 100)
         bhtt = money(bh * self.muc_huong / 100)
         row = {"SO_LUONG": qty, "THANH_TIEN_BV": bv, "THANH_TIEN_BH": bh, "T_NGUONKHAC_NSNN": Decimal(0),
@@ -111,12 +114,14 @@ class EpisodeBuilder:
         rows = self.tables.setdefault("XML3", [])
         for _ in range(n):
             code, name, group, price = self.rng.choice(SERVICES)
-            cost = self._cost(Decimal(1), Decimal(price), 100)
+            exams = sum(r["MA_NHOM"] == 1 for r in rows)  # the n-th examination of the visit is paid at a share
+            dv = (EXAM_SHARES[exams] if exams < len(EXAM_SHARES) else 0) if group == 1 else 100
+            cost = self._cost(Decimal(1), Decimal(price), 100, dv)
             when = self.at(5 + 3 * len(rows))
             rows.append({
                 "MA_LK": self.ma_lk, "STT": len(rows) + 1, "MA_DICH_VU": code, "MA_NHOM": group,
                 "TEN_DICH_VU": name, "DON_VI_TINH": "lần", "PHAM_VI": 1, "DON_GIA_BV": Decimal(price),
-                "DON_GIA_BH": Decimal(price), "TYLE_TT_DV": 100, "TYLE_TT_BH": 100, **cost, "MA_KHOA": khoa,
+                "DON_GIA_BH": Decimal(price), "TYLE_TT_DV": dv, "TYLE_TT_BH": 100, **cost, "MA_KHOA": khoa,
                 "MA_BAC_SI": self.rng.choice(DOCTORS), "NGUOI_THUC_HIEN": self.rng.choice(DOCTORS),
                 "MA_BENH": "J02.9", "NGAY_YL": when, "NGAY_TH_YL": when, "NGAY_KQ": self.at(60 + 3 * len(rows)),
                 "MA_PTTT": 1,

@@ -284,7 +284,8 @@ def _build_episode(b: _Builder, i: int, staff_ids: list[int], dept: dict[str, in
                   conclusion="Bình thường", result_at=t + dt.timedelta(minutes=70), reader_id=doctors[2])
     for _ in range(r.randint(2, 5)):
         order(r.choice(["T001", "T002", "T003", "T004", "T005"]), r.choice(["1", "2", "6", "10", "0.5"]),
-              t + dt.timedelta(minutes=40), dosage="1 viên/lần * 2 lần/ngày * 5 ngày [2 viên/ngày]", usage="Uống sau ăn")
+              t + dt.timedelta(minutes=40), dosage="1 viên/lần * 2 lần/ngày * 5 ngày [2 viên/ngày]",
+              usage="Uống sau ăn")
     if kind in ("inpatient", "daycare") and stay >= dt.timedelta(hours=4):
         days = max(1, stay.days)
         order("G001", str(days), ward_at, bed_code=f"H{dept[dept_code]:03d};T{dept[dept_code]:03d}")
