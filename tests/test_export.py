@@ -96,6 +96,7 @@ def test_newborns_follow_the_standard(exported):
         assert x1.HO_TEN.startswith(prefix), (i, x1.HO_TEN)
         assert re.fullmatch(r"TE179\d{10}", x1.MA_THE_BHYT) and x1.MA_DKBD == "79000"
         assert x1.GT_THE_TU == x1.NGAY_VAO[:8]  # the temporary card runs from the admission date
+        assert x1.GT_THE_DEN == x1.NGAY_RA[:8]  # … to the discharge (QĐ 130 XML1 GT_THE_DEN, no card yet)
         assert x1.NGAY_SINH[8:] != "0000" or x1.NGAY_SINH.endswith("0000")  # hour and minute written as known
         assert x1.MA_LOAI_KCB == "03"
     assert hoso_of(out, 30).summary.HO_TEN == "Trẻ bị bỏ rơi tại " + facility

@@ -120,7 +120,7 @@ def newborn_temporary_card() -> dict:
     end = ep.at(60 * 24 * 2)
     card = f"TE179{'0' * 4}{123456}"
     ep.summary(baby, end, loai_kcb="03", khoa="K48", NGAY_SINH=born, CAN_NANG=Decimal("3.10"),
-               cards=[(card, "79000", ep.start.date(), dt.date(2027, 1, 31))], MA_BENH_CHINH="P59.9",
+               cards=[(card, "79000", ep.start.date(), end.date())], MA_BENH_CHINH="P59.9",
                MA_BENH_KT="", CHAN_DOAN_RV="Vàng da sơ sinh", NGAY_VAO_NOI_TRU=ep.at(15))
     ep.tables["XML7"] = {
         "MA_LK": ep.ma_lk, "SO_LUU_TRU": "LT-2026-0004", "MA_YTE": "YT0004", "MA_KHOA_RV": "K48",

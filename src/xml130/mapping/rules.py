@@ -77,11 +77,15 @@ def cards(row: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
         bad = check_card(str(c["card_no"]), bool(c.get("temporary")))
         if bad:
             ctx.problem(bad[0], "MA_THE_BHYT", row=1, card=i, **bad[1])
+    # a patient without a card yet (temporary card): GT_THE_TU is the arrival, GT_THE_DEN the discharge (QĐ 130
+    # XML1 GT_THE_TU / GT_THE_DEN: «Thay thời điểm thẻ hết giá trị bằng thời gian người bệnh ra viện»)
+    left = row.get("left_at")
+    ends = [c.get("valid_to") or (left.date() if c.get("temporary") and left else None) for c in rows]
     return {
         "MA_THE_BHYT": [c["card_no"] for c in rows] or None,
         "MA_DKBD": [c["registered_at"] for c in rows] or None,
         "GT_THE_TU": [c["valid_from"] for c in rows] or None,
-        "GT_THE_DEN": [c["valid_to"] for c in rows if c.get("valid_to")] or None,
+        "GT_THE_DEN": [d for d in ends if d] or None,
         "NAM_NAM_LIEN_TUC": next((c.get("five_years_from") for c in rows if c.get("five_years_from")), None),
     }
 

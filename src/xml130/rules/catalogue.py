@@ -345,14 +345,15 @@ def _card_valid(v: View):
 @rule("R.CARD.LISTS_MATCH", tables=("XML1",), fields=("MA_THE_BHYT", "MA_DKBD", "GT_THE_TU", "GT_THE_DEN"),
       title="Nhiều thẻ: MA_THE_BHYT, MA_DKBD, GT_THE_TU, GT_THE_DEN có cùng số phần tử",
       source="QĐ 130 (4750), XML1, MA_THE_BHYT/MA_DKBD/GT_THE_TU/GT_THE_DEN: a new card during treatment: «ghi tiếp"
-             " … cách nhau bằng dấu chấm phẩy» in each of the four fields",
+             " … cách nhau bằng dấu chấm phẩy» in each of the four fields; GT_THE_DEN empty only for a QN, HC, LS,"
+             " XK, CY, CA card «mà không tra cứu được»",
       message="Số thẻ {n} nhưng MA_DKBD có {d}, GT_THE_TU có {t}, GT_THE_DEN có {e} giá trị.")
 def _card_lists(v: View):
     x = v.x1
     n = len(_items(x.MA_THE_BHYT))
     d, t, e = len(_items(x.MA_DKBD)), len(_items(x.GT_THE_TU)), len(_items(x.GT_THE_DEN))
-    temporary = any(c.startswith("TE1") for c in _items(x.MA_THE_BHYT))
-    if n and (d != n or t != n or (e != n and not (temporary and e == n - 1))):
+    unlooked = any(c[:2] in v.p["unlooked_card_prefixes"] for c in _items(x.MA_THE_BHYT))
+    if n and (d != n or t != n or (e != n and not (unlooked and e == 0))):
         yield Hit("XML1", "MA_THE_BHYT", 1, {"n": n, "d": d, "t": t, "e": e})
 
 
@@ -369,21 +370,24 @@ def _card_structure(v: View):
 
 
 @rule("R.CARD.TEMPORARY", tables=("XML1",), fields=("MA_THE_BHYT", "MA_DKBD", "GT_THE_TU"),
-      title="Thẻ tạm trẻ sơ sinh (TE1, đến 28 ngày tuổi): MA_DKBD = mã tỉnh + 000, GT_THE_TU = ngày vào",
+      title="Thẻ tạm trẻ sơ sinh (TE1, đến 28 ngày tuổi): MA_DKBD = mã tỉnh + 000, GT_THE_TU = ngày vào,"
+            " GT_THE_DEN = ngày ra",
       source="QĐ 130 (4750), XML1, MA_DKBD: «mã tỉnh … + 000. Ví dụ: Hà Nội thì ghi là 01000», for children «theo"
-             " Điều 10 Thông tư số 30/2020/TT-BYT»; GT_THE_TU of a temporary card: the admission date",
-      message="Thẻ tạm {card}: MA_DKBD phải là {dkbd}, GT_THE_TU phải là {tu}.")
+             " Điều 10 Thông tư số 30/2020/TT-BYT»; GT_THE_TU/GT_THE_DEN «chưa có thẻ BHYT: Thay thời điểm thẻ BHYT"
+             " có giá trị bằng thời gian người bệnh vào» / «… hết giá trị bằng thời gian người bệnh ra viện»",
+      message="Thẻ tạm {card}: MA_DKBD phải là {dkbd}, GT_THE_TU phải là {tu}, GT_THE_DEN phải là {den}.")
 def _temp_card(v: View):
     x = v.x1
-    cards, dkbd, tu = _items(x.MA_THE_BHYT), _items(x.MA_DKBD), _items(x.GT_THE_TU)
+    cards, dkbd, tu, den = _items(x.MA_THE_BHYT), _items(x.MA_DKBD), _items(x.GT_THE_TU), _items(x.GT_THE_DEN)
     born = when(x.NGAY_SINH)
     newborn = is_newborn(born, v.vao)
     for i, card in enumerate(cards):
         # a TE card of level 1 looks the same as a temporary one: only a newborn's card is taken as temporary
         if card.startswith("TE1") and v.vao and newborn:
-            want_dkbd, want_tu = card[3:5] + "000", v.vao.strftime("%Y%m%d")
-            if (dkbd[i] if i < len(dkbd) else None) != want_dkbd or (tu[i] if i < len(tu) else None) != want_tu:
-                yield Hit("XML1", "MA_DKBD", 1, {"card": card, "dkbd": want_dkbd, "tu": want_tu})
+            want = (card[3:5] + "000", v.vao.strftime("%Y%m%d"), v.ra.strftime("%Y%m%d") if v.ra else None)
+            found = tuple(xs[i] if i < len(xs) else None for xs in (dkbd, tu, den))
+            if found[:2] != want[:2] or (want[2] and found[2] != want[2]):
+                yield Hit("XML1", "MA_DKBD", 1, {"card": card, "dkbd": want[0], "tu": want[1], "den": want[2]})
 
 
 @rule("R.NEWBORN.BIRTH_TIME", tables=("XML1",), fields=("NGAY_SINH",),
