@@ -17,7 +17,7 @@ from ..codes import (
     VisitKind,
 )
 from ..mapping.rules import check_card
-from ..params import is_newborn, is_short_stay, is_supply, stay_hours
+from ..params import is_newborn, is_short_stay, is_supply, params, stay_hours
 from . import WARNING, Hit, View, codes_on, matches, rule, when
 
 ZERO = Decimal(0)
@@ -616,6 +616,29 @@ def _x3_required(v: View):
             for name in ("NGAY_YL", "MA_BAC_SI"):
                 if not getattr(r, name):
                     yield Hit("XML3", name, v.row_no(r, i), {"service": r.MA_DICH_VU or r.MA_VAT_TU, "field": name})
+
+
+def _required_when_rule(spec: dict):
+    table, when, fields = spec["table"], spec["when"], tuple(spec["fields"])
+
+    @rule(f"R.REQUIRED_WHEN.{table}.{when}", tables=(table,), fields=fields + (when,),
+          title=f"{', '.join(fields)} bắt buộc theo {when} ({table})",
+          source=f"QĐ 130 portal list, {table}, {', '.join(fields)}: {spec['clause']}",
+          message="{when} = {value} nên phải có {field}.")
+    def check(v: View):
+        for i, r in enumerate(v.rows(table), start=1):
+            value = getattr(r, when, None)
+            items = {str(x) for x in _items(str(value))} if value not in (None, "") else set()
+            if not items or ("unless" in spec and items <= set(spec["unless"])) or \
+                    ("values" in spec and not items & set(spec["values"])):
+                continue
+            for name in fields:
+                if getattr(r, name, None) in (None, ""):
+                    yield Hit(table, name, v.row_no(r, i), {"when": when, "value": value, "field": name})
+
+
+for _spec in params()["required_when"]:
+    _required_when_rule(_spec)
 
 
 # --- weights and durations --------------------------------------------------------------------------------------------
