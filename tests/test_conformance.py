@@ -78,3 +78,20 @@ def test_the_bid_examples_pass_the_validate_command(tmp_path):
 
 def test_conformance_doc_is_generated(root):
     assert (root / "docs" / "conformance.md").read_text(encoding="utf-8") == cf.render_markdown()
+
+
+def test_mapping_counts_treatment_days_and_temporary_cards_as_the_text_says():
+    """The demo mapping follows the same clauses: SO_NGAY_DTRI from NGAY_VAO (not the ward admission), and a
+    temporary card runs from the arrival to the discharge."""
+    import datetime as dt
+
+    from xml130.mapping.rules import RuleContext, cards, visit_kind
+
+    ctx = RuleContext("79999X", "79999", "BV", params=lambda _: {})
+    arrived, ward, left = dt.datetime(2026, 11, 2, 23, 0), dt.datetime(2026, 11, 3, 1, 0), dt.datetime(2026, 11, 5, 9)
+    row = {"kind": "inpatient", "arrived_at": arrived, "ward_admitted_at": ward, "left_at": left}
+    assert visit_kind(row, ctx) == {"MA_LOAI_KCB": "03", "SO_NGAY_DTRI": 4}  # 02/11 → 05/11: 5 − 2 + 1
+    ctx.collections["cards"] = [{"card_no": "TE1790000123456", "registered_at": "79000", "valid_from": arrived.date(),
+                                 "valid_to": None, "temporary": True}]
+    got = cards(row, ctx)
+    assert (got["GT_THE_TU"], got["GT_THE_DEN"], ctx.findings) == ([arrived.date()], [left.date()], [])
