@@ -325,7 +325,7 @@ def _build_episode(b: _Builder, i: int, staff_ids: list[int], dept: dict[str, in
         b.add("hiv_register", patient_id=pid, diagnosed_on=dt.date(2021, 3, 4), sample_site=FACILITY,
               confirm_site="79001", arv_site=FACILITY, arv_start=dt.date(2021, 3, 20), first_regimen="1a",
               first_regimen_line=1, regimen="1a", reason_code=1, tb_treatment=0, patient_type=1, status_codes="9",
-              action_code=1, arv_days=90)
+              action_code=1, arv_days=90, action_end=left.date() + dt.timedelta(days=90))
     if case == "tb":
         b.add("tb_register", patient_id=pid, site=1, history=1, hiv_status=2, bacteriology=1, resistance=1,
               treatment_type=1, started_on=dt.date(2026, 10, 1), regimen=1, ended_on=None, outcome=None)

@@ -294,6 +294,7 @@ hiv_register = Table(
     Column("status_codes", String(18), nullable=False),
     Column("action_code", Integer, nullable=False),
     Column("arv_days", Integer),
+    Column("action_end", Date),  # end of the current ARV course (XML6 NGAY_KET_THUC_XU_TRI)
 )
 
 tb_register = Table(
