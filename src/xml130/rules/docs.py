@@ -33,6 +33,10 @@ def render_markdown() -> str:
                      f"{r.title} | {source} | {msg} |")
     lines += ["", "## Parameters", "", "| name | value |", "|---|---|"]
     for k, v in params().items():
+        if isinstance(v, list) and v and isinstance(v[0], dict):  # a table of entries: each one is a rule above
+            shown = f"{len(v)} entries (the rules R.{k.upper()}.*)"
+            lines.append(f"| `{k}` | {shown} |")
+            continue
         shown = str(v).replace("|", "\\|")
         lines.append(f"| `{k}` | `{shown}` |")
     return "\n".join(lines) + "\n"
