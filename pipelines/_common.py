@@ -1,12 +1,60 @@
-"""What the flows share: retry on transient database errors, and publishing a run's report as artifacts."""
+"""What the flows share: where secrets come from, retry on transient database errors, and publishing a run's
+report as artifacts.
+
+Secrets never travel as flow parameters (a deployment's parameters are stored in plain text on the Prefect server
+and printed by ``prefect deployment run``) nor as Prefect variables. The database URLs — which may carry a password —
+come from the environment of the worker or serve process (``XML130_SOURCE``, ``XML130_LEDGER``), else from Prefect
+Secret blocks (``xml130-source-url``, ``xml130-ledger-url``); a flow refuses a URL with a password as a parameter.
+"""
 
 from __future__ import annotations
+
+import os
 
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.context import FlowRunContext
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 RETRY_DELAYS = [10, 60, 300]
+
+# parameter -> (environment variable, Prefect Secret block) for the database URLs
+URL_SOURCES = {"source": ("XML130_SOURCE", "xml130-source-url"), "ledger": ("XML130_LEDGER", "xml130-ledger-url")}
+# every Secret block the flows read -> the environment variable that takes its place
+SECRET_BLOCKS = {**{block: env for env, block in URL_SOURCES.values()},
+                 "xml130-portal-password": "XML130_PORTAL_PASSWORD", "xml130-p12-password": "XML130_P12_PASSWORD"}
+DEFAULT_LEDGER = "sqlite:///xml130-ledger.db"
+
+
+def secret(block: str, env: str) -> str | None:
+    """The environment variable when set, else the Prefect Secret block of that name (None when neither exists)."""
+    if os.environ.get(env):
+        return os.environ[env]
+    from prefect.blocks.system import Secret
+
+    try:
+        return Secret.load(block).get()
+    except ValueError:  # no such block
+        return None
+
+
+def database_url(name: str, value: str | None) -> str:
+    """The URL for parameter ``name`` ("source" or "ledger"): the parameter when given (never with a password),
+    else the environment, else the Secret block; the ledger falls back to a local SQLite file."""
+    from sqlalchemy.engine import make_url
+
+    env, block = URL_SOURCES[name]
+    if value:
+        if make_url(value).password is not None:
+            raise ValueError(f"{name}: a database URL with a password must not be a flow parameter (parameters are "
+                             f"stored and printed in plain text); set {env} for the worker or the Secret block {block}")
+        return value
+    found = secret(block, env)
+    if found:
+        return found
+    if name == "ledger":
+        return DEFAULT_LEDGER
+    raise ValueError(f"{name}: no database URL — set {env} for the worker (or serve) process, or create the Prefect "
+                     f"Secret block {block}")
 
 
 def is_transient(task, task_run, state) -> bool:

@@ -15,7 +15,7 @@ from prefect.context import FlowRunContext
 
 from xml130.adoption.job import run_adoption_report, summary
 
-from ._common import RETRY_DELAYS, is_transient
+from ._common import RETRY_DELAYS, database_url, is_transient
 
 
 @task(retries=3, retry_delay_seconds=RETRY_DELAYS, retry_condition_fn=is_transient)
@@ -43,10 +43,12 @@ def publish(result: dict) -> None:
 
 
 @flow(name="adoption_report")
-def adoption_report(source: str, out: str, period: str | None = None, kind: str = "week",
+def adoption_report(out: str, source: str | None = None, period: str | None = None, kind: str = "week",
                     mapping: str | None = None, periods: int | None = None, notes: str | None = None,
                     rank_min_patients: int | None = None) -> dict:
-    """``period``: 2026-W47 or 2026-11; none = the last complete ``kind`` (week or month) in Asia/Ho_Chi_Minh."""
+    """``period``: 2026-W47 or 2026-11; none = the last complete ``kind`` (week or month) in Asia/Ho_Chi_Minh.
+    ``source``: none = XML130_SOURCE or the Secret block ``xml130-source-url`` (see ``_common``)."""
+    source = database_url("source", source)
     result = build_and_write(source, out, period, kind, mapping, periods, notes, rank_min_patients)
     publish(result)
     return result

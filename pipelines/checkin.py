@@ -9,7 +9,7 @@ from prefect import flow, task
 from xml130 import pipeline
 from xml130.mapping import load_mapping
 
-from ._common import RETRY_DELAYS, is_transient, publish
+from ._common import RETRY_DELAYS, database_url, is_transient, publish
 
 
 @task(retries=3, retry_delay_seconds=RETRY_DELAYS, retry_condition_fn=is_transient)
@@ -18,7 +18,9 @@ def stage_events(source: str, outbox: str, ledger: str, mapping: str | None) -> 
 
 
 @flow(name="checkin")
-def checkin(source: str, outbox: str, ledger: str = "sqlite:///xml130-ledger.db", mapping: str | None = None) -> dict:
+def checkin(outbox: str, source: str | None = None, ledger: str | None = None, mapping: str | None = None) -> dict:
+    """``source``/``ledger``: none = XML130_SOURCE/XML130_LEDGER or the Secret blocks (see ``_common``)."""
+    source, ledger = database_url("source", source), database_url("ledger", ledger)
     report = stage_events(source, outbox, ledger, mapping)
     publish(report, "checkin")
     return report

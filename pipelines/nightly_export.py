@@ -16,7 +16,7 @@ from prefect import flow, task
 from xml130 import pipeline
 from xml130.mapping import load_mapping
 
-from ._common import RETRY_DELAYS, is_transient, publish
+from ._common import RETRY_DELAYS, database_url, is_transient, publish
 
 
 def _when(value: str | None) -> dt.datetime | None:
@@ -45,9 +45,11 @@ def complete_run(outbox: str, ledger: str, mapping: str | None, plan: pipeline.N
 
 
 @flow(name="nightly_export")
-def nightly_export(source: str, outbox: str, ledger: str = "sqlite:///xml130-ledger.db", mapping: str | None = None,
+def nightly_export(outbox: str, source: str | None = None, ledger: str | None = None, mapping: str | None = None,
                    since: str | None = None, until: str | None = None, partition: str = "none") -> dict:
-    """``partition``: "none" (one window) or "day" (one task per closing day, run by the flow's task runner)."""
+    """``partition``: "none" (one window) or "day" (one task per closing day, run by the flow's task runner).
+    ``source``/``ledger``: none = XML130_SOURCE/XML130_LEDGER or the Secret blocks (see ``_common``)."""
+    source, ledger = database_url("source", source), database_url("ledger", ledger)
     plan, parts = plan_run(source, outbox, ledger, mapping, since, until, partition)
     futures = [stage_partition.submit(source, outbox, ledger, mapping, plan.run_id, lo, hi) for lo, hi in parts]
     report = complete_run(outbox, ledger, mapping, plan, [f.result() for f in futures])

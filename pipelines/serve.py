@@ -1,21 +1,28 @@
 """Serve the scheduled deployments from one long-running process (no work pool needed):
 
-    XML130_SOURCE=postgresql+psycopg://reader@his/his XML130_OUTBOX=/srv/xml130/outbox \
-    XML130_LEDGER=postgresql+psycopg://xml130@db/xml130 python -m pipelines.serve
+    XML130_SOURCE=postgresql+psycopg://reader:…@his/his XML130_LEDGER=postgresql+psycopg://xml130:…@db/xml130 \
+    XML130_OUTBOX=/srv/xml130/outbox python -m pipelines.serve
 
 nightly_export runs every night at 01:30 and checkin every 5 minutes, in Asia/Ho_Chi_Minh; the VNeID adoption
 report every Thursday at 08:00 for the last week (due before 10:00) and on the 3rd of each month for the last
 month, into XML130_REPORTS (default ./reports). The same deployments are declared in prefect.yaml for a Prefect
 server with workers.
+
+The database URLs are not parameters: each run reads XML130_SOURCE / XML130_LEDGER from this process's environment
+(or the Secret blocks xml130-source-url / xml130-ledger-url), so no password is stored with the deployments.
+XML130_NIGHTLY_INTERVAL=SECONDS replaces the nightly's 01:30 schedule by an interval — for a trial or a test that
+wants to see the scheduled job run now (docs/operations.md), not for production.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 
 from prefect import serve
 from prefect.schedules import Cron, Interval
 
+from ._common import database_url
 from .adoption_report import adoption_report
 from .checkin import checkin
 from .nightly_export import nightly_export
@@ -25,17 +32,23 @@ TZ = "Asia/Ho_Chi_Minh"
 
 
 def parameters() -> dict:
-    params = {"source": os.environ["XML130_SOURCE"], "outbox": os.environ["XML130_OUTBOX"],
-              "ledger": os.environ.get("XML130_LEDGER", "sqlite:///xml130-ledger.db")}
+    """What the deployments carry: the outbox and the mapping, never a database URL."""
+    params = {"outbox": os.environ["XML130_OUTBOX"]}
     if os.environ.get("XML130_MAPPING"):
         params["mapping"] = os.environ["XML130_MAPPING"]
     return params
 
 
+def nightly_schedule():
+    seconds = os.environ.get("XML130_NIGHTLY_INTERVAL")
+    if seconds:
+        return Interval(dt.timedelta(seconds=int(seconds)), timezone=TZ)
+    return Cron("30 1 * * *", timezone=TZ)
+
+
 def adoption_deployments(p: dict) -> list:
     """Weekly (Thursday 08:00) and monthly (3rd, 08:00) adoption reports for the last complete period."""
-    base = {"source": p["source"], "out": os.environ.get("XML130_REPORTS", "reports"), **(
-        {"mapping": p["mapping"]} if "mapping" in p else {})}
+    base = {"out": os.environ.get("XML130_REPORTS", "reports"), **({"mapping": p["mapping"]} if "mapping" in p else {})}
     return [
         adoption_report.to_deployment("adoption-weekly", parameters={**base, "kind": "week"},
                                       schedule=Cron("0 8 * * 4", timezone=TZ)),
@@ -44,14 +57,17 @@ def adoption_deployments(p: dict) -> list:
     ]
 
 
-if __name__ == "__main__":
-    import datetime as dt
-
+def deployments() -> list:
     p = parameters()
-    serve(
-        nightly_export.to_deployment("nightly", parameters=p, schedule=Cron("30 1 * * *", timezone=TZ)),
+    return [
+        nightly_export.to_deployment("nightly", parameters=p, schedule=nightly_schedule()),
         checkin.to_deployment("near-real-time", parameters=p,
                               schedule=Interval(dt.timedelta(minutes=5), timezone=TZ)),
         validate_fixtures.to_deployment("qa", parameters={"folder": os.environ.get("XML130_QA_FOLDER", "fixtures")}),
         *adoption_deployments(p),
-    )
+    ]
+
+
+if __name__ == "__main__":
+    database_url("source", None)  # fail now, with the message, when no HIS URL is configured
+    serve(*deployments())

@@ -1,8 +1,8 @@
 """Prefect flow ``submit``: send staged, signed check-ins and hồ sơ to the portal, in order, each once.
 
-Credentials never appear in parameters or logs: the portal password and the PKCS#12 password are read from
-Prefect Secret blocks (``xml130-portal-password``, ``xml130-p12-password``) when they exist, else from the
-environment (``XML130_PORTAL_PASSWORD``, ``XML130_P12_PASSWORD``).
+Credentials never appear in parameters or logs: the portal password and the PKCS#12 password come from the
+environment (``XML130_PORTAL_PASSWORD``, ``XML130_P12_PASSWORD``), else from Prefect Secret blocks
+(``xml130-portal-password``, ``xml130-p12-password``); the ledger URL as in the other flows (``_common``).
 """
 
 from __future__ import annotations
@@ -16,19 +16,14 @@ from xml130 import pipeline
 from xml130.portal.client import PortalClient, PortalConfig
 from xml130.signing import PASSWORD_ENV, P12Signer
 
-from ._common import publish
+from ._common import database_url, publish, secret
 
 
 def _secret(block: str, env: str) -> None:
     """Put a Prefect Secret into the environment variable the library reads (only for this process)."""
-    if os.environ.get(env):
-        return
-    try:
-        from prefect.blocks.system import Secret
-
-        os.environ[env] = Secret.load(block).get()
-    except Exception:  # no such block: the environment must provide it
-        return
+    value = secret(block, env)
+    if value:
+        os.environ[env] = value
 
 
 @task
@@ -41,9 +36,11 @@ def send(outbox: str, ledger: str, portal: str, user: str, p12: str | None, dry_
 
 
 @flow(name="submit")
-def submit(outbox: str, portal: str, user: str, ledger: str = "sqlite:///xml130-ledger.db", p12: str | None = None,
+def submit(outbox: str, portal: str, user: str, ledger: str | None = None, p12: str | None = None,
            dry_run: bool = False, unsigned: bool = False) -> dict:
-    """Without ``p12`` the flow fails before sending anything, unless ``unsigned`` (only for the simulator)."""
+    """Without ``p12`` the flow fails before sending anything, unless ``unsigned`` (only for the simulator).
+    ``ledger``: none = XML130_LEDGER or the Secret block ``xml130-ledger-url`` (see ``_common``)."""
+    ledger = database_url("ledger", ledger)
     report = send(outbox, ledger, portal, user, p12, dry_run, unsigned)
     publish(report, "submit")
     return report

@@ -259,12 +259,16 @@ def demo_his(
     every: Annotated[int, typer.Option("--every", min=1, help="Minutes between two arrivals (60 spreads 500 "
                                                               "episodes over three weeks).")] = 7,
 ) -> None:
-    """Create (or re-create) the demo HIS database, deterministic for the same seed."""
+    """Create (or re-create) the demo HIS database, deterministic for the same seed. A missing PostgreSQL database
+    is created first (the account needs the CREATEDB right)."""
     from sqlalchemy.exc import SQLAlchemyError
 
+    from .his.database import ensure_database
     from .his.demo import create_demo
 
     try:
+        if ensure_database(url):
+            out.print(f"created database {url.rsplit('/', 1)[-1]}", markup=False)
         with _progress(encounters, "demo HIS") as advance:
             done_so_far = [0]
 
@@ -276,7 +280,10 @@ def demo_his(
     except SQLAlchemyError as exc:
         _problem("Không tạo được CSDL demo:", f"{url.split('@')[-1]}: {str(exc).splitlines()[0]}")
         raise typer.Exit(EXIT_UNUSABLE) from None
-    out.print(f"demo HIS with {encounters} episodes at {url}", markup=False)
+    from sqlalchemy.engine import make_url
+
+    out.print(f"demo HIS with {encounters} episodes at {make_url(url).render_as_string(hide_password=True)}",
+              markup=False)
 
 
 def _parse_when(value: str | None, name: str):
