@@ -1,0 +1,169 @@
+"""The unattended path for real, loopback only: a temporary Prefect server, the set-up of docs/operations.md run
+line by line (work pool, variables, Secret blocks, `prefect deploy --all`, a process worker), a schedule that
+fires within a minute, and the nightly run the *scheduler* created, completed by the worker, checked in the outbox
+and the ledger against an in-process run of the same HIS. The same through `python -m pipelines.serve`. Every
+process is stopped with one SIGTERM at the end. These tests fail, never skip (about 2 minutes each here)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
+
+from xml130 import pipeline
+from xml130.ledger import Ledger, hoso_version
+
+from .conftest import PG_URL
+from .e2e import BIN, ROOT, Site, doc_steps
+
+PASSWORD = "e2e-Pw-never-on-the-server"  # 127.0.0.1 trusts this account, so any password connects
+PORTAL_PASSWORD, P12_PASSWORD = "portal-Pw-e2e", "p12-Pw-e2e"
+ENCOUNTERS, STAGED, QUARANTINED = 30, 27, 3  # the demo's episodes 12 (expired card), 13 and 17 (bad data)
+
+
+@pytest.fixture(scope="module")
+def his():
+    """The demo HIS in a PostgreSQL database that does not exist yet: `xml130 demo-his` creates it. Its URL
+    carries a password, which must never reach the Prefect server."""
+    name = f"xml130_e2e_{os.getpid()}"
+    url = make_url(PG_URL).set(password=PASSWORD, database=name).render_as_string(hide_password=False)
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    except Exception as exc:
+        pytest.fail(f"PostgreSQL is not reachable at {PG_URL} ({str(exc).splitlines()[0]}); .ci/run starts it")
+    r = subprocess.run([str(BIN / "xml130"), "demo-his", "--url", url, "--encounters", str(ENCOUNTERS)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert f"created database {name}" in r.stdout and PASSWORD not in r.stdout
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def site(tmp_path):
+    s = Site(tmp_path)
+    yield s
+    s.close()
+
+
+def ledger_rows(url: str) -> list[tuple]:
+    with Ledger(url).engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(select(
+            hoso_version.c.ma_lk, hoso_version.c.version, hoso_version.c.status, hoso_version.c.content_hash)
+            .order_by(hoso_version.c.ma_lk, hoso_version.c.version))]
+
+
+def envelopes(outbox: Path) -> dict[str, bytes]:
+    facility = outbox / "79999"
+    return {str(p.relative_to(facility)): p.read_bytes() for p in facility.rglob("v*.xml")
+            if p.relative_to(facility).parts[0] != "checkin"}
+
+
+def assert_staged_like_a_local_run(his: str, outbox: Path, ledger: str, tmp: Path) -> None:
+    """Exact counts in the ledger, and the same files and ledger rows as `pipeline.nightly` in this process."""
+    rows = ledger_rows(ledger)
+    assert Counter(r[2] for r in rows) == {"staged": STAGED, "quarantined": QUARANTINED}
+    reference = f"sqlite:///{tmp / 'reference.db'}"
+    pipeline.nightly(his, tmp / "reference", reference)
+    assert rows == ledger_rows(reference)
+    files = envelopes(outbox)
+    assert len(files) == STAGED and files == envelopes(tmp / "reference")
+
+
+def assert_no_secret_on_the_server(site: Site, secrets: list[str]) -> None:
+    """Deployments (parameters, job variables, pull steps), variables and flow runs hold no password."""
+    stored = json.dumps([site.post("/deployments/filter", {"limit": 200}), site.post("/variables/filter", {}),
+                         site.post("/flow_runs/filter", {"limit": 200})])
+    for secret in secrets:
+        assert secret not in stored
+    assert "postgresql" not in stored  # no database URL at all, with or without its password
+
+
+def assert_scheduled_not_by_hand(run: dict, deployment: dict, since: dt.datetime, outbox: Path) -> None:
+    assert run["deployment_id"] == deployment["id"]
+    assert run["auto_scheduled"] is True  # the scheduler made it from a schedule, not a user
+    assert run["created_by"]["type"] == "SCHEDULE" and run["created_by"]["display_value"] == "IntervalSchedule"
+    assert dt.datetime.fromisoformat(run["expected_start_time"]) >= since
+    assert run["parameters"] == {"outbox": str(outbox)}
+
+
+def test_prefect_server_scheduler_and_worker_run_the_nightly(his, site, tmp_path):
+    steps, trial = doc_steps("server"), doc_steps("trial")
+    ledger = f"sqlite:///{tmp_path / 'ledger.db'}"
+    stdin = {"xml130-source-url": his, "xml130-ledger-url": ledger, "xml130-portal-password": PORTAL_PASSWORD,
+             "xml130-p12-password": P12_PASSWORD}
+    procs, outputs = {}, {}
+    for step in steps:  # docs/operations.md, in its order
+        if step.startswith(("prefect server start", "prefect worker start")):
+            procs[step.split()[1]] = proc = site.start(step)
+            if step.startswith("prefect server start"):
+                site.wait_for_server(proc)
+        elif step.startswith("python -m pipelines.set_secret"):
+            outputs[step] = site.run(step, stdin=stdin[step.split()[-1]])
+        else:
+            outputs[step] = site.run(step)
+    assert set(procs) == {"server", "worker"}
+    assert "nightly_export/nightly" in outputs["prefect deployment ls"]
+    assert "submit/submit" in outputs["prefect deployment ls"]
+    nightly = site.wait_for_deployment("nightly_export/nightly")
+    assert nightly["parameters"] == {"outbox": str(site.outbox)}
+    submit = site.get("/deployments/name/submit/submit")
+    assert submit["parameters"] == {"outbox": str(site.outbox), "portal": "http://127.0.0.1:9/",
+                                    "user": "bv79999", "p12": str(tmp_path / "bv.p12")}
+
+    since = dt.datetime.now(dt.UTC)
+    site.run(trial[0])  # the 30 s schedule
+    run = site.wait_for_completed_run(nightly["id"])
+    assert_scheduled_not_by_hand(run, nightly, since, site.outbox)
+    assert run["name"] in site.run(trial[1])  # prefect flow-run ls
+    assert_staged_like_a_local_run(his, site.outbox, ledger, tmp_path)
+    assert_no_secret_on_the_server(site, [PASSWORD, PORTAL_PASSWORD, P12_PASSWORD])
+
+    assert site.stop(procs["worker"]) < 30  # one SIGTERM
+    assert procs["worker"].returncode == 0
+    site.stop(procs["server"])
+
+
+def test_serve_runs_the_scheduled_nightly(his, site, tmp_path):
+    server = site.start(doc_steps("server")[0])
+    site.wait_for_server(server)
+    ledger = f"sqlite:///{tmp_path / 'ledger.db'}"
+    env = {**site.env, "XML130_SOURCE": his, "XML130_LEDGER": ledger, "XML130_NIGHTLY_INTERVAL": "30"}
+    since = dt.datetime.now(dt.UTC)
+    (serve_step,) = doc_steps("serve")
+    serve = site.start(serve_step, env=env)
+    nightly = site.wait_for_deployment("nightly_export/nightly")
+    assert nightly["schedules"][0]["schedule"]["interval"] == 30.0
+    run = site.wait_for_completed_run(nightly["id"])
+    assert_scheduled_not_by_hand(run, nightly, since, site.outbox)
+    assert_staged_like_a_local_run(his, site.outbox, ledger, tmp_path)
+    assert_no_secret_on_the_server(site, [PASSWORD])
+    listed = site.run("prefect deployment ls")
+    for name in ("nightly_export/nightly", "checkin/near-real-time", "validate_fixtures/qa",
+                 "adoption_report/adoption-weekly", "adoption_report/adoption-monthly"):
+        assert name in listed
+    assert run["name"] in site.run(doc_steps("trial")[1])  # prefect flow-run ls … COMPLETED
+
+    assert site.stop(serve) < 30
+    site.stop(server)
+
+
+def test_serve_without_a_his_url_stops_with_the_message(site):
+    server = site.start(doc_steps("server")[0])
+    site.wait_for_server(server)
+    r = subprocess.run(["bash", "-c", doc_steps("serve")[0]], cwd=ROOT, env={**site.env, "XML130_SOURCE": ""},
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode != 0
+    assert "source: no database URL — set XML130_SOURCE" in r.stderr and "xml130-source-url" in r.stderr
+    site.stop(server)
