@@ -73,3 +73,33 @@ def test_demo_his_creates_a_missing_postgresql_database():
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def test_prefect_yaml_holds_no_database_url_and_no_secret(root):
+    import re
+
+    import yaml
+
+    data = yaml.safe_load((root / "prefect.yaml").read_text(encoding="utf-8"))
+    params = {dep["name"]: dep.get("parameters", {}) for dep in data["deployments"]}
+    assert not any({"source", "ledger"} & set(p) for p in params.values())
+    declared = str(params)
+    used = set(re.findall(r"prefect\.variables\.(\w+)", declared))
+    assert used == {"xml130_outbox", "xml130_reports", "xml130_portal_url", "xml130_portal_user", "xml130_p12_path"}
+    assert "secret" not in declared.lower() and "password" not in declared.lower()
+
+
+def test_the_commands_read_the_database_urls_from_the_environment(tmp_path):
+    from xml130.his.demo import create_demo
+
+    his, ledger = f"sqlite:///{tmp_path / 'his.db'}", f"sqlite:///{tmp_path / 'ledger.db'}"
+    create_demo(his, 20)
+    env = {"XML130_SOURCE": his, "XML130_LEDGER": ledger}
+    r = CliRunner().invoke(app, ["nightly", "--outbox", str(tmp_path / "outbox")], env=env)
+    assert r.exit_code == 0, r.output
+    assert "'staged': 17" in r.output and "'quarantined': 3" in r.output  # episodes 12, 13, 17
+    from xml130.ledger import Ledger, hoso_version
+
+    with Ledger(ledger).engine.connect() as conn:  # the ledger of XML130_LEDGER, not the default file
+        assert conn.execute(select(func.count()).select_from(hoso_version)).scalar() == 20
+    assert CliRunner().invoke(app, ["status", "--format", "json"], env=env).exit_code == 0

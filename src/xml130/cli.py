@@ -301,7 +301,7 @@ def _parse_when(value: str | None, name: str):
 
 @app.command()
 def export(
-    source: Annotated[str, typer.Option("--source", help="Database URL of the HIS (SQLAlchemy).")],
+    source: Annotated[str, typer.Option("--source", envvar="XML130_SOURCE", help="Database URL of the HIS (SQLAlchemy).")],
     output: Annotated[Path, typer.Option("--out", help="Folder for the envelopes and quarantine.json.")],
     mapping: Annotated[Path | None, typer.Option("--mapping", help="Mapping file (default: the demo HIS mapping).")] = None,
     since: Annotated[str | None, typer.Option("--since", help="Episodes closed after this time.")] = None,
@@ -377,9 +377,9 @@ def _print_run(report) -> None:
 
 @app.command()
 def nightly(
-    source: Annotated[str, typer.Option("--source", help="Database URL of the HIS.")],
+    source: Annotated[str, typer.Option("--source", envvar="XML130_SOURCE", help="Database URL of the HIS.")],
     outbox: Annotated[Path, typer.Option("--outbox", help="Outbox folder (facility/day/MA_LK/vN.xml).")],
-    ledger: Annotated[str, typer.Option("--ledger", help="Ledger database URL.")] = DEFAULT_LEDGER,
+    ledger: Annotated[str, typer.Option("--ledger", envvar="XML130_LEDGER", help="Ledger database URL.")] = DEFAULT_LEDGER,
     mapping: Annotated[Path | None, typer.Option("--mapping")] = None,
     since: Annotated[str | None, typer.Option("--since", help="Override the stored watermark.")] = None,
     until: Annotated[str | None, typer.Option("--until")] = None,
@@ -397,9 +397,9 @@ def nightly(
 
 @app.command()
 def checkin(
-    source: Annotated[str, typer.Option("--source")],
+    source: Annotated[str, typer.Option("--source", envvar="XML130_SOURCE")],
     outbox: Annotated[Path, typer.Option("--outbox")],
-    ledger: Annotated[str, typer.Option("--ledger")] = DEFAULT_LEDGER,
+    ledger: Annotated[str, typer.Option("--ledger", envvar="XML130_LEDGER")] = DEFAULT_LEDGER,
     mapping: Annotated[Path | None, typer.Option("--mapping")] = None,
     since: Annotated[str | None, typer.Option("--since")] = None,
 ) -> None:
@@ -414,7 +414,7 @@ def checkin(
 
 @app.command("adoption-report")
 def adoption_report(
-    source: Annotated[str, typer.Option("--source", help="Database URL of the HIS.")],
+    source: Annotated[str, typer.Option("--source", envvar="XML130_SOURCE", help="Database URL of the HIS.")],
     week: Annotated[str | None, typer.Option("--week", help="ISO week, e.g. 2026-W47 (default: the last "
                                                              "complete week in Asia/Ho_Chi_Minh).")] = None,
     month: Annotated[str | None, typer.Option("--month", help="A month instead, e.g. 2026-11.")] = None,
@@ -455,9 +455,9 @@ def adoption_report(
 def resend(
     ma_lk: Annotated[list[str], typer.Argument(help="MA_LK to re-stage as replacement versions.")],
     reason: Annotated[str, typer.Option("--reason", help="Why (kept in the ledger).")],
-    source: Annotated[str, typer.Option("--source")],
+    source: Annotated[str, typer.Option("--source", envvar="XML130_SOURCE")],
     outbox: Annotated[Path, typer.Option("--outbox")],
-    ledger: Annotated[str, typer.Option("--ledger")] = DEFAULT_LEDGER,
+    ledger: Annotated[str, typer.Option("--ledger", envvar="XML130_LEDGER")] = DEFAULT_LEDGER,
     mapping: Annotated[Path | None, typer.Option("--mapping")] = None,
 ) -> None:
     """Re-stage MA_LK as new versions that replace the previous ones, with a reason."""
@@ -471,7 +471,7 @@ def resend(
 
 @app.command()
 def status(
-    ledger: Annotated[str, typer.Option("--ledger")] = DEFAULT_LEDGER,
+    ledger: Annotated[str, typer.Option("--ledger", envvar="XML130_LEDGER")] = DEFAULT_LEDGER,
     format: Annotated[Format, typer.Option("--format", "-f")] = Format.text,
     within: Annotated[int, typer.Option("--within", help="Also list deadlines within this many days.")] = 2,
     now: Annotated[str | None, typer.Option("--now", help="Evaluate deadlines at this time (default: now).")] = None,
@@ -567,7 +567,7 @@ def portal_sim(
 @app.command()
 def submit(
     outbox: Annotated[Path, typer.Option("--outbox")],
-    ledger: Annotated[str, typer.Option("--ledger")] = DEFAULT_LEDGER,
+    ledger: Annotated[str, typer.Option("--ledger", envvar="XML130_LEDGER")] = DEFAULT_LEDGER,
     portal: Annotated[str | None, typer.Option("--portal", help="Base URL of the portal.")] = None,
     user: Annotated[str | None, typer.Option("--user", help="Portal user (password: XML130_PORTAL_PASSWORD).")] = None,
     p12: Annotated[Path | None, typer.Option("--p12", help="PKCS#12 to sign with (password: XML130_P12_PASSWORD).")] = None,
