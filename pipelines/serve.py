@@ -69,5 +69,10 @@ def deployments() -> list:
 
 
 if __name__ == "__main__":
-    database_url("source", None)  # fail now, with the message, when no HIS URL is configured
+    import sys
+
+    try:
+        database_url("source", None)  # stop now, with the message, when no HIS URL is configured
+    except ValueError as exc:
+        sys.exit(f"xml130 serve: {exc}")
     serve(*deployments())
