@@ -68,3 +68,18 @@ def signer(pki, tmp_path_factory):
     path = tmp_path_factory.mktemp("keys") / "bv.p12"
     path.write_bytes(pki.p12())
     return P12Signer.from_file(path, "secret")
+
+
+def drop_pg_database(name: str) -> None:
+    """Drop a database of the tests' PostgreSQL server when it exists; no server is a failure with the message."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import OperationalError
+
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    except OperationalError as exc:
+        pytest.fail(f"PostgreSQL is not reachable at {PG_URL} ({str(exc).splitlines()[0]}); .ci/run starts it")
+    finally:
+        admin.dispose()

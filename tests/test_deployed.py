@@ -14,13 +14,13 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from xml130 import pipeline
 from xml130.ledger import Ledger, hoso_version
 
-from .conftest import PG_URL
+from .conftest import PG_URL, drop_pg_database
 from .e2e import BIN, ROOT, Site, doc_steps
 
 PASSWORD = "e2e-Pw-never-on-the-server"  # 127.0.0.1 trusts this account, so any password connects
@@ -34,20 +34,13 @@ def his():
     carries a password, which must never reach the Prefect server."""
     name = f"xml130_e2e_{os.getpid()}"
     url = make_url(PG_URL).set(password=PASSWORD, database=name).render_as_string(hide_password=False)
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    except Exception as exc:
-        pytest.fail(f"PostgreSQL is not reachable at {PG_URL} ({str(exc).splitlines()[0]}); .ci/run starts it")
+    drop_pg_database(name)
     r = subprocess.run([str(BIN / "xml130"), "demo-his", "--url", url, "--encounters", str(ENCOUNTERS)],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert f"created database {name}" in r.stdout and PASSWORD not in r.stdout
     yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    drop_pg_database(name)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from pipelines._common import database_url
 from xml130.cli import app
 
-from .conftest import PG_URL, ROOT
+from .conftest import PG_URL, ROOT, drop_pg_database
 
 
 def test_a_url_with_a_password_is_refused_as_a_parameter(monkeypatch):
@@ -52,12 +52,7 @@ def test_set_secret_refuses_unknown_names_empty_values_and_bad_urls():
 
 def test_demo_his_creates_a_missing_postgresql_database():
     name = "xml130_newdb_test"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    except Exception as exc:
-        pytest.fail(f"PostgreSQL is not reachable at {PG_URL} ({str(exc).splitlines()[0]}); .ci/run starts it")
+    drop_pg_database(name)
     url = make_url(PG_URL).set(database=name, password="any-Pw").render_as_string(hide_password=False)
     try:
         first = CliRunner().invoke(app, ["demo-his", "--url", url, "--encounters", "5"])
@@ -70,9 +65,7 @@ def test_demo_his_creates_a_missing_postgresql_database():
         again = CliRunner().invoke(app, ["demo-his", "--url", url, "--encounters", "5"])
         assert again.exit_code == 0 and "created database" not in again.output  # it exists now: re-created rows
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop_pg_database(name)
 
 
 def test_prefect_yaml_holds_no_database_url_and_no_secret(root):
