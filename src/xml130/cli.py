@@ -135,7 +135,7 @@ def inspect(
     format: Annotated[Format, typer.Option("--format", "-f")] = Format.text,
 ) -> None:
     """Decode an envelope into its tables (values exactly as written) and print them."""
-    from .inspect import describe
+    from .decode import describe
 
     try:
         data = file.read_bytes()
@@ -151,7 +151,7 @@ def inspect(
     if format is Format.json:
         sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
         return
-    from .inspect import print_text
+    from .decode import print_text
 
     print_text(doc, out)
 

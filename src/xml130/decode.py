@@ -1,4 +1,4 @@
-"""``xml130 inspect``: what a file holds, decoded, with values exactly as written (no validation)."""
+"""Decoding for ``xml130 inspect``: what a file holds, decoded, with values exactly as written (no validation)."""
 
 from __future__ import annotations
 
