@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from xml130.models import HosoError, build_hoso, model_for
 from xml130.scenarios import outpatient_2024, outpatient_drugs_labs
+from xml130.spec import load_spec
 
 
 def codes(exc: ValidationError) -> list[tuple[str, str]]:
@@ -137,3 +138,35 @@ def test_identity_numbers_never_appear_whole_in_messages():
 
     hits = [x for x in run_rules(build_hoso(raw)) if x.code == "R.CARD.STRUCTURE"]
     assert hits and "…7890" in hits[0].message and "ZZ4791234567890" not in hits[0].message
+
+
+def test_json_schema_carries_the_standard_of_each_field():
+    xml1 = model_for("1931", "XML1").model_json_schema()
+    assert xml1["title"] == "XML1_v1931" and xml1["description"] == load_spec().latest["XML1"].title
+    assert xml1["properties"]["MA_LK"] == {
+        "title": "MA_LK", "type": "string", "maxLength": 100, "pattern": r"^(?:[^\s;]+)$",
+        "description": "Mã liên kết: mã duy nhất của đợt khám, chữa bệnh, nối XML1 với các bảng khác"}
+    card = xml1["properties"]["MA_THE_BHYT"]  # no size of its own: one or more cards joined by ";"
+    assert "maxLength" not in card and card["pattern"] == r"^(?:([A-Z]{2}\d{13})(;([A-Z]{2}\d{13}))*)$"
+    assert card["description"] == "Mã thẻ BHYT (nhiều thẻ trong một đợt: cách nhau bởi ';')"
+    assert "MA_LK" in xml1["required"] and "MA_THE_BHYT" not in xml1["required"]
+    xml2 = model_for("1931", "XML2").model_json_schema()
+    tt_thau = xml2["properties"]["TT_THAU"]  # "cond": optional in the schema, left to the rules
+    assert (tt_thau["maxLength"], "pattern" in tt_thau, "TT_THAU" in xml2["required"]) == (50, False, False)
+    assert tt_thau["description"] == "Thông tin thầu: số quyết định; gói thầu; nhóm thầu; năm"
+    assert xml2["properties"]["DON_GIA"]["pattern"] == r"^(?:-?\d+(\.\d{1,3})?)$"
+    assert xml2["properties"]["MUC_HUONG"]["pattern"] == r"^(?:\d{1,3}(\.\d)?)$"  # QĐ 1931's code
+    assert model_for("4750", "XML2").model_json_schema()["properties"]["MUC_HUONG"]["pattern"] == r"^(?:\d+)$"
+
+
+def test_json_schema_of_every_model_matches_the_spec():
+    for version in load_spec().versions:
+        for table in version:
+            schema = model_for(version.id, table.id).model_json_schema()
+            assert list(schema["properties"]) == list(table.names)
+            assert schema.get("required", []) == [f.name for f in table.fields if f.is_required]
+            for f in table.fields:
+                prop = schema["properties"][f.name]
+                assert prop["description"] == f.description and prop["description"], (table.id, f.name)
+                assert prop.get("maxLength") == f.size, (table.id, f.name)
+                assert prop.get("pattern") == (f"^(?:{f.regex})$" if f.regex else None), (table.id, f.name)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from xml130.spec import Field, SpecError, build_spec
+from xml130.spec import Field, SpecError, build_spec, load_spec
 
 STANDARD = Path(__file__).resolve().parents[2] / "shared" / "standard" / "qd4750"
 
@@ -107,7 +107,8 @@ def test_a_new_amendment_is_a_data_change(tmp_path):
     (data / "amendments" / "qd9999.toml").write_text(
         'id = "9999"\ntitle = "QĐ 9999 (test)"\neffective_from = 2027-01-01\n'
         '[[change]]\nop = "add"\ntable = "XML5"\nafter = "HOI_CHAN"\n'
-        'field = { name = "MA_HOI_CHAN", kind = "code", size = 20, required = "no" }\n'
+        'field = { name = "MA_HOI_CHAN", kind = "code", size = 20, required = "no",'
+        ' description = "Mã hội chẩn" }\n'
         '[[change]]\nop = "set"\ntable = "XML1"\nfield = "HO_TEN"\nset = { size = 300 }\n'
         '[[change]]\nop = "remove"\ntable = "XML1"\nfield = "MA_KHUVUC"\n',
         encoding="utf-8",
@@ -119,6 +120,7 @@ def test_a_new_amendment_is_a_data_change(tmp_path):
     assert v.id == "9999"
     names = v["XML5"].names
     assert names[names.index("HOI_CHAN") + 1] == "MA_HOI_CHAN"
+    assert v["XML5"].field("MA_HOI_CHAN").description == "Mã hội chẩn"
     assert v["XML1"].field("HO_TEN").size == 300 and "MA_KHUVUC" not in v["XML1"].names
     assert spec.for_date("20261231")["XML1"].field("HO_TEN").size == 255  # older versions unchanged
 
@@ -129,4 +131,31 @@ def test_bad_amendment_is_refused(tmp_path):
         'id = "3176"\ntitle = "x"\neffective_from = 2025-01-01\n'
         '[[change]]\nop = "set"\ntable = "XML1"\nfield = "NO_SUCH_FIELD"\nset = { size = 1 }\n', encoding="utf-8")
     with pytest.raises(SpecError, match="NO_SUCH_FIELD"):
+        build_spec(data)
+
+
+def test_every_field_of_every_version_has_a_description():
+    for version in load_spec().versions:
+        for table in version:
+            for f in table.fields:
+                assert len(f.description) >= 3, f"{version.id} {table.id}.{f.name}"
+    v = load_spec().latest
+    assert v["XML1"].field("MA_KHOA").description == "Mã khoa"
+    assert v["XML2"].field("MA_KHOA").description == "Mã khoa chỉ định thuốc"  # a table's own wording first
+    assert v["XML12"].field("HO_TEN").description == "Họ và tên người được giám định"
+    assert v["XML2"].field("NGAY_TH_YL").description == "Thời điểm thực hiện y lệnh (yyyyMMddHHmm)"  # 3176's field
+
+
+def test_a_field_without_description_or_a_misspelt_description_is_refused(tmp_path):
+    data = _copy_data(tmp_path)
+    (data / "amendments" / "qd3176.toml").write_text(
+        'id = "3176"\ntitle = "x"\neffective_from = 2025-01-01\n'
+        '[[change]]\nop = "add"\ntable = "XML5"\nfield = { name = "MA_MOI", kind = "code", size = 5 }\n',
+        encoding="utf-8")
+    with pytest.raises(SpecError, match=r"XML5\.MA_MOI: no description"):
+        build_spec(data)
+    data = _copy_data(tmp_path / "2")
+    texts = data / "descriptions.toml"
+    texts.write_text(texts.read_text(encoding="utf-8") + '\n[XML4]\nMA_KHOAA = "x"\n', encoding="utf-8")
+    with pytest.raises(SpecError, match=r"\[XML4\] describes no such field \['MA_KHOAA'\]"):
         build_spec(data)

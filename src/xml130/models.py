@@ -19,6 +19,7 @@ from functools import cache
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, SkipValidation, ValidationError, create_model, model_validator
+from pydantic import Field as PydanticField
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from . import findings as fnd
@@ -257,6 +258,20 @@ class TableModel(BaseModel):
         return cls.__checker__(data)
 
 
+def _model_field(f: Field) -> tuple[Any, Any]:
+    """(annotation, pydantic field) of one spec field: its type, whether it is required, and the standard's
+    facts for JSON schema readers (editors, mapping authors): description, maxLength, pattern (anchored)."""
+    extra: dict[str, Any] = {}
+    if f.size is not None:
+        extra["maxLength"] = f.size
+    if f.regex is not None:
+        extra["pattern"] = f"^(?:{f.regex})$"
+    facts = {"title": f.name, "description": f.description, "json_schema_extra": extra or None}
+    if f.is_required:  # never None once the row check has passed: it reports FIELD.REQUIRED first
+        return Annotated[_python_type(f), SkipValidation], PydanticField(**facts)
+    return Annotated[_python_type(f) | None, SkipValidation], PydanticField(None, **facts)
+
+
 @cache
 def model_for(version_id: str, table_id: str) -> type[TableModel]:
     """The model of ``table_id`` under spec version ``version_id`` (built once, then cached)."""
@@ -264,7 +279,7 @@ def model_for(version_id: str, table_id: str) -> type[TableModel]:
     table = version[table_id]
     # The row check has already produced the canonical type of every value: pydantic keeps the annotations
     # (documentation, JSON schema) without checking each value a second time.
-    fields: dict[str, Any] = {f.name: (Annotated[_python_type(f) | None, SkipValidation], None) for f in table.fields}
+    fields: dict[str, Any] = {f.name: _model_field(f) for f in table.fields}
     model = create_model(f"{table_id}_v{version_id}", __base__=TableModel, __doc__=table.title, **fields)
     model.__table_id__ = table_id
     model.__spec_version__ = version_id

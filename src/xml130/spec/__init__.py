@@ -56,6 +56,7 @@ class Field:
     source: str = "130"  # decision that set the field as it stands
     since: dt.date | None = None  # date the source decision applies from
     note: str = ""
+    description: str = ""  # what the field holds, short Vietnamese (spec/data/descriptions.toml)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -227,7 +228,25 @@ def _read_base_table(text: str, since: dt.date) -> tuple[Field, ...]:
     return tuple(fields)
 
 
-_FIELD_KEYS = {"name", "kind", "size", "scale", "required", "sep", "pattern", "note"}
+_FIELD_KEYS = {"name", "kind", "size", "scale", "required", "sep", "pattern", "note", "description"}
+
+
+def _described(tables: dict[str, Table], texts: dict[str, Any]) -> dict[str, Table]:
+    """The tables with each field's description filled in from descriptions.toml ([XMLn] first, then
+    [fields]), unless the decision that added the field gave one; a field none describes is a SpecError."""
+    common = texts["fields"]
+    out = {}
+    for tid, table in tables.items():
+        fields = []
+        for f in table.fields:
+            if not f.description:
+                text = texts.get(tid, {}).get(f.name) or common.get(f.name)
+                if not text:
+                    raise SpecError(f"{tid}.{f.name}: no description in descriptions.toml")
+                f = replace(f, description=text)
+            fields.append(f)
+        out[tid] = replace(table, fields=tuple(fields))
+    return out
 
 
 def _apply(tables: dict[str, Table], change: dict[str, Any], decision: str, since: dt.date) -> None:
@@ -281,6 +300,8 @@ def build_spec(data: resources.abc.Traversable | None = None) -> Spec:
             fields=_read_base_table((data / "base" / f"{tid}.csv").read_text(encoding="utf-8"), since),
             sent_by_hospital=m.get("sent_by_hospital", True),
         )
+    texts = tomllib.loads((data / "descriptions.toml").read_text(encoding="utf-8"))
+    tables = _described(tables, texts)
     decisions = ["130", base["id"]]
     versions = [SpecVersion(base["id"], base["title"], since, dict(tables), tuple(decisions))]
     amendments = [
@@ -291,9 +312,25 @@ def build_spec(data: resources.abc.Traversable | None = None) -> Spec:
         tables = dict(tables)
         for change in am.get("change", []):
             _apply(tables, change, am["id"], am["effective_from"])
+        tables = _described(tables, texts)
         decisions.append(am["id"])
         versions.append(SpecVersion(am["id"], am["title"], am["effective_from"], tables, tuple(decisions)))
+    _check_described(versions, texts)
     return Spec(tuple(versions))
+
+
+def _check_described(versions: list[SpecVersion], texts: dict[str, Any]) -> None:
+    """Every name descriptions.toml describes is a field of that table (of [fields]: of any table) in some
+    version: a misspelt name would otherwise go unnoticed."""
+    known: dict[str, set[str]] = {}
+    for v in versions:
+        for t in v:
+            known.setdefault(t.id, set()).update(t.names)
+    known["fields"] = set().union(*known.values())
+    for section, own in texts.items():
+        unknown = sorted(set(own) - known.get(section, set()))
+        if unknown:
+            raise SpecError(f"descriptions.toml: [{section}] describes no such field {unknown}")
 
 
 @lru_cache(maxsize=1)
