@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
+import random
 
 import pytest
 
 from xml130.models import build_hoso
 from xml130.render import render_envelope, render_hoso_tables
 from xml130.scenarios import INVALID, NGAYLAP, invalid_files, outpatient_drugs_labs, valid_files
+from xml130.synthetic import outpatient
 from xml130.validate import validate_bytes, validate_path
 
 KEYS = ("code", "table", "field", "row", "ma_lk")
@@ -123,3 +126,84 @@ def test_base64_detail_keeps_other_tables_checked():
     enc = base64.b64encode(dict(files)["XML2"])
     env = env.replace(enc, b"@@" + enc[2:]).replace(b"<MA_LOAI_KCB>01<", b"<MA_LOAI_KCB>01<")
     assert [(f.code, f.table) for f in validate_bytes(env)] == [("ENVELOPE.BASE64", "XML2")]
+
+
+def _outpatients(*ma_lks: str) -> list[list[tuple[str, bytes]]]:
+    rng = random.Random(7)
+    start = dt.datetime(2026, 11, 2, 7, 0)
+    return [render_hoso_tables(build_hoso(outpatient(rng, m, start + dt.timedelta(minutes=i))))
+            for i, m in enumerate(ma_lks)]
+
+
+def _broken_envelope() -> bytes:
+    """40 hồ sơ, most valid, with one of each kind of problem a hồ sơ or the envelope can have (the 2nd hồ sơ's
+    XML1 is not base64, so its findings have no MA_LK)."""
+    hosos = _outpatients(*[f"79999ST{i:04d}" for i in range(40)])
+    hosos[3] = [(t, x.replace(b"<SO_LUONG>", b"<SO_LUONG>?", 1) if t == "XML2" else x) for t, x in hosos[3]]
+    hosos[5] = [f for f in hosos[5] if f[0] != "XML1"]  # no XML1
+    hosos[8] = [*hosos[8], hosos[8][0]]  # XML1 twice
+    hosos[9] = [(t, b"<TONG_HOP><MA_LK>" if t == "XML1" else x) for t, x in hosos[9]]  # malformed table
+    hosos[12] = [(t, x.replace(b"<MA_THE_BHYT>", b"<MA_THE_BHYT>X", 1) if t == "XML1" else x) for t, x in hosos[12]]
+    hosos[15] = [(t, x.replace(b"<T_TONGCHI_BV>", b"<T_TONGCHI_BV>9", 1) if t == "XML1" else x) for t, x in hosos[15]]
+    hosos[20] = hosos[2]  # the same hồ sơ again: a repeated MA_LK
+    hosos[31] = hosos[2]
+    env = render_envelope("79999", NGAYLAP, hosos)
+    first = env.index(b"</NOIDUNGFILE>", env.index(b"<HOSO>", env.index(b"<HOSO>") + 1))
+    bad64 = env.rindex(b"<NOIDUNGFILE>", 0, first) + len(b"<NOIDUNGFILE>")
+    env = env[:bad64] + b"@@" + env[bad64 + 2:]  # the 2nd hồ sơ's XML1 is not base64
+    return env.replace(b"<SOLUONGHOSO>40<", b"<SOLUONGHOSO>41<").replace(b"<MACSKCB>79999<", b"<MACSKCB>7999<")
+
+
+def test_an_envelope_is_streamed_with_the_same_findings_as_the_whole_document(tmp_path, monkeypatch):
+    import xml130.validate as validate_module
+
+    data = _broken_envelope()
+    path = tmp_path / "big.xml"
+    path.write_bytes(data)
+    whole = validate_bytes(data, str(path))
+
+    def not_whole(*args, **kwargs):
+        raise AssertionError("an envelope must not be read whole")
+
+    monkeypatch.setattr(validate_module, "validate_bytes", not_whole)
+    streamed = validate_path(path)
+    assert streamed == whole
+    assert [(f.code, f.ma_lk, f.table, f.field, f.row) for f in streamed] == [
+        ("XSD.OTHER", None, "GIAMDINHHS", "MACSKCB", None),
+        ("ENVELOPE.COUNT", None, "GIAMDINHHS", "SOLUONGHOSO", None),
+        ("ENVELOPE.BASE64", None, "XML1", "NOIDUNGFILE", None),
+        ("FIELD.FORMAT", "79999ST0003", "XML2", "SO_LUONG", 1),
+        ("ENVELOPE.NO_XML1", None, "XML1", None, None),
+        ("ENVELOPE.DUPLICATE_TABLE", "79999ST0008", "XML1", "LOAIHOSO", None),
+        ("XML.MALFORMED", None, "XML1", "NOIDUNGFILE", None),
+        ("FIELD.FORMAT", "79999ST0012", "XML1", "MA_THE_BHYT", 1),
+        ("R.TOTAL.T_TONGCHI_BV", "79999ST0015", "XML1", "T_TONGCHI_BV", 1),  # the business rules, per hồ sơ
+        ("R.SHARES.XML1", "79999ST0015", "XML1", "T_TONGCHI_BV", 1),
+        ("ENVELOPE.DUPLICATE_MA_LK", "79999ST0002", "XML1", "MA_LK", 21),
+        ("ENVELOPE.DUPLICATE_MA_LK", "79999ST0002", "XML1", "MA_LK", 32),
+    ]
+
+
+def test_a_ma_lk_repeated_in_one_envelope_is_a_finding(tmp_path):
+    a, b = _outpatients("79999DUP0001", "79999DUP0002")
+    data = render_envelope("79999", NGAYLAP, [a, b, a])
+    path = tmp_path / "dup.xml"
+    path.write_bytes(data)
+    for got in (validate_bytes(data, str(path)), validate_path(path)):
+        f, = got
+        assert (f.code, f.ma_lk, f.table, f.field, f.row, f.file) == (
+            "ENVELOPE.DUPLICATE_MA_LK", "79999DUP0001", "XML1", "MA_LK", 3, str(path))
+        assert f.severity == "error"
+        assert f.message == "MA_LK 79999DUP0001 lặp lại trong cùng tệp: HOSO thứ 3 trùng với HOSO thứ 1."
+
+
+@pytest.mark.parametrize("cut", ["truncated", "trailing", "empty", "mismatch"])
+def test_a_broken_envelope_gives_the_same_finding_streamed_or_whole(tmp_path, cut):
+    env = render_envelope("79999", NGAYLAP, _outpatients("79999BRK0001", "79999BRK0002"))
+    data = {"truncated": env[: len(env) * 2 // 3], "trailing": env + b"<x/>", "empty": b"",
+            "mismatch": env.replace(b"</THONGTINHOSO>", b"</THONGTINHOS>")}[cut]
+    path = tmp_path / "broken.xml"
+    path.write_bytes(data)
+    streamed = validate_path(path)
+    assert [f.code for f in streamed] == ["XML.MALFORMED"]
+    assert streamed == validate_bytes(data, str(path))

@@ -57,6 +57,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "ENVELOPE.NO_XML1": (ERROR, "Hồ sơ không có bảng XML1 (tổng hợp)."),
     "ENVELOPE.DUPLICATE_TABLE": (ERROR, "Bảng {table} xuất hiện hơn một lần trong cùng một hồ sơ."),
     "ENVELOPE.COUNT": (ERROR, "SOLUONGHOSO = {value} nhưng tệp có {count} HOSO."),
+    "ENVELOPE.DUPLICATE_MA_LK": (ERROR, "MA_LK {value} lặp lại trong cùng tệp: HOSO thứ {pos} trùng với HOSO thứ {first}."),
     "CARD.FORMAT": (ERROR, "Số thẻ BHYT '{value}' không đúng cấu trúc 15 ký tự (2 chữ, mức hưởng, mã tỉnh, mã số BHXH)."),
     "CARD.PREFIX": (ERROR, "Số thẻ BHYT '{value}' có mã đối tượng '{prefix}' không thuộc danh mục."),
     "CARD.LEVEL": (ERROR, "Số thẻ BHYT '{value}' có mức hưởng '{level}' ngoài 1–5."),

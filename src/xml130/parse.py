@@ -25,15 +25,23 @@ class ParseError(ValueError):
     """The bytes are not a document xml130 can read (detail in the message)."""
 
 
+SAFE_PARSING = {"resolve_entities": False, "no_network": True, "huge_tree": True, "remove_comments": True}
+
+
 def _parser() -> etree.XMLParser:
-    return etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True, remove_comments=True)
+    return etree.XMLParser(**SAFE_PARSING)
 
 
 def parse_xml(data: bytes) -> etree._Element:
     try:
         return etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as exc:
-        raise ParseError(str(exc)) from None
+        raise ParseError(syntax_detail(exc)) from None
+
+
+def syntax_detail(exc: etree.XMLSyntaxError) -> str:
+    """What is wrong and where (line, column), the same whether the bytes were parsed whole or streamed."""
+    return exc.msg or str(exc)
 
 
 def table_for_root(tag: str) -> Table | None:

@@ -26,11 +26,13 @@ from .findings import Finding
 from .models import _make_coercer, build_rows, episode_date
 from .parse import (
     ENVELOPE_ROOT,
+    SAFE_PARSING,
     ParseError,
     decode_base64,
     parse_xml,
     row_elements,
     row_values,
+    syntax_detail,
     table_for_root,
     version_hint,
 )
@@ -198,19 +200,86 @@ def _envelope_structure(root, file: str | None) -> list[Finding]:
     return out
 
 
+_HOSO_PATH = ("THONGTINHOSO", "DANHSACHHOSO", "HOSO")
+
+
+class _EnvelopeWalk:
+    """The checks of one envelope, fed hồ sơ by hồ sơ: from a whole tree (:func:`validate_bytes`) or from a
+    stream (:func:`validate_path`), with the same findings in the same order."""
+
+    def __init__(self, file: str | None, version: SpecVersion | None, rules: bool):
+        self.file, self.version, self.rules = file, version, rules
+        self.count = 0
+        self.first: dict[str, int] = {}  # MA_LK → position of the HOSO that carried it first
+        self.out: list[Finding] = []
+
+    def hoso(self, elem: etree._Element) -> None:
+        self.count += 1
+        found, ma_lk = _validate_hoso(elem, self.file, self.version, self.rules)
+        self.out.extend(found)
+        if ma_lk:
+            first = self.first.setdefault(ma_lk, self.count)
+            if first != self.count:
+                self.out.append(fnd.make("ENVELOPE.DUPLICATE_MA_LK", file=self.file, ma_lk=ma_lk, table="XML1",
+                                         field="MA_LK", row=self.count, value=ma_lk, first=first, pos=self.count))
+
+    def finish(self, root: etree._Element) -> list[Finding]:
+        """The envelope's own checks (its XSD, SOLUONGHOSO) first, then what each hồ sơ gave."""
+        out = _envelope_structure(root, self.file)
+        count = root.findtext("THONGTINHOSO/SOLUONGHOSO")
+        if count is not None and count.strip().isdigit() and int(count) != self.count:
+            out.append(fnd.make("ENVELOPE.COUNT", file=self.file, table=ENVELOPE_NAME, field="SOLUONGHOSO",
+                                value=count, count=self.count))
+        return out + self.out
+
+
 def _validate_envelope(root, file: str | None, version: SpecVersion | None, rules: bool = True) -> list[Finding]:
-    out = _envelope_structure(root, file)
-    hosos = root.findall("THONGTINHOSO/DANHSACHHOSO/HOSO")
-    count = root.findtext("THONGTINHOSO/SOLUONGHOSO")
-    if count is not None and count.strip().isdigit() and int(count) != len(hosos):
-        out.append(fnd.make("ENVELOPE.COUNT", file=file, table=ENVELOPE_NAME, field="SOLUONGHOSO",
-                            value=count, count=len(hosos)))
-    for hoso in hosos:
-        out.extend(_validate_hoso(hoso, file, version, rules))
-    return out
+    walk = _EnvelopeWalk(file, version, rules)
+    for hoso in root.iterfind("/".join(_HOSO_PATH)):
+        walk.hoso(hoso)
+    return walk.finish(root)
 
 
-def _validate_hoso(hoso, file: str | None, version: SpecVersion | None, rules: bool = True) -> list[Finding]:
+def _listed_hoso(elem: etree._Element, root: etree._Element) -> bool:
+    """Whether ``elem`` is a HOSO at THONGTINHOSO/DANHSACHHOSO/HOSO of ``root``."""
+    node = elem
+    for tag in reversed(_HOSO_PATH):
+        if node is None or node.tag != tag:
+            return False
+        node = node.getparent()
+    return node is root
+
+
+def _validate_stream(path: Path, version: SpecVersion | None, rules: bool) -> list[Finding] | None:
+    """An envelope read hồ sơ by hồ sơ (lxml iterparse, the same safe settings as :func:`parse_xml`): each
+    HOSO is checked when its end tag is read, then its NOIDUNGFILE texts are let go, so memory holds one hồ sơ
+    and the envelope's skeleton (which its XSD is checked on at the end). None when the file is not an
+    envelope, or is broken before its first element: the caller reads it whole."""
+    file = str(path)
+    walk = _EnvelopeWalk(file, version, rules)
+    root = None
+    with path.open("rb") as stream:
+        events = etree.iterparse(stream, events=("start", "end"), **SAFE_PARSING)
+        try:
+            for event, elem in events:
+                if root is None:
+                    if elem.tag != ENVELOPE_ROOT:
+                        return None
+                    root = elem
+                elif event == "end" and elem.tag == "HOSO" and _listed_hoso(elem, root):
+                    walk.hoso(elem)
+                    for content in elem.iterfind("FILEHOSO/NOIDUNGFILE"):
+                        content.text = None  # checked: only the skeleton stays (an empty base64Binary is valid)
+        except etree.XMLSyntaxError as exc:
+            if root is None:  # broken before its first element: what the whole-document parser says of it
+                return None
+            return [fnd.make("XML.MALFORMED", file=file, detail=syntax_detail(exc))]
+    return walk.finish(root)
+
+
+def _validate_hoso(hoso, file: str | None, version: SpecVersion | None,
+                   rules: bool = True) -> tuple[list[Finding], str | None]:
+    """The findings of one HOSO and its MA_LK (None when no XML1 gives it)."""
     out: list[Finding] = []
     docs: list[tuple[Table, etree._Element]] = []
     seen_tables: set[str] = set()
@@ -258,7 +327,7 @@ def _validate_hoso(hoso, file: str | None, version: SpecVersion | None, rules: b
 
         hoso = Hoso(version=version, tables={c.table.id: c.models for c in checks})
         out.extend(run_rules(hoso, file=file))
-    return [f.located(ma_lk=ma_lk) for f in out]
+    return [f.located(ma_lk=ma_lk) for f in out], ma_lk
 
 
 def validate_bytes(data: bytes, file: str | None = None, *, version: SpecVersion | None = None,
@@ -287,8 +356,12 @@ def validate_bytes(data: bytes, file: str | None = None, *, version: SpecVersion
 
 def validate_path(path: str | os.PathLike, *, version: SpecVersion | None = None,
                   rules: bool = True) -> list[Finding]:
+    """Every finding for one file; an envelope is read hồ sơ by hồ sơ, whatever its size."""
     p = Path(path)
     try:
+        found = _validate_stream(p, version, rules)
+        if found is not None:
+            return found
         data = p.read_bytes()
     except OSError as exc:
         raise FileUnreadable(f"{p}: {exc.strerror or exc}") from None
