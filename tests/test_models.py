@@ -170,3 +170,21 @@ def test_json_schema_of_every_model_matches_the_spec():
                 assert prop["description"] == f.description and prop["description"], (table.id, f.name)
                 assert prop.get("maxLength") == f.size, (table.id, f.name)
                 assert prop.get("pattern") == (f"^(?:{f.regex})$" if f.regex else None), (table.id, f.name)
+
+
+def test_from_row_gives_what_model_validate_gives():
+    model = model_for("1931", "XML2")
+    raw = dict(build_hoso(outpatient_drugs_labs()).tables["XML2"][0].model_dump(exclude_none=True))
+    raw["DON_GIA"] = Decimal("980.0000")  # trailing zeros beyond the scale: dropped by the row check
+    fast, slow = model.from_row(raw), model.model_validate(raw)
+    assert fast == slow and fast.model_fields_set == slow.model_fields_set == set(raw)
+    assert list(fast.__dict__) == list(model.model_fields) and str(fast.DON_GIA) == "980.000"
+    with pytest.raises(ValidationError, match="frozen"):
+        fast.DON_GIA = Decimal(1)  # frozen, like every model
+    broken = {**raw, "SO_LUONG": "x", "NO_SUCH": "1"}
+    with pytest.raises(ValidationError) as fast_err:
+        model.from_row(broken)
+    with pytest.raises(ValidationError) as slow_err:
+        model.model_validate(broken)
+    assert fast_err.value.errors() == slow_err.value.errors()
+    assert [e["type"] for e in fast_err.value.errors()] == ["FIELD.UNKNOWN", "FIELD.FORMAT"]

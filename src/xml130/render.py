@@ -56,15 +56,17 @@ def _text_of(kind: str, sep: str) -> Callable[[Any], str]:
     return str
 
 
-# Per table object: (name, open tag, close tag, empty element, text formatter) for each field. Keyed by id()
-# because hashing a Table hashes all its fields; the table is kept in the entry so its id is never reused.
-_TAGS: dict[int, tuple[Table, tuple[tuple[str, str, str, str, Callable[[Any], str]], ...]]] = {}
+# Per table object: (name, open tag, close tag, empty element, text formatter, memo) for each field. Keyed by
+# id() because hashing a Table hashes all its fields; the table is kept in the entry so its id is never reused.
+# The memo maps a text value to its whole element: codes, units, names and dates repeat from row to row.
+_TAGS: dict[int, tuple[Table, tuple[tuple[str, str, str, str, Callable[[Any], str], dict[str, str]], ...]]] = {}
+_MEMO_SIZE = 4_096  # per field
 
 
 def _tags(table: Table):
     entry = _TAGS.get(id(table))
     if entry is None:
-        tags = tuple((f.name, f"<{f.name}>", f"</{f.name}>", f"<{f.name}/>", _text_of(f.kind, f.sep))
+        tags = tuple((f.name, f"<{f.name}>", f"</{f.name}>", f"<{f.name}/>", _text_of(f.kind, f.sep), {})
                      for f in table.fields)
         entry = _TAGS[id(table)] = (table, tags)
     return entry[1]
@@ -76,10 +78,20 @@ def _row_xml(table: Table, row: Any) -> str:
         values = [None if (v := row.get(t[0])) == "" else v for t in tags]
     else:
         values = row.__dict__.values()  # a model holds every field, in the standard's order (see models.py)
-    return "".join([
-        empty if v is None else open_ + (_escape(v) if type(v) is str else text(v)) + close
-        for (_, open_, close, empty, text), v in zip(tags, values, strict=True)
-    ])
+    parts = []
+    for (_, open_, close, empty, text, memo), v in zip(tags, values, strict=True):
+        if v is None:
+            parts.append(empty)
+        elif type(v) is str:
+            element = memo.get(v)
+            if element is None:
+                if len(memo) >= _MEMO_SIZE:
+                    memo.clear()
+                element = memo[v] = open_ + _escape(v) + close
+            parts.append(element)
+        else:
+            parts.append(open_ + text(v) + close)
+    return "".join(parts)
 
 
 def render_table(table: Table, rows: Iterable[Any], *, extra: str = "") -> bytes:
