@@ -132,3 +132,10 @@ def test_any_text_round_trips(text):
     hoso = build_hoso(raw)
     env = render_hoso(hoso, ngaylap="20261120")
     assert render_hoso(load_envelope(env)[0], ngaylap="20261120") == env
+
+
+@given(st.decimals(allow_nan=False, allow_infinity=False))
+def test_decimal_text_is_the_plain_notation_whatever_the_exponent(value):
+    from xml130.render import _decimal_text
+
+    assert _decimal_text(value) == format(value, "f") and "E" not in _decimal_text(value)

@@ -216,7 +216,9 @@ def _make_row_checker(table: Table, version_id: str) -> Callable[[Any], Any]:
                 elif t is int and conv == _INT and v >= 0 and (limit is None or v < limit):
                     out[name] = v
                 elif t is Decimal and conv == _DEC:
-                    text = format(v, "f")
+                    text = str(v)  # 3x faster than format(v, "f"), and the same text unless it has an exponent
+                    if "E" in text:
+                        text = format(v, "f")
                     dot = text.find(".")
                     if (dot < 0 or len(text) - dot - 1 <= scale) and (size is None or len(text) <= size):
                         out[name] = v
