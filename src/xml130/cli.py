@@ -25,6 +25,10 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                   help="xml130: QĐ 130/4750/3176 claim data — spec, rendering, validation.")
 schemas_app = typer.Typer(no_args_is_help=True, help="XSDs generated from the spec.")
 app.add_typer(schemas_app, name="schemas")
+
+from .catalog.cli import app as catalog_app  # noqa: E402  (the `catalog` group: import, list)
+
+app.add_typer(catalog_app, name="catalog")
 err = Console(stderr=True)
 out = Console(highlight=False, soft_wrap=True)
 

@@ -26,8 +26,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import (
     Column,
+    Date,
     DateTime,
     Engine,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -128,6 +130,37 @@ flow_run = Table(
 
 SUBMISSION_OUTCOMES = ("sending", "accepted", "rejected", "unanswered", "refused")
 
+# --- approved catalogues (danh mục; xml130.catalog) ------------------------------------------------------------
+# One row per approved item and validity period; a sheet imported twice adds nothing (unique content hash), an
+# identical row in a later file is the same item (unique row hash). Lookups go by (kind, code).
+catalog_import = Table(
+    "catalog_import", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(20), nullable=False),  # drug | supply | service | staff | department | equipment
+    Column("file", String(500), nullable=False),
+    Column("sheet", String(200), nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("imported_at", DateTime, nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("added", Integer, nullable=False),
+    Column("bad_rows", Text),  # JSON list of {sheet, row, reason}
+    UniqueConstraint("kind", "content_hash", name="uq_catalog_import"),
+)
+
+catalog_item = Table(
+    "catalog_item", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(20), nullable=False),
+    Column("code", String(255), nullable=False),
+    Column("valid_from", Date),  # None: valid since always
+    Column("valid_to", Date),  # None: still valid
+    Column("data", Text, nullable=False),  # JSON: every column of the approved row, typed
+    Column("row_hash", String(64), nullable=False),
+    Column("import_id", Integer, nullable=False),
+    UniqueConstraint("kind", "row_hash", name="uq_catalog_item"),
+    Index("ix_catalog_item_kind_code", "kind", "code"),
+)
+# --- end of the catalogue tables ------------------------------------------------------------------------------
 
 def now() -> dt.datetime:
     return dt.datetime.now().replace(microsecond=0)

@@ -1,0 +1,99 @@
+"""``xml130 catalog import`` and ``xml130 catalog list`` (registered as a group by :mod:`xml130.cli`).
+
+Exit codes as for the other commands: 0 everything read, 1 some rows were bad (each printed with sheet, row and
+reason; the good rows are stored), 2 a file cannot be used (unknown header layout: the expected headers are
+printed; unreadable file; unreachable database).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from .reader import kinds
+
+DEFAULT_LEDGER = "sqlite:///xml130-ledger.db"  # as the other commands
+app = typer.Typer(no_args_is_help=True, help="The facility's approved catalogues (danh mục) in the ledger.")
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True)
+
+
+class ListFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+def _fail(title: str, detail: object) -> None:
+    err.print(f"[red]{title}[/red]", end=" ")
+    err.print(str(detail), markup=False)
+    raise typer.Exit(2)
+
+
+def _ledger(url: str):
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from ..ledger import Ledger
+
+    try:
+        return Ledger(url)
+    except SQLAlchemyError as exc:
+        _fail("Lỗi CSDL:", str(exc).splitlines()[0])
+
+
+@app.command("import")
+def import_cmd(
+    files: Annotated[list[Path], typer.Argument(help="Catalogue spreadsheets (.xlsx, .csv) as the portal exports them.")],
+    ledger: Annotated[str, typer.Option("--ledger", help="Ledger database URL.")] = DEFAULT_LEDGER,
+) -> None:
+    """Load drugs, supplies, services, staff, departments/beds and equipment with their validity periods."""
+    from .reader import UnknownLayout
+    from .store import import_files
+
+    store = _ledger(ledger)
+    try:
+        outcomes = import_files(store, files)
+    except UnknownLayout as exc:
+        _fail("Không nhận ra danh mục:", exc)
+    except OSError as exc:
+        _fail("Không đọc được:", exc)
+    bad = 0
+    for o in outcomes:
+        state = "không đổi (đã nhập)" if o.unchanged else f"{o.added} mục mới"
+        out.print(f"{o.file} / {o.sheet}: {o.kind}, {o.rows} dòng hợp lệ, {state}, {len(o.bad)} dòng lỗi")
+        for b in o.bad:
+            out.print(f"  DÒNG LỖI {o.file} / {b}")
+        bad += len(o.bad)
+    raise typer.Exit(1 if bad else 0)
+
+
+@app.command("list")
+def list_cmd(
+    kind: Annotated[str | None, typer.Option("--kind", help=f"One of: {', '.join(kinds())}.")] = None,
+    on: Annotated[str | None, typer.Option("--on", help="Only items valid on this day (yyyy-mm-dd).")] = None,
+    ledger: Annotated[str, typer.Option("--ledger")] = DEFAULT_LEDGER,
+    format: Annotated[ListFormat, typer.Option("--format", "-f")] = ListFormat.text,
+) -> None:
+    """The approved items, by kind and code, each with its validity period."""
+    from .store import list_items
+
+    if kind is not None and kind not in kinds():
+        _fail("Loại danh mục không có:", f"{kind} (chọn một trong: {', '.join(kinds())})")
+    try:
+        day = dt.date.fromisoformat(on) if on else None
+    except ValueError:
+        _fail("--on:", f"'{on}' không phải ngày yyyy-mm-dd")
+    items = list_items(_ledger(ledger), kind, day)
+    if format is ListFormat.json:
+        sys.stdout.write(json.dumps(items, ensure_ascii=False, indent=2) + "\n")
+        return
+    for i in items:
+        period = f"{i['valid_from'] or '…'} → {i['valid_to'] or '…'}"
+        out.print(f"{i['kind']:<10} {i['code']:<20} {period:<25} {i['name'] or ''}")
+    out.print(f"{len(items)} mục.")
