@@ -134,7 +134,7 @@ CASES = {
 
 
 def test_every_rule_has_a_case_and_the_catalogue_is_large_enough():
-    codes = {r.code for r in all_rules()}
+    codes = {r.code for r in all_rules() if not r.code.startswith("R.CAT.")}  # R.CAT.*: tests/test_catalog_rules.py
     assert len(codes) >= 60
     assert codes - {"R.CHECKIN.EMERGENCY"} == set(CASES)
 

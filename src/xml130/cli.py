@@ -75,17 +75,23 @@ def validate(
     rules: Annotated[bool, typer.Option("--rules/--no-rules", help="Also run the business rules.")] = True,
     report: Annotated[Path | None, typer.Option("--report", help="Write an HTML report (readable offline).")] = None,
     spec_version: Annotated[str | None, typer.Option(help="Force a spec version (default: by the episode's date).")] = None,
+    catalog: Annotated[str | None, typer.Option("--catalog", help="Ledger URL holding the approved catalogues: "
+                                                "also run the catalogue rules (R.CAT.*).")] = None,
 ) -> None:
     """Validate envelopes (GIAMDINHHS), check-in documents and bare table files against the standard."""
+    from .catalog.cli import load_catalog
+    from .catalog.lookup import using
     from .validate import FileUnreadable, iter_files, validate_path
 
     version = _version(spec_version)
+    approved = load_catalog(catalog) if catalog else None
     all_findings: list[fnd.Finding] = []
     names: list[str] = []
     try:
-        for path in iter_files(paths):
-            names.append(str(path))
-            all_findings.extend(validate_path(path, version=version, rules=rules))
+        with using(approved):  # the catalogue rules see the approved catalogues
+            for path in iter_files(paths):
+                names.append(str(path))
+                all_findings.extend(validate_path(path, version=version, rules=rules))
     except FileUnreadable as exc:
         _problem("Không đọc được:", exc)
         raise typer.Exit(EXIT_UNUSABLE) from None

@@ -97,3 +97,19 @@ def list_cmd(
         period = f"{i['valid_from'] or '…'} → {i['valid_to'] or '…'}"
         out.print(f"{i['kind']:<10} {i['code']:<20} {period:<25} {i['name'] or ''}")
     out.print(f"{len(items)} mục.")
+
+
+def load_catalog(url: str):
+    """The catalogues of a ledger for ``xml130 validate --catalog`` (exit 2 when the database is unusable or holds
+    no catalogue)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from .lookup import Catalog
+
+    try:
+        catalog = Catalog.from_ledger(url)
+    except SQLAlchemyError as exc:
+        _fail("Lỗi CSDL:", str(exc).splitlines()[0])
+    if not len(catalog):
+        _fail("Không có danh mục:", f"{url} chưa có danh mục nào (xml130 catalog import FILE... --ledger {url})")
+    return catalog

@@ -7,6 +7,9 @@ periods of that one code — never a scan of the catalogue.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,3 +62,22 @@ class Catalog:
 
     def __len__(self) -> int:
         return sum(len(v) for v in self._index.values())
+
+
+_ACTIVE: ContextVar[Catalog | None] = ContextVar("xml130_catalog", default=None)
+
+
+def active() -> Catalog | None:
+    """The catalogues the current validation runs against (set by :func:`using`), if any."""
+    return _ACTIVE.get()
+
+
+@contextmanager
+def using(catalog: Catalog | None) -> Iterator[Catalog | None]:
+    """Within the block, every ``run_rules`` call without an explicit catalogue uses ``catalog`` (this is how
+    ``xml130 validate --catalog`` reaches the rules through the validation path without new parameters)."""
+    token = _ACTIVE.set(catalog)
+    try:
+        yield catalog
+    finally:
+        _ACTIVE.reset(token)

@@ -15,7 +15,7 @@ import hashlib
 import io
 import json
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
@@ -177,6 +177,14 @@ def _read_sheet(file: str, sheet: str, rows: Iterator[tuple[Any, ...]]) -> Sheet
     if first is None:
         return None
     raise _refusal(file, sheet, first)
+
+
+def read_rows(kind: str, sheet: str, rows: Iterable[dict[str, Any]]) -> SheetResult:
+    """Rows already keyed by header (e.g. from another system), typed and checked exactly like a sheet's rows."""
+    result = SheetResult("", sheet, kind)
+    for n, row in enumerate(rows, start=2):
+        _read_row(kinds()[kind], sheet, n, row, result)
+    return result
 
 
 def _read_row(kind: Kind, sheet: str, number: int, cells: dict[str, Any], result: SheetResult) -> None:

@@ -20,6 +20,7 @@ from importlib import resources
 from typing import Any
 
 from .. import findings as fnd
+from ..catalog.lookup import active as _active_catalog
 from ..models import Hoso, TableModel, episode_date
 from ..params import params
 
@@ -121,6 +122,7 @@ class View:
         self.day = day.date() if day else None
         self.p = params()
         self.tol = Decimal(self.p["money_tolerance"])
+        self.catalog: Any = None  # the approved catalogues (xml130.catalog.Catalog) when the caller has them
 
     def rows(self, table: str) -> tuple[Any, ...]:
         return self.hoso.tables.get(table, ())
@@ -137,11 +139,15 @@ class View:
         return getattr(r, "STT", None) or i
 
 
-def run_rules(hoso: Hoso, *, file: str | None = None, codes: Iterable[str] | None = None) -> list[fnd.Finding]:
-    """Every finding of every rule that applies on the hồ sơ's date (or only ``codes``)."""
-    from . import catalogue  # noqa: F401  (registers the rules)
+def run_rules(hoso: Hoso, *, file: str | None = None, codes: Iterable[str] | None = None,
+              catalog: Any = None) -> list[fnd.Finding]:
+    """Every finding of every rule that applies on the hồ sơ's date (or only ``codes``); the catalogue rules
+    (R.CAT.*) only when ``catalog`` (an :class:`xml130.catalog.Catalog`) is given or active
+    (:func:`xml130.catalog.lookup.using`)."""
+    from . import catalog_rules, catalogue  # noqa: F401  (registers the rules)
 
     view = View(hoso)
+    view.catalog = catalog if catalog is not None else _active_catalog()
     selected = [RULES[c] for c in codes] if codes is not None else list(RULES.values())
     checkin = "XML1" not in hoso.tables  # a check-in document: only the rules of XML0 apply
     out = []
@@ -171,7 +177,7 @@ def _show(v: Any) -> str:
 
 def all_rules() -> list[Rule]:
     """The catalogue, sorted by code."""
-    from . import catalogue  # noqa: F401  (registers the rules)
+    from . import catalog_rules, catalogue  # noqa: F401  (registers the rules)
 
     return sorted(RULES.values(), key=lambda r: r.code)
 
