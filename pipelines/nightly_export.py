@@ -14,6 +14,7 @@ from pathlib import Path
 from prefect import flow, task
 
 from xml130 import pipeline
+from xml130.catalog.crossstage import publish_artifacts as publish_cross_artifacts
 from xml130.mapping import load_mapping
 
 from ._common import RETRY_DELAYS, database_url, is_transient, publish
@@ -54,6 +55,7 @@ def nightly_export(outbox: str, source: str | None = None, ledger: str | None = 
     futures = [stage_partition.submit(source, outbox, ledger, mapping, plan.run_id, lo, hi) for lo, hi in parts]
     report = complete_run(outbox, ledger, mapping, plan, [f.result() for f in futures])
     publish(report, "nightly-export")
+    publish_cross_artifacts(report)  # one artifact per day: the findings across hồ sơ (issue 14)
     return report
 
 

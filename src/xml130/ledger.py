@@ -160,6 +160,23 @@ catalog_item = Table(
     UniqueConstraint("kind", "row_hash", name="uq_catalog_item"),
     Index("ix_catalog_item_kind_code", "kind", "code"),
 )
+# Findings across hồ sơ (xml130.catalog.crossstage): one row per hồ sơ version involved, naming the others.
+cross_finding = Table(
+    "cross_finding", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("facility", String(10), nullable=False),
+    Column("ma_lk", String(100), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("day", Date, nullable=False),
+    Column("code", String(40), nullable=False),
+    Column("severity", String(10), nullable=False),
+    Column("row", Integer),
+    Column("others", Text, nullable=False),  # JSON list of the other MA_LK
+    Column("message", Text, nullable=False),
+    Column("run_id", String(40), nullable=False),
+    Index("ix_cross_finding_hoso", "facility", "ma_lk", "version"),
+    Index("ix_cross_finding_day", "facility", "day"),
+)
 # --- end of the catalogue tables ------------------------------------------------------------------------------
 
 def now() -> dt.datetime:

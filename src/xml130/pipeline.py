@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import create_engine
 
+from .catalog.crossstage import cross_stage
 from .codes import ObjectCode, Outcome
 from .extract import Extractor, Selection
 from .jobs.stager import (  # noqa: F401  (RunReport, new_run_id, sha256: the jobs' public names)
@@ -117,6 +118,7 @@ def complete_nightly(outbox: Path, ledger_url: str, mapping: Mapping, plan: Nigh
     state = f"nightly:{mapping.facility}"
     previous = ledger.get_state(state)
     ledger.set_state(state, max(plan.until, previous) if previous else plan.until)
+    cross_stage(ledger_url, outbox, mapping.facility, report)  # checks across hồ sơ of the run's days (issue 14)
     return _finish(ledger, report, outbox)
 
 

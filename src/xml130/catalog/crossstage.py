@@ -1,0 +1,138 @@
+"""The nightly stage of the checks across hồ sơ: the run's staged versions plus what the ledger holds for the
+same days, checked together (:mod:`xml130.catalog.cross`).
+
+Each finding is stored in ``cross_finding`` for every hồ sơ version involved (naming the others) and added to
+that version's reasons. An error holds a version back — a ``staged`` version (not yet sent) becomes
+``quarantined`` with its file kept — a warning does not. Re-running the stage recomputes the same days: the
+same findings replace the old ones, and a version held back by this stage whose conflict is gone is staged again.
+The findings of each day go to ``_runs/<run>/cross.json`` and, inside a Prefect flow, to one artifact per day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import and_, delete, or_, select, update
+
+from ..ledger import Ledger, cross_finding, hoso_version, now
+from ..staging import write_json
+from .cross import CrossFinding, check_day
+from .facts import HosoFacts, params, read_facts
+from .lookup import Catalog
+
+PREFIX = "CROSS."
+
+
+def _versions(conn, facility: str, where) -> list[dict[str, Any]]:
+    t = hoso_version
+    q = select(t.c.ma_lk, t.c.version, t.c.status, t.c.path, t.c.reasons, t.c.closed_at).where(
+        t.c.facility == facility, t.c.path.is_not(None), t.c.status != "replaced", where)
+    return [dict(r._mapping) for r in conn.execute(q)]
+
+
+def _facts(outbox: Path, rows: list[dict[str, Any]]) -> list[HosoFacts]:
+    out = []
+    for r in rows:
+        path = outbox / r["path"]
+        if path.exists():
+            out.extend(read_facts(path.read_bytes(), version=r["version"], status=r["status"]))
+    return out
+
+
+def cross_stage(ledger_url: str, outbox: Path, facility: str, report: Any, *,
+                exam_limit: int | None = None) -> list[CrossFinding]:
+    """Check the run ``report.run_id`` against its days; update the ledger and ``report`` (counts, quarantine)."""
+    ledger = Ledger(ledger_url)
+    with ledger.engine.connect() as conn:
+        mine = _versions(conn, facility, hoso_version.c.run_id == report.run_id)
+    facts = _facts(outbox, mine)
+    if not facts:
+        return []
+    first = min((f.start for f in facts if f.start), default=None)
+    last = max(r["closed_at"] for r in mine if r["closed_at"]) if any(r["closed_at"] for r in mine) else None
+    others: list[dict[str, Any]] = []
+    if first and last:
+        since = dt.datetime.combine(first.date() - dt.timedelta(days=params()["lookback_days"]), dt.time())
+        until = dt.datetime.combine(last.date() + dt.timedelta(days=1), dt.time())
+        with ledger.engine.connect() as conn:
+            others = _versions(conn, facility, and_(hoso_version.c.run_id != report.run_id,
+                                                    hoso_version.c.closed_at >= since, hoso_version.c.closed_at < until))
+        facts += _facts(outbox, others)
+    catalog = Catalog.from_ledger(ledger_url)
+    found = check_day(facts, catalog if len(catalog) else None, exam_limit=exam_limit)
+    _record(ledger, facility, report, mine + others, found)
+    _publish_files(outbox, report, found)
+    return found
+
+
+def _record(ledger: Ledger, facility: str, report: Any, rows: list[dict[str, Any]], found: list[CrossFinding]) -> None:
+    by_version: dict[tuple[str, int], list[CrossFinding]] = defaultdict(list)
+    for f in found:
+        by_version[(f.ma_lk, f.version)].append(f)
+    t, c = hoso_version, cross_finding
+    counts: Counter = Counter()
+    with ledger.engine.begin() as conn:
+        keys = [(r["ma_lk"], r["version"]) for r in rows]
+        for i in range(0, len(keys), 400):  # the findings of these versions are recomputed as a whole
+            conn.execute(delete(c).where(c.c.facility == facility, or_(*[
+                and_(c.c.ma_lk == m, c.c.version == v) for m, v in keys[i:i + 400]])))
+        if found:
+            conn.execute(c.insert(), [{
+                "facility": facility, "ma_lk": f.ma_lk, "version": f.version, "day": f.day, "code": f.code,
+                "severity": f.severity, "row": f.row, "others": json.dumps(list(f.others)), "message": f.message,
+                "run_id": report.run_id} for f in found])
+        for r in rows:
+            mine = by_version.get((r["ma_lk"], r["version"]), [])
+            old = json.loads(r["reasons"]) if r["reasons"] else []
+            old = old if isinstance(old, list) else [old]  # a resend's reason stays, first
+            reasons = [x for x in old if not str(x.get("code", "")).startswith(PREFIX)]
+            reasons += [f.finding().to_dict() for f in mine]
+            status = r["status"]
+            errors = [f for f in mine if f.severity == "error"]
+            if errors and status == "staged":
+                status = "quarantined"
+                counts["held_back_by_cross_check"] += 1
+                report.quarantine.append({"ma_lk": r["ma_lk"], "reasons": reasons})
+                report.quarantined_by_code.update(f.code for f in errors)
+            elif not errors and status == "quarantined":  # held back by this stage before; the conflict is gone
+                status = "staged"
+                counts["released_by_cross_check"] += 1
+            if status == r["status"] and reasons == old:
+                continue
+            conn.execute(update(t).where(t.c.facility == facility, t.c.ma_lk == r["ma_lk"],
+                                         t.c.version == r["version"]).values(
+                status=status, reasons=json.dumps(reasons, ensure_ascii=False) if reasons else None,
+                updated_at=now()))
+    counts.update(f"cross_{f.severity}s" for f in found)
+    report.counts.update(counts)
+
+
+def by_day(found: list[CrossFinding]) -> dict[str, list[dict[str, Any]]]:
+    days: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for f in found:
+        days[f.day.isoformat()].append({**f.finding().to_dict(), "version": f.version, "others": list(f.others)})
+    return dict(sorted(days.items()))
+
+
+def _publish_files(outbox: Path, report: Any, found: list[CrossFinding]) -> None:
+    write_json(outbox / "_runs" / report.run_id / "cross.json", by_day(found))
+
+
+def publish_artifacts(report: dict[str, Any]) -> None:
+    """One Markdown artifact per day listing the findings across hồ sơ (inside a Prefect flow run only)."""
+    from prefect.artifacts import create_markdown_artifact
+    from prefect.context import FlowRunContext
+
+    path = Path(report["report_dir"]) / "cross.json"
+    if FlowRunContext.get() is None or not path.exists():
+        return
+    for day, items in json.loads(path.read_text(encoding="utf-8")).items():
+        lines = [f"# Kiểm tra chéo hồ sơ — {day}", "", "| MA_LK | mã | mức | dòng | hồ sơ liên quan | nội dung |",
+                 "|---|---|---|---|---|---|"]
+        lines += [f"| {i['ma_lk']} | {i['code']} | {i['severity']} | {i['row'] or ''} | {', '.join(i['others'])} "
+                  f"| {i['message']} |" for i in items]
+        create_markdown_artifact("\n".join(lines), key=f"cross-hoso-{day}", description=f"xml130: {len(items)} findings")
