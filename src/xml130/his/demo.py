@@ -39,7 +39,7 @@ ITEMS = [  # local code, kind, national code, name, unit, strength, route, reg n
     ("T003", "drug", "40.677", "Omeprazol", "viên", "20mg", "1.01", "VD-32345-19", "120/QĐ-SYT;G2;N4;2025;31", 4, "980.000", 100),
     ("T004", "drug", "40.1002", "Natri clorid 0,9%", "chai", "500ml", "2.15", "VD-42345-22", "46/QĐ-TTMS;G1;N4;2024;00", 4, "11500.000", 100),
     ("T005", "drug", "40.322", "Ceftriaxon", "lọ", "1g", "2.10", "VN-52345-20", "250/QĐ-VCR;G1;N1;2025;79048", 4, "27600.000", 50),
-    ("D001", "service", "02.1896", "Khám Nội", "lần", None, None, None, None, 1, "38700.000", 100),
+    ("D001", "service", "02.1896", "Khám Nội", "lần", None, None, None, None, 13, "38700.000", 100),
     ("D002", "service", "23.0058", "Định lượng Glucose", "lần", None, None, None, None, 2, "21500.000", 100),
     ("D003", "service", "22.0120", "Tổng phân tích tế bào máu ngoại vi", "lần", None, None, None, None, 2, "46200.000", 100),
     ("D004", "service", "18.0119", "Chụp X-quang ngực thẳng", "lần", None, None, None, None, 3, "65400.000", 100),
@@ -58,6 +58,7 @@ STAFF_LEVEL2_MISSING = ["Chưa được cấp CCCD gắn chíp", "Chưa có đi�
                         "Đã đăng ký, chờ Công an phê duyệt", "Nhân viên mới chuyển đến"]
 STAFF_CARD_MISSING = ["Yêu cầu tích hợp đang chờ phê duyệt", "Thông tin thẻ chưa khớp CSDL dân cư",
                       "Thẻ BHYT hết giá trị sử dụng"]
+XRAY = "XQ.1.79999.0001"  # MA_MAY of the X-ray machine
 LABS = {"D002": [("GLU", "Glucose", "5.6", "mmol/L")],
         "D003": [("WBC", "Bạch cầu", "7.2", "G/L"), ("HGB", "Huyết sắc tố", "135", "g/L")]}
 
@@ -278,7 +279,7 @@ def _build_episode(b: _Builder, i: int, staff_ids: list[int], dept: dict[str, in
     order("D001", "1", t, performer_id=doctors[0], icd=icd_main)
     for lab in r.sample(["D002", "D003", "D004"], k=r.randint(1, 3)):
         oid = order(lab, "1", t + dt.timedelta(minutes=15), result_at=t + dt.timedelta(minutes=70),
-                    performer_id=doctors[1])
+                    performer_id=doctors[1], machine_code=XRAY if lab == "D004" else None)
         for idx_code, idx_name, value, unit in LABS.get(lab, []):
             b.add("lab_result", order_id=oid, index_code=idx_code, index_name=idx_name, value=value, unit=unit,
                   conclusion="Bình thường", result_at=t + dt.timedelta(minutes=70), reader_id=doctors[2])
@@ -293,7 +294,7 @@ def _build_episode(b: _Builder, i: int, staff_ids: list[int], dept: dict[str, in
             b.add("progress_note", encounter_id=eid, noted_at=ward_at + dt.timedelta(days=d, hours=1),
                   text=f"Ngày {d + 1}: tỉnh, tiếp xúc tốt, sinh hiệu ổn.", staff_id=doctors[1])
         if i % 10 == 1 and case == "inpatient":
-            order("D005", "1", ward_at + dt.timedelta(hours=3), performer_id=doctors[0], icd="K35.8",
+            order("D005", "1", ward_at + dt.timedelta(hours=3), performer_id=doctors[(i // 10) % 3], icd="K35.8",
                   result_at=ward_at + dt.timedelta(hours=5))
             order("V001", "1", ward_at + dt.timedelta(hours=3))
         b.add("discharge_paper", encounter_id=eid, storage_no=f"LT{i:07d}", health_code=f"YT{i:07d}",

@@ -178,6 +178,7 @@ order_line = Table(
     Column("doctor_id", ForeignKey("staff.id"), nullable=False),
     Column("performer_id", ForeignKey("staff.id")),
     Column("bed_code", String(50)),
+    Column("machine_code", String(1024)),  # MA_MAY of the machines used
     Column("dosage", String(500)),
     Column("usage", String(500)),
     Column("icd", String(20)),
