@@ -18,6 +18,8 @@ from sqlalchemy import create_engine, text
 from . import pipeline
 from .adoption.job import run_adoption_report, summary
 from .adoption.period import Period
+from .catalog.demo import prepare_demo
+from .catalog.lookup import using
 from .his.demo import START, create_demo
 from .report import summarise
 from .staging import write_json
@@ -43,12 +45,13 @@ def run_demo(output: Path, *, encounters: int = 500, seed: int = 130,
         shutil.rmtree(output / folder, ignore_errors=True)
     his = output / "demo_his.db"
     url = f"sqlite:///{his}"
-    create_demo(url, encounters, seed)
     outbox, ledger = output / "outbox", f"sqlite:///{output / 'ledger.db'}"
-    nightly = pipeline.nightly(url, outbox, ledger, on_batch=progress)
-    checkin = pipeline.checkin(url, outbox, ledger)
-    files = list(iter_files([outbox]))
-    findings = [f for path in files for f in validate_path(path)]
+    planted, catalog = prepare_demo(create_demo(url, encounters, seed), output / "catalogues", ledger)
+    with using(catalog):  # the approved catalogues: their rules apply in the nightly export and the validation
+        nightly = pipeline.nightly(url, outbox, ledger, on_batch=progress)
+        checkin = pipeline.checkin(url, outbox, ledger)
+        files = list(iter_files([outbox]))
+        findings = [f for path in files for f in validate_path(path)]
     quarantined = {q["ma_lk"] for q in nightly.quarantine}
     adoption, adoption_files = run_adoption_report(url, output / "adoption", period=Period.week_of(START.date()).label)
     report = {
@@ -58,6 +61,7 @@ def run_demo(output: Path, *, encounters: int = 500, seed: int = 130,
         "validation": summarise(findings, files=len(files)),
         "validation_findings": [f.to_dict() for f in findings],
         "adoption": summary(adoption, adoption_files),
+        "catalogue_mismatches": planted,  # finding code → the MA_LK it was planted in (issue 14)
     }
     write_json(output / "report.json", report)
     return report
