@@ -15,7 +15,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from ..parse import decode_base64, parse_xml, read_table
+from ..parse import decode_base64, parse_xml, row_elements, table_for_root
 from ..rules import when
 
 
@@ -59,17 +59,35 @@ def _number(text: str | None) -> Decimal:
         return Decimal(0)
 
 
+class _Row:
+    """A row element read field by field (``row.get("MA_NHOM")``), empty elements as None."""
+
+    __slots__ = ("element",)
+
+    def __init__(self, element: Any):
+        self.element = element
+
+    def get(self, name: str) -> str | None:
+        return self.element.findtext(name) or None
+
+    def __getitem__(self, name: str) -> str | None:
+        return self.get(name)
+
+
 def read_facts(data: bytes, *, version: int = 1, status: str = "staged") -> list[HosoFacts]:
     """Facts of every hồ sơ in a GIAMDINHHS envelope."""
     p = params()
     presence, exams, beds = set(p["presence_groups"]), set(p["exam_groups"]), set(p["bed_groups"])
     out = []
     for hoso in parse_xml(data).iterfind("THONGTINHOSO/DANHSACHHOSO/HOSO"):
-        tables: dict[str, list[dict[str, str | None]]] = {}
+        tables: dict[str, list[Any]] = {}
         for fh in hoso.iterfind("FILEHOSO"):
             loai = (fh.findtext("LOAIHOSO") or "").strip()
             if loai in ("XML1", "XML3"):
-                tables[loai] = read_table(parse_xml(decode_base64(fh.findtext("NOIDUNGFILE"))))[1]
+                root = parse_xml(decode_base64(fh.findtext("NOIDUNGFILE")))
+                table = table_for_root(root.tag)
+                if table is not None:  # only the few fields below are read, each with findtext
+                    tables[loai] = [_Row(e) for e in row_elements(table, root)]
         if not tables.get("XML1"):
             continue
         x1 = tables["XML1"][0]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from . import WARNING, Hit, View, rule, when
@@ -27,14 +28,18 @@ STAFF_FIELDS = (("XML1", "MA_TTDV"), ("XML2", "MA_BAC_SI"), ("XML3", "MA_BAC_SI"
 _SPACE = re.compile(r"\s+")
 
 
-def _codes(text: Any) -> list[str]:
-    return [x.strip() for x in re.split(r"[;,]", str(text or "")) if x.strip()]
+@lru_cache(maxsize=65536)
+def _codes(text: Any) -> tuple[str, ...]:
+    """'a;b' or 'a, b' → ('a', 'b'). The same few codes recur in every row: cached."""
+    return tuple(x.strip() for x in re.split(r"[;,]", str(text or "")) if x.strip()) if text else ()
 
 
+@lru_cache(maxsize=65536)
 def _norm(text: Any) -> str:
     return _SPACE.sub("", str(text or "")).casefold()
 
 
+@lru_cache(maxsize=65536)
 def _bid(text: Any, parts: int | None = None) -> str:
     items = [_norm(x) for x in str(text or "").split(";")]
     return ";".join(items[:parts] if parts else items)
@@ -196,13 +201,22 @@ def _service_price(v: View):
 
 
 # --- practitioners ------------------------------------------------------------------------------------------------
-def _practitioners(v: View):
-    """(table, field, row, code, day, entries of that code) for every practitioner named in the hồ sơ."""
-    for table, field in STAFF_FIELDS:
-        for i, r in enumerate(v.rows(table), start=1):
-            day = v.day if table == "XML1" else _day(v, r, "NGAY_KQ" if table == "XML4" else "NGAY_YL")
-            for code in _codes(getattr(r, field, None)):
-                yield table, field, v.row_no(r, i), code, day, v.catalog.entries("staff", code)
+def _practitioners(v: View) -> list[tuple[str, str, int, str, dt.date | None, Any]]:
+    """(table, field, row, code, day, entries of that code) for every practitioner named in the hồ sơ; computed
+    once per hồ sơ for the two staff rules."""
+    cached = getattr(v, "_catalog_staff", None)
+    if cached is None:
+        cached = []
+        for table, field in STAFF_FIELDS:
+            for i, r in enumerate(v.rows(table), start=1):
+                codes = _codes(getattr(r, field, None))
+                if not codes:
+                    continue
+                day = v.day if table == "XML1" else _day(v, r, "NGAY_KQ" if table == "XML4" else "NGAY_YL")
+                cached.extend((table, field, v.row_no(r, i), code, day, v.catalog.entries("staff", code))
+                              for code in codes)
+        v._catalog_staff = cached  # type: ignore[attr-defined]
+    return cached
 
 
 @rule("R.CAT.STAFF.UNKNOWN", tables=tuple(dict.fromkeys(t for t, _ in STAFF_FIELDS)),
