@@ -102,3 +102,31 @@ def test_adoption_report_flow_publishes_the_ranking(prefect_server, tmp_path):
     rows = found[0]["data"] if isinstance(found[0]["data"], list) else json.loads(found[0]["data"])
     assert [r["khoa"] for r in rows] == [d["name"] for d in result["departments"]] + ["TOÀN VIỆN"]
     assert rows[-1]["khám"] == result["total"]["examined"]
+
+
+def test_nightly_export_flow_publishes_the_checks_across_hoso_per_day(prefect_server, tmp_path):
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+
+    from pipelines.nightly_export import nightly_export
+    from xml130.catalog.demo import plant_mismatches
+    from xml130.his.demo import create_demo
+
+    his = f"sqlite:///{tmp_path / 'his.db'}"
+    planted = plant_mismatches(create_demo(his, 160))
+    report = nightly_export(source=his, outbox=str(tmp_path / "outbox"), ledger=f"sqlite:///{tmp_path / 'l.db'}")
+    assert report["counts"]["held_back_by_cross_check"] == 2
+
+    async def artifacts() -> list[dict]:
+        body = {"artifacts": {"key": {"any_": ["cross-hoso-2026-11-02"]}}, "limit": 5, "offset": 0, "sort": "KEY_ASC"}
+        async with get_client() as client:
+            response = await client._client.post("/artifacts/filter", json=body)
+            response.raise_for_status()
+            return response.json()
+
+    (art,) = asyncio.run(artifacts())
+    first, second = planted["CROSS.PERFORMER_OVERLAP"]
+    assert f"| {first} | CROSS.PERFORMER_OVERLAP | error | 6 | {second} |" in art["data"]
+    assert f"| {second} | CROSS.PERFORMER_OVERLAP | error |" in art["data"]
+    assert art["data"].count("CROSS.EXAMS_PER_DAY | warning") >= 66
