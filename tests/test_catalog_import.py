@@ -166,3 +166,16 @@ def test_validate_with_catalog_applies_the_catalogue_rules(tmp_path, fixtures_di
     assert run("validate", file).exit_code == 0  # the catalogue applied to that call only
     empty = f"sqlite:///{tmp_path / 'empty.db'}"
     assert run("validate", file, "--catalog", empty).exit_code == 2
+
+
+def test_unreadable_files_are_refused_without_a_traceback(tmp_path):
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    fake = tmp_path / "danh_muc.xlsx"
+    fake.write_bytes(b"not a zip")
+    latin = tmp_path / "dvkt.csv"
+    latin.write_bytes(",".join(kinds()["service"].headers).encode() + "\n1,02.1896,Khám\n".encode("cp1258"))
+    for path, reason in ((fake, "không đọc được tệp XLSX"), (latin, "tệp CSV không phải UTF-8"),
+                         (tmp_path / "missing.csv", "missing.csv")):
+        r = run("catalog", "import", path, "--ledger", url)
+        assert r.exit_code == 2 and reason in r.stderr, r.stderr
+    assert _count(url) == 0

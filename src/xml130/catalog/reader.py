@@ -15,6 +15,7 @@ import hashlib
 import io
 import json
 import tomllib
+import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -102,14 +103,20 @@ def _sheets(path: Path) -> Iterator[tuple[str, Iterator[tuple[Any, ...]]]]:
     if suffix in (".xlsx", ".xlsm"):
         from openpyxl import load_workbook
 
-        book = load_workbook(path, read_only=True, data_only=True)
+        try:
+            book = load_workbook(path, read_only=True, data_only=True)
+        except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+            raise UnknownLayout(f"{path.name}: không đọc được tệp XLSX ({exc})") from None
         try:
             for ws in book.worksheets:
                 yield ws.title, ws.iter_rows(values_only=True)
         finally:
             book.close()
     elif suffix in (".csv", ".txt"):
-        content = path.read_bytes().decode("utf-8-sig")
+        try:
+            content = path.read_bytes().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise UnknownLayout(f"{path.name}: tệp CSV không phải UTF-8 (lưu lại dưới dạng CSV UTF-8)") from None
         try:
             dialect = csv.Sniffer().sniff(content[:4096], delimiters=",;\t")
         except csv.Error:

@@ -58,6 +58,11 @@ def _money(value: Any) -> Decimal | None:
     return Decimal(value) if value not in (None, "") else None
 
 
+def _above(found: Decimal | None, approved: Decimal | None, v: View) -> bool:
+    """A billed price above the approved one (beyond the money tolerance); unknown prices are not compared."""
+    return found is not None and approved is not None and found - approved > v.tol
+
+
 def _newest(entries: list) -> Any:
     return max(entries, key=lambda e: e.valid_from or dt.date.min)
 
@@ -87,7 +92,7 @@ def _drug_checks(v: View) -> list[tuple[str, int, Any, dict[str, Any]]]:
             entries = matching
         else:
             approved = _money(_newest(entries).get("DON_GIA_BH"))
-            if approved is not None and r.DON_GIA - approved > v.tol:
+            if _above(r.DON_GIA, approved, v):
                 out.append(("PRICE", no, r, {"code": r.MA_THUOC, "found": r.DON_GIA, "expected": approved}))
     v._catalog_drugs = out  # type: ignore[attr-defined]
     return out
@@ -162,7 +167,7 @@ def _supply_price(v: View):
     if _active(v, "supply"):
         for no, r, _entries, same_bid in _supply_match(v):
             approved = _money(_newest(same_bid).get("DON_GIA_BH")) if same_bid else None
-            if approved is not None and r.DON_GIA_BH is not None and r.DON_GIA_BH - approved > v.tol:
+            if _above(r.DON_GIA_BH, approved, v):
                 yield Hit("XML3", "DON_GIA_BH", no, {"code": r.MA_VAT_TU, "found": r.DON_GIA_BH, "expected": approved})
 
 
@@ -195,7 +200,7 @@ def _service_price(v: View):
         for no, r, day in _xml3(v, False):
             entries = v.catalog.on("service", r.MA_DICH_VU, day)
             approved = _money(_newest(entries).get("DON_GIA")) if entries else None
-            if approved is not None and r.DON_GIA_BH is not None and r.DON_GIA_BH - approved > v.tol:
+            if _above(r.DON_GIA_BH, approved, v):
                 yield Hit("XML3", "DON_GIA_BH", no, {"code": r.MA_DICH_VU, "found": r.DON_GIA_BH,
                                                      "expected": approved, "day": _show_day(day)})
 
