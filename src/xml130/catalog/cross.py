@@ -2,7 +2,7 @@
 
 - ``CROSS.PERFORMER_OVERLAP`` (error): one performer on services of different patients whose NGAY_TH_YL–NGAY_KQ
   overlap, for the groups that need the performer present (``presence_groups``);
-- ``CROSS.EXAMS_PER_DAY`` (warning): a doctor with more examinations in a day than ``exam_limit`` (default 65);
+- ``CROSS.EXAMS_PER_DAY`` (warning): a doctor with more examinations in a day than ``exam_limit`` (``data/params.toml``, default 65);
 - ``CROSS.PATIENT_OVERLAP`` / ``CROSS.CARD_OVERLAP`` (error): one patient (MA_BN) or one card in episodes
   whose NGAY_VAO–NGAY_RA overlap;
 - ``CROSS.BEDS_OVER`` (warning): bed-days of a department on a day above its registered beds (department
@@ -23,7 +23,8 @@ from decimal import Decimal
 from typing import Any
 
 from .. import findings as fnd
-from .facts import HosoFacts, params
+from ..params import params
+from .facts import HosoFacts
 from .lookup import Catalog
 
 MESSAGES = {
@@ -144,7 +145,7 @@ def episode_overlaps(hosos: list[HosoFacts]) -> Iterator[CrossFinding]:
 def beds_over(hosos: list[HosoFacts], catalog: Catalog | None) -> Iterator[CrossFinding]:
     if catalog is None or not catalog.has("department"):
         return
-    columns = params()["bed_columns"]
+    columns = params()["registered_bed_columns"]
     used: dict[tuple[str, dt.date], Decimal] = defaultdict(Decimal)
     rows: dict[tuple[str, dt.date], dict[str, tuple[HosoFacts, int]]] = defaultdict(dict)
     for h in hosos:

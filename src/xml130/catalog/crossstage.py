@@ -22,7 +22,8 @@ from ..ledger import Ledger, cross_finding, hoso_version, now
 from ..parse import ParseError
 from ..staging import write_json
 from .cross import CrossFinding, check_day
-from .facts import HosoFacts, params, read_facts
+from ..params import params
+from .facts import HosoFacts, read_facts
 from .lookup import Catalog
 
 PREFIX = "CROSS."
@@ -58,7 +59,7 @@ def cross_stage(ledger_url: str, outbox: Path, facility: str, report: Any, *,
     last = max(r["closed_at"] for r in mine if r["closed_at"]) if any(r["closed_at"] for r in mine) else None
     others: list[dict[str, Any]] = []
     if first and last:
-        since = dt.datetime.combine(first.date() - dt.timedelta(days=params()["lookback_days"]), dt.time())
+        since = dt.datetime.combine(first.date() - dt.timedelta(days=params()["cross_lookback_days"]), dt.time())
         until = dt.datetime.combine(last.date() + dt.timedelta(days=1), dt.time())
         with ledger.engine.connect() as conn:
             others = _versions(conn, facility, and_(hoso_version.c.run_id != report.run_id,

@@ -8,21 +8,13 @@ interval checks (the per-hồ sơ rules report it).
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from functools import cache
-from importlib import resources
 from typing import Any
 
+from ..params import params
 from ..parse import decode_base64, parse_xml, row_elements, table_for_root
 from ..rules import when
-
-
-@cache
-def params() -> dict[str, Any]:
-    """The thresholds and groups of the checks across hồ sơ (``cross.toml``)."""
-    return tomllib.loads((resources.files("xml130.catalog") / "cross.toml").read_text(encoding="utf-8"))
 
 
 @dataclass(frozen=True)
