@@ -106,10 +106,12 @@ def plant_mismatches(engine: Engine, exam_limit: int = 65) -> dict[str, list[str
 
 def _overlap(conn, used: set[str]) -> list[str]:
     """The second surgery of the demo moved to start 30 minutes into the first, by the same surgeon."""
-    o, c, e = s.order_line, s.catalog_item, s.encounter
+    o, c, e, d = s.order_line, s.catalog_item, s.encounter, s.demo_case
     rows = conn.execute(select(o.c.id, o.c.performer_id, o.c.ordered_at, o.c.done_at, o.c.result_at, e.c.ma_lk)
                         .join(c, c.c.id == o.c.item_id).join(e, e.c.id == o.c.encounter_id)
-                        .where(c.c.local_code == "D005", e.c.ma_lk.not_in(used)).order_by(o.c.id).limit(2)).all()
+                        .join(d, d.c.ma_lk == e.c.ma_lk)
+                        .where(c.c.local_code == "D005", e.c.ma_lk.not_in(used), d.c.expect_valid.is_(True),
+                               d.c.expect_rule.is_(None)).order_by(o.c.id).limit(2)).all()
     if len(rows) < 2:
         return []
     first, second = rows
