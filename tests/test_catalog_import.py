@@ -18,7 +18,7 @@ from xml130.catalog import Catalog, kinds
 from xml130.catalog.synthetic import catalogue_for, write_csv, write_xlsx
 from xml130.catalog.values import BadValue, parse_date, parse_money
 from xml130.cli import app
-from xml130.ledger import Ledger, catalog_import, catalog_item
+from xml130.ledger import Ledger, approved_import, approved_item
 from xml130.models import build_hoso
 
 runner = CliRunner()
@@ -32,7 +32,7 @@ def _catalogues():
     return catalogue_for([build_hoso(sc.outpatient_drugs_labs()), build_hoso(sc.inpatient_surgery_beds())])
 
 
-def _count(url, table=catalog_item):
+def _count(url, table=approved_item):
     with Ledger(url).engine.connect() as conn:
         return conn.execute(select(func.count()).select_from(table)).scalar()
 
@@ -94,7 +94,7 @@ def test_import_xlsx_of_the_six_kinds_then_reimport_changes_nothing(tmp_path):
 
     again = run("catalog", "import", book, "--ledger", url)
     assert again.exit_code == 0 and again.output.count("không đổi (đã nhập)") == len(cats)
-    assert _count(url) == total and _count(url, catalog_import) == len(cats)
+    assert _count(url) == total and _count(url, approved_import) == len(cats)
 
 
 def test_a_new_file_adds_a_period_and_list_shows_what_is_valid_on_a_day(tmp_path):
@@ -132,7 +132,7 @@ def test_bad_rows_are_reported_with_sheet_row_and_reason_and_kept_in_the_ledger(
     assert "DÒNG LỖI nv.xlsx / staff, dòng 5: hết hiệu lực (01/01/2019) trước khi có hiệu lực (01/01/2020)" in r.output
     assert _count(url) == len(staff) - 3
     with Ledger(url).engine.connect() as conn:
-        kept = json.loads(conn.execute(select(catalog_import.c.bad_rows)).scalar())
+        kept = json.loads(conn.execute(select(approved_import.c.bad_rows)).scalar())
     assert [(b["sheet"], b["row"]) for b in kept] == [("staff", 3), ("staff", 4), ("staff", 5)]
 
 

@@ -111,7 +111,7 @@ def test_short_stay_hours_changes_what_the_mapping_derives_and_what_the_rule_che
 
 def test_supply_groups_are_read_by_the_totals_and_their_rule(small_his):
     default = _extract(small_his, 1)  # the demo HIS bills no supplies (MA_NHOM 10, 11); episode 1 has a bed (15)
-    assert [r.MA_NHOM for r in default.tables["XML3"]] == [1, 2, 2, 15] and default.summary.T_VTYT == 0
+    assert [r.MA_NHOM for r in default.tables["XML3"]] == [13, 2, 2, 15] and default.summary.T_VTYT == 0
     bed = default.tables["XML3"][3].THANH_TIEN_BV
     with params.override(supply_groups=[15]):
         counted = _extract(small_his, 1)

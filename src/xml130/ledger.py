@@ -131,10 +131,11 @@ flow_run = Table(
 SUBMISSION_OUTCOMES = ("sending", "accepted", "rejected", "unanswered", "refused")
 
 # --- approved catalogues (danh mục; xml130.catalog) ------------------------------------------------------------
-# One row per approved item and validity period; a sheet imported twice adds nothing (unique content hash), an
+# (Named approved_*: a HIS sharing the database may have its own catalog tables.) One row per approved item and
+# validity period; a sheet imported twice adds nothing (unique content hash), an
 # identical row in a later file is the same item (unique row hash). Lookups go by (kind, code).
-catalog_import = Table(
-    "catalog_import", metadata,
+approved_import = Table(
+    "approved_import", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("kind", String(20), nullable=False),  # drug | supply | service | staff | department | equipment
     Column("file", String(500), nullable=False),
@@ -144,11 +145,11 @@ catalog_import = Table(
     Column("rows", Integer, nullable=False),
     Column("added", Integer, nullable=False),
     Column("bad_rows", Text),  # JSON list of {sheet, row, reason}
-    UniqueConstraint("kind", "content_hash", name="uq_catalog_import"),
+    UniqueConstraint("kind", "content_hash", name="uq_approved_import"),
 )
 
-catalog_item = Table(
-    "catalog_item", metadata,
+approved_item = Table(
+    "approved_item", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("kind", String(20), nullable=False),
     Column("code", String(255), nullable=False),
@@ -157,8 +158,8 @@ catalog_item = Table(
     Column("data", Text, nullable=False),  # JSON: every column of the approved row, typed
     Column("row_hash", String(64), nullable=False),
     Column("import_id", Integer, nullable=False),
-    UniqueConstraint("kind", "row_hash", name="uq_catalog_item"),
-    Index("ix_catalog_item_kind_code", "kind", "code"),
+    UniqueConstraint("kind", "row_hash", name="uq_approved_item"),
+    Index("ix_approved_item_kind_code", "kind", "code"),
 )
 # Findings across hồ sơ (xml130.catalog.crossstage): one row per hồ sơ version involved, naming the others.
 cross_finding = Table(

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
-from ..ledger import Ledger, catalog_import, catalog_item, now
+from ..ledger import Ledger, approved_import, approved_item, now
 from .reader import BadRow, SheetResult, kinds, read_file
 
 
@@ -42,25 +42,25 @@ def _store(ledger: Ledger, sheet: SheetResult) -> SheetOutcome:
     digest = sheet.content_hash
     outcome = SheetOutcome(sheet.file, sheet.sheet, sheet.kind, len(sheet.rows), 0, True, sheet.bad)
     with ledger.engine.begin() as conn:
-        seen = conn.execute(select(catalog_import.c.id).where(
-            catalog_import.c.kind == sheet.kind, catalog_import.c.content_hash == digest)).first()
+        seen = conn.execute(select(approved_import.c.id).where(
+            approved_import.c.kind == sheet.kind, approved_import.c.content_hash == digest)).first()
         if seen is not None:
             return outcome
-        import_id = conn.execute(catalog_import.insert().values(
+        import_id = conn.execute(approved_import.insert().values(
             kind=sheet.kind, file=sheet.file, sheet=sheet.sheet, content_hash=digest, imported_at=now(),
             rows=len(sheet.rows), added=0,
             bad_rows=json.dumps([b.__dict__ for b in sheet.bad], ensure_ascii=False))).inserted_primary_key[0]
         hashes = {r.row_hash: r for r in sheet.rows}
         known = set()
         for chunk in _chunks(list(hashes), 500):
-            known.update(conn.execute(select(catalog_item.c.row_hash).where(
-                catalog_item.c.kind == sheet.kind, catalog_item.c.row_hash.in_(chunk))).scalars())
+            known.update(conn.execute(select(approved_item.c.row_hash).where(
+                approved_item.c.kind == sheet.kind, approved_item.c.row_hash.in_(chunk))).scalars())
         new = [{"kind": r.kind, "code": r.code, "valid_from": r.valid_from, "valid_to": r.valid_to,
                 "data": json.dumps(r.data, ensure_ascii=False, sort_keys=True), "row_hash": h, "import_id": import_id}
                for h, r in hashes.items() if h not in known]
         if new:
-            conn.execute(catalog_item.insert(), new)
-        conn.execute(catalog_import.update().where(catalog_import.c.id == import_id).values(added=len(new)))
+            conn.execute(approved_item.insert(), new)
+        conn.execute(approved_import.update().where(approved_import.c.id == import_id).values(added=len(new)))
     outcome.added, outcome.unchanged = len(new), False
     return outcome
 
@@ -72,7 +72,7 @@ def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
 
 def list_items(ledger: Ledger, kind: str | None = None, on: dt.date | None = None) -> list[dict[str, Any]]:
     """Items (optionally of one kind, optionally only those valid on a day), by kind, code and period."""
-    t = catalog_item
+    t = approved_item
     q = select(t.c.kind, t.c.code, t.c.valid_from, t.c.valid_to, t.c.data)
     if kind:
         q = q.where(t.c.kind == kind)
@@ -88,7 +88,7 @@ def list_items(ledger: Ledger, kind: str | None = None, on: dt.date | None = Non
 
 def load_rows(ledger: Ledger) -> Iterable[tuple[str, str, dt.date | None, dt.date | None, dict[str, Any]]]:
     """Every item, oldest import first (for :class:`xml130.catalog.lookup.Catalog`)."""
-    t = catalog_item
+    t = approved_item
     with ledger.engine.connect() as conn:
         for r in conn.execute(select(t.c.kind, t.c.code, t.c.valid_from, t.c.valid_to, t.c.data).order_by(t.c.id)):
             yield r.kind, r.code, r.valid_from, r.valid_to, json.loads(r.data)
