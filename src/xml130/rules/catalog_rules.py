@@ -230,7 +230,7 @@ def _practitioners(v: View) -> list[tuple[str, str, int, str, dt.date | None, An
       message="Mã CCHN '{found}' ({field}) chưa được duyệt: không có trong danh mục nhân viên y tế.")
 def _staff_unknown(v: View):
     if _active(v, "staff"):
-        for table, field, no, code, _day_, entries in _practitioners(v):
+        for table, field, no, code, _, entries in _practitioners(v):
             if not entries:
                 yield Hit(table, field, no, {"found": code, "field": field})
 
