@@ -50,7 +50,7 @@ def _ledger(url: str):
 @app.command("import")
 def import_cmd(
     files: Annotated[list[Path], typer.Argument(help="Catalogue spreadsheets (.xlsx, .csv) as the portal exports them.")],
-    ledger: Annotated[str, typer.Option("--ledger", help="Ledger database URL.")] = DEFAULT_LEDGER,
+    ledger: Annotated[str, typer.Option("--ledger", envvar="XML130_LEDGER", help="Ledger database URL.")] = DEFAULT_LEDGER,
 ) -> None:
     """Load drugs, supplies, services, staff, departments/beds and equipment with their validity periods."""
     from .reader import UnknownLayout
@@ -77,7 +77,7 @@ def import_cmd(
 def list_cmd(
     kind: Annotated[str | None, typer.Option("--kind", help=f"One of: {', '.join(kinds())}.")] = None,
     on: Annotated[str | None, typer.Option("--on", help="Only items valid on this day (yyyy-mm-dd).")] = None,
-    ledger: Annotated[str, typer.Option("--ledger")] = DEFAULT_LEDGER,
+    ledger: Annotated[str, typer.Option("--ledger", envvar="XML130_LEDGER")] = DEFAULT_LEDGER,
     format: Annotated[ListFormat, typer.Option("--format", "-f")] = ListFormat.text,
 ) -> None:
     """The approved items, by kind and code, each with its validity period."""
