@@ -41,3 +41,23 @@ def test_demo_shows_each_planted_mismatch_once(tmp_path):
     assert set(planted["CROSS.EXAMS_PER_DAY"]) <= involved
     assert all(set(json.loads(r.others)) == involved - {r.ma_lk} for r in busy)  # each names all the others
     assert all("CROSS.EXAMS_PER_DAY" in {x["code"] for x in staged[m]} for m in involved if m in staged)
+
+
+def test_plain_nightly_applies_the_catalogues_imported_into_its_ledger(tmp_path):
+    """No `using(...)` around the run: a hospital imports its catalogues once (`xml130 catalog import`) and every
+    later nightly export checks against them; a ledger without catalogues gets no catalogue rule."""
+
+    from xml130 import pipeline
+    from xml130.catalog.demo import prepare_demo
+    from xml130.his.demo import create_demo
+
+    his = f"sqlite:///{tmp_path / 'his.db'}"
+    ledger = f"sqlite:///{tmp_path / 'ledger.db'}"
+    planted, _ = prepare_demo(create_demo(his, 160, 130), tmp_path / "cat", ledger)
+    report = pipeline.nightly(his, tmp_path / "outbox", ledger)
+    reasons = {q["ma_lk"]: {r["code"] for r in q["reasons"]} for q in report.quarantine}
+    for code in ("R.CAT.DRUG.UNKNOWN", "R.CAT.DRUG.STRENGTH", "R.CAT.STAFF.UNKNOWN", "R.CAT.MACHINE.NOT_VALID"):
+        assert planted[code] and all(code in reasons.get(m, set()) for m in planted[code]), code
+
+    bare = pipeline.nightly(his, tmp_path / "outbox2", f"sqlite:///{tmp_path / 'bare.db'}")
+    assert not any(r["code"].startswith("R.CAT.") for q in bare.quarantine for r in q["reasons"])

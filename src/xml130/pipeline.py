@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import create_engine
 
 from .catalog.crossstage import cross_stage
+from .catalog.lookup import for_staging, using
 from .codes import ObjectCode, Outcome
 from .extract import Extractor, Selection
 from .jobs.stager import (  # noqa: F401  (RunReport, new_run_id, sha256: the jobs' public names)
@@ -100,7 +101,8 @@ def stage_window(source: str, outbox: Path, ledger_url: str, mapping: Mapping, r
     extractor = Extractor(engine, mapping, batch_size=batch_size)
     extractor.check()
     stager = Stager(Versioned(Ledger(ledger_url), outbox, mapping.facility, run_id), report)
-    stage_all(stager, extractor.extract(selection), batch_size, on_batch)
+    with using(for_staging(ledger_url)):  # the approved catalogues imported into the ledger, if any
+        stage_all(stager, extractor.extract(selection), batch_size, on_batch)
     engine.dispose()
     return report
 
@@ -147,7 +149,8 @@ def resend(source: str, outbox: Path, ledger_url: str, ma_lks: Iterable[str], re
     extractor = Extractor(engine, mapping)
     extractor.check()
     writer = Versioned(ledger, outbox, mapping.facility, run_id, force_reason=reason)
-    stage_all(Stager(writer, report), extractor.extract(selection), len(selection.ma_lk) or 1)
+    with using(for_staging(ledger_url)):
+        stage_all(Stager(writer, report), extractor.extract(selection), len(selection.ma_lk) or 1)
     engine.dispose()
     return _finish(ledger, report, outbox)
 

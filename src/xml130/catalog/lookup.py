@@ -67,6 +67,16 @@ class Catalog:
 _ACTIVE: ContextVar[Catalog | None] = ContextVar("xml130_catalog", default=None)
 
 
+def for_staging(ledger_url: str) -> Catalog | None:
+    """The catalogues a staging run checks against: those already in force for this validation (``using``), else
+    the ones imported into the run's ledger, else none (a facility that imported none gets no catalogue rules)."""
+    current = active()
+    if current is not None:
+        return current
+    approved = Catalog.from_ledger(ledger_url)
+    return approved if len(approved) else None
+
+
 def active() -> Catalog | None:
     """The catalogues the current validation runs against (set by :func:`using`), if any."""
     return _ACTIVE.get()
