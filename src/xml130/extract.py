@@ -10,7 +10,6 @@ findings (for quarantine); the rest of the batch goes on.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -21,14 +20,13 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from . import findings as fnd
 from .mapping import ADOPTION_PARAMS, FieldRule, Mapping, MappingError, TableMapping
+from .mapping.columns import KIND_TYPES, RULE_INPUTS, ColumnType, ValueProblem, coerce
 from .mapping.rules import AFTER_TABLES, ROW_RULES, RuleContext
 from .models import Hoso, HosoError, build_hoso
 from .spec import SpecVersion, load_spec
 
 SQL_TYPES = {"decimal": lambda: Numeric(asdecimal=True), "date": Date, "datetime": DateTime, "integer": Integer,
-             "text": Text, "boolean": Boolean}
-KIND_TYPES = {"decimal": "decimal", "date": "date", "partial_date": "date", "datetime": "datetime",
-              "partial_datetime": "datetime"}
+             "text": Text, "boolean": Boolean}  # the adoption facts only: every other query is read through coerce
 
 
 @dataclass(frozen=True)
@@ -58,6 +56,21 @@ def _lower(row) -> dict[str, Any]:
     return {k.lower(): v for k, v in row._mapping.items()}
 
 
+class ByKey(dict):
+    """Rows grouped by episode key; looked up by the key as any driver gives it (1, "1", a UUID or its text)."""
+
+    def get(self, key, default=None):
+        return super().get(key_id(key), default)
+
+    def __getitem__(self, key):
+        return super().__getitem__(key_id(key))
+
+
+def key_id(value: Any) -> str:
+    """The episode key compared as text: the same for an integer, a text or a UUID key on every engine."""
+    return value.strip() if isinstance(value, str) else str(value)
+
+
 class Extractor:
     def __init__(self, engine: Engine, mapping: Mapping, *, batch_size: int = 500,
                  version: SpecVersion | None = None):
@@ -65,37 +78,122 @@ class Extractor:
         self.version = version or load_spec().latest  # the field kinds used to type query columns
         self._lookups: dict[str, dict[str, Any]] | None = None
         self._queries: dict[tuple[str, str], Any] = {}
+        self._types: dict[tuple[str, str | None], dict[str, ColumnType]] = {}
 
-    # --- queries ---------------------------------------------------------------------------------------
-    def column_types(self, tm: TableMapping) -> dict[str, str]:
-        """Declared types plus those implied by the fields a column feeds (decimal, date, datetime)."""
-        types: dict[str, str] = {}
+    def quote(self, name: str) -> str:
+        """A column name as this engine needs it (``key`` is reserved in MariaDB)."""
+        return self.engine.dialect.identifier_preparer.quote(name)
+
+    # --- column types ----------------------------------------------------------------------------------
+    def column_types(self, tm: TableMapping, collection: str | None = None) -> dict[str, ColumnType]:
+        """How each column of a table's query (or of one of its collections) is read: the declared type, else the
+        type of the field it feeds (decimal, date, datetime, integer) or of the rule input it is."""
+        cache = (tm.table if tm is not self.mapping.checkin else "checkin", collection)
+        if cache in self._types:
+            return self._types[cache]
+        types: dict[str, ColumnType] = {}
         table = self.version[tm.table]
+        formats = {r.column: r.format for r in tm.fields.values() if r.column and r.format}
+        for rule in tm.rule_names():
+            coll, inputs = RULE_INPUTS.get(rule, (None, {}))
+            if coll == collection:
+                types.update({c: ColumnType(i.type, None, table.by_name[i.field].scale
+                                            if i.type == "decimal" and i.field in table.by_name else None)
+                              for c, i in inputs.items()})
         for name, rule in tm.fields.items():
             kind = KIND_TYPES.get(table.field(name).kind)
-            if kind and rule.column and not rule.collect and not table.field(name).sep:
-                types[rule.column] = kind
-        if tm.auto:
+            if not kind or not rule.column or rule.lookup or (rule.collect or None) != collection:
+                continue
+            if not (table.field(name).sep and not rule.collect):
+                types[rule.column] = ColumnType(kind, formats.get(rule.column), table.field(name).scale)
+        if tm.auto and collection is None:
             for f in table.fields:
                 if KIND_TYPES.get(f.kind) and not f.sep:
-                    types.setdefault(f.name.lower(), KIND_TYPES[f.kind])
-        types.update(tm.types)
+                    types.setdefault(f.name.lower(), ColumnType(KIND_TYPES[f.kind], None, f.scale))
+        if tm is self.mapping.checkin and collection is None:
+            types["event_at"] = ColumnType("datetime")
+        for col, ct in (tm.types if collection is None else tm.collections[collection].types).items():
+            implied = types.get(col)
+            same = implied is not None and implied.type == ct.type
+            types[col] = ColumnType(ct.type, ct.format or (implied.format if same else None),
+                                    implied.scale if same else None)
+        self._types[cache] = types
         return types
 
-    def _query(self, name: str, sql: str, types: dict[str, str], params: tuple[str, ...] = ("keys",)):
-        """The typed query of a table, a collection (``IN :keys``), the check-in events (``> :since``) or the
-        adoption facts (``:start``/``:end``): every other parameter is a datetime."""
+    def column_fields(self, tm: TableMapping, collection: str | None = None) -> dict[str, str]:
+        """The field of the standard each column concerns (named in findings)."""
+        out: dict[str, str] = {}
+        for rule in tm.rule_names():
+            coll, inputs = RULE_INPUTS.get(rule, (None, {}))
+            if coll == collection:
+                out.update({c: i.field for c, i in inputs.items()})
+        if tm.auto and collection is None:
+            out.update({f.name.lower(): f.name for f in self.version[tm.table].fields})
+        for name, rule in tm.fields.items():
+            if (rule.collect or None) == collection:
+                out.update({c: name for c in ([rule.column] if rule.column else []) + list(rule.join)})
+        return out
+
+    def prepare(self, tm: TableMapping, src: dict[str, Any], ctx: RuleContext, row: int | None,
+                lookups: dict[str, dict[str, Any]], collection: str | None = None) -> dict[str, Any]:
+        """One source row as the mapping reads it: column lookups applied, every typed column converted. A value
+        that cannot be read is a finding (table, field, column, MA_LK) and is left empty."""
+        types = self.column_types(tm, collection)
+        col_lookups = tm.lookups if collection is None else tm.collections[collection].lookups
+        fields = self.column_fields(tm, collection)
+        out = dict(src)
+        for col, name in col_lookups.items():
+            value = out.get(col)
+            if value is not None:
+                out[col] = self._translate(value, name, lookups, ctx, fields.get(col, col), row, col)
+        for col, ct in types.items():
+            if col in out:
+                try:
+                    out[col] = coerce(out[col], ct)
+                except ValueProblem as exc:
+                    ctx.problem("MAPPING.VALUE", fields.get(col, col), row=row, value=exc.value,
+                                expected=exc.expected, column=_where(col, collection))
+                    out[col] = None
+        return out
+
+    @staticmethod
+    def _translate(value: Any, name: str, lookups, ctx: RuleContext, field_name: str, row: int | None,
+                   column: str) -> Any:
+        table = lookups[name]
+        if str(value) not in table:
+            ctx.problem("MAPPING.LOOKUP", field_name, row=row, value=value, lookup=name, column=column)
+            return None
+        return table[str(value)]
+
+    # --- queries ---------------------------------------------------------------------------------------
+    def _query(self, name: str, sql: str, types: dict[str, ColumnType] | None = None,
+               params: tuple[str, ...] = ("keys",)):
+        """The query of a table, a collection (``IN :keys``), the check-in events (``> :since``) or the
+        adoption facts (``:start``/``:end``): every other parameter is a datetime. Only the adoption facts are
+        typed by the driver; the rest is converted by :func:`xml130.mapping.columns.coerce`."""
         key = (name, sql)
         if key not in self._queries:
             binds = [bindparam(p, expanding=True) if p == "keys" else bindparam(p, type_=DateTime()) for p in params]
-            self._queries[key] = text(sql).bindparams(*binds).columns(**{c: SQL_TYPES[t]() for c, t in types.items()})
+            q = text(sql).bindparams(*binds)
+            if types:
+                q = q.columns(**{c: SQL_TYPES[t.type]() for c, t in types.items()})
+            self._queries[key] = q
         return self._queries[key]
 
     def checkin_events(self, conn, since: dt.datetime) -> list[dict[str, Any]]:
-        """Rows of the mapping's [checkin] query for events after ``since``."""
+        """Rows of the mapping's [checkin] query for events after ``since`` (``event_at`` read as a datetime)."""
         tm = self.mapping.checkin
-        q = self._query("checkin", tm.query, self.column_types(tm), params=("since",))
-        return [_lower(r) for r in conn.execute(q, {"since": since})]
+        q = self._query("checkin", tm.query, params=("since",))
+        rows = [_lower(r) for r in conn.execute(q, {"since": since})]
+        bad = []
+        for r in rows:
+            try:
+                r["event_at"] = coerce(r.get("event_at"), ColumnType("datetime"))
+            except ValueProblem as exc:
+                bad.append(f"checkin: event_at {exc.value!r} of MA_LK {r.get('ma_lk')} is not {exc.expected}")
+        if bad:
+            raise MappingError(bad)
+        return rows
 
     def adoption_rows(self, name: str, **params: dt.datetime) -> Iterator[dict[str, Any]]:
         """Rows of the mapping's [adoption.NAME] query, streamed (examinations between ``start`` and ``end``)."""
@@ -112,11 +210,15 @@ class Extractor:
                                 f"(see the bundled demo_his.toml)"])
         return self.mapping.adoption[name]
 
-    def rows_by_key(self, conn, name: str, sql: str, types: dict[str, str], keys: list) -> dict[Any, list]:
-        grouped: dict[Any, list[dict[str, Any]]] = defaultdict(list)
-        for row in conn.execute(self._query(name, sql, types), {"keys": keys}):
+    def rows_by_key(self, conn, name: str, sql: str, types: Any, keys: list) -> dict[Any, list]:
+        """Rows of a table or collection query for these episode keys, grouped by key (raw values: the caller
+        converts them with :meth:`prepare`)."""
+        grouped: dict[Any, list[dict[str, Any]]] = ByKey()
+        if not keys:
+            return grouped
+        for row in conn.execute(self._query(name, sql), {"keys": keys}):
             r = _lower(row)
-            grouped[r["key"]].append(r)
+            grouped.setdefault(key_id(r["key"]), []).append(r)
         return grouped
 
     def lookups(self, conn) -> dict[str, dict[str, Any]]:
@@ -126,30 +228,16 @@ class Extractor:
                 if isinstance(spec, dict):
                     self._lookups[name] = spec
                 else:
-                    self._lookups[name] = {str(r[0]): r[1] for r in conn.execute(text(spec))}
+                    self._lookups[name] = {str(r[0]).strip(): r[1] for r in conn.execute(text(spec))}
         return self._lookups
 
     # --- checks before any data moves --------------------------------------------------------------------
     def check(self) -> None:
-        """Run every query for no episode and check the columns each field needs are there (MappingError)."""
-        problems: list[str] = []
-        with self.engine.connect() as conn:
-            try:
-                cols = set(conn.execute(text(f"SELECT * FROM ({self.mapping.episodes_query}) ep WHERE 1 = 0")).keys())
-                missing = {"key", "ma_lk", "closed_at"} - {c.lower() for c in cols}
-                if missing:
-                    problems.append(f"[episodes] query lacks columns {sorted(missing)}")
-            except SQLAlchemyError as exc:
-                problems.append(f"[episodes] query fails: {exc.__class__.__name__}: {str(exc).splitlines()[0]}")
-            try:
-                self.lookups(conn)
-            except SQLAlchemyError as exc:
-                problems.append(f"[lookups] query fails: {str(exc).splitlines()[0]}")
-            for tid, tm in self.mapping.tables.items():
-                self._check_table(conn, f"tables.{tid}", tm, {"keys": []}, {"key"}, problems)
-            if self.mapping.checkin is not None:
-                self._check_table(conn, "checkin", self.mapping.checkin, {"since": dt.datetime(9999, 1, 1)},
-                                  {"key", "ma_lk", "event", "event_at"}, problems)
+        """Run every query for no episode and check what the mapping reads against what the queries return:
+        columns missing or unused, rule inputs, lookups (MappingError listing every problem)."""
+        from .mapping.check import mapping_problems
+
+        problems = mapping_problems(self)
         if problems:
             raise MappingError(problems)
 
@@ -176,52 +264,32 @@ class Extractor:
         if problems:
             raise MappingError(problems)
 
-    def _check_table(self, conn, where: str, tm: TableMapping, params: dict, required: set[str],
-                     problems: list[str]) -> None:
-        name = tm.table if "keys" in params else "checkin"
-        try:
-            result = conn.execute(self._query(name, tm.query, self.column_types(tm), params=tuple(params)), params)
-            cols = {c.lower() for c in result.keys()}
-        except SQLAlchemyError as exc:
-            problems.append(f"{where}: query fails: {exc.__class__.__name__}: {str(exc).splitlines()[0]}")
-            return
-        for col in sorted(required - cols):
-            problems.append(f"{where}: the query must return a column named {col}")
-        for fname, rule in tm.fields.items():
-            for col in rule.columns():
-                if col not in cols:
-                    problems.append(f"{where}.fields.{fname}: column {col!r} is not returned by the query "
-                                    f"(it returns: {', '.join(sorted(cols))})")
-        for cname, coll in tm.collections.items():
-            try:
-                ccols = {c.lower() for c in conn.execute(self._query(f"{name}.{cname}", coll.query, coll.types),
-                                                         {"keys": []}).keys()}
-            except SQLAlchemyError as exc:
-                problems.append(f"{where}.collections.{cname}: query fails: {str(exc).splitlines()[0]}")
-                continue
-            for fname, rule in tm.fields.items():
-                if rule.collect == cname and rule.column not in ccols:
-                    problems.append(f"{where}.fields.{fname}: column {rule.column!r} is not returned by "
-                                    f"collection {cname}")
-
     # --- selection -----------------------------------------------------------------------------------------
+    @property
+    def text_closing_times(self) -> bool:
+        """[episodes] types declares closed_at: the HIS keeps it as text, so SQL cannot compare it with a
+        watermark; the window is then chosen here, after reading every closed episode's key, MA_LK and time."""
+        return "closed_at" in self.mapping.episodes_types
+
     def _selection_sql(self, sel: Selection, count: bool = False):
-        base = f"SELECT key, ma_lk, closed_at FROM ({self.mapping.episodes_query}) ep"
+        key, ma_lk, closed = (self.quote(c) for c in ("key", "ma_lk", "closed_at"))
+        base = f"SELECT {key}, {ma_lk}, {closed} FROM ({self.mapping.episodes_query}) ep"
         params: dict[str, Any] = {}
         where = []
         if sel.ma_lk:
-            where.append("ma_lk IN :ma_lks")
+            where.append(f"{ma_lk} IN :ma_lks")
             params["ma_lks"] = list(sel.ma_lk)
         else:
-            where.append("closed_at IS NOT NULL")
-            if sel.since is not None:
-                where.append("closed_at > :since")
-                params["since"] = sel.since
-            if sel.until is not None:
-                where.append("closed_at <= :until")
-                params["until"] = sel.until
+            where.append(f"{closed} IS NOT NULL")
+            if not self.text_closing_times:
+                if sel.since is not None:
+                    where.append(f"{closed} > :since")
+                    params["since"] = sel.since
+                if sel.until is not None:
+                    where.append(f"{closed} <= :until")
+                    params["until"] = sel.until
         sql = base + " WHERE " + " AND ".join(where)
-        sql = f"SELECT count(*) FROM ({sql}) c" if count else sql + " ORDER BY closed_at, key"
+        sql = f"SELECT count(*) FROM ({sql}) c" if count else sql + f" ORDER BY {closed}, {key}"
         q = text(sql)
         # typed parameters: the driver then writes a datetime exactly as the column stores it (SQLite compares text)
         binds = [bindparam(n, type_=DateTime()) for n in ("since", "until") if n in params]
@@ -229,11 +297,27 @@ class Extractor:
             binds.append(bindparam("ma_lks", expanding=True))
         if binds:
             q = q.bindparams(*binds)
-        if not count:
-            q = q.columns(closed_at=DateTime())
         return q, params
 
+    def _episode(self, row, sel: Selection) -> tuple[Any, str, Any] | None:
+        """(key, MA_LK, closing time) of one episode row, None when outside the selection; a closing time that
+        cannot be read stays text (the episode is then quarantined with MAPPING.VALUE)."""
+        types = self.mapping.episodes_types
+        key, ma_lk, closed = row[0], coerce(row[1], ColumnType("text")), row[2]
+        try:
+            closed = coerce(closed, types.get("closed_at", ColumnType("datetime")))
+        except ValueProblem:
+            return (key, ma_lk, closed)
+        if closed is None and not sel.ma_lk:
+            return None
+        if self.text_closing_times and not sel.ma_lk:
+            if (sel.since is not None and closed <= sel.since) or (sel.until is not None and closed > sel.until):
+                return None
+        return (key, ma_lk, closed)
+
     def count(self, sel: Selection) -> int:
+        if self.text_closing_times and not sel.ma_lk:
+            return sum(len(b) for b in self.batches(sel))
         q, params = self._selection_sql(sel, count=True)
         with self.engine.connect() as conn:
             return int(conn.execute(q, params).scalar() or 0)
@@ -242,8 +326,15 @@ class Extractor:
         q, params = self._selection_sql(sel)
         with self.engine.connect() as conn:
             result = conn.execution_options(stream_results=True, yield_per=self.batch_size).execute(q, params)
-            for part in result.partitions(self.batch_size):
-                yield [(r[0], r[1], r[2]) for r in part]
+            if not self.text_closing_times:
+                for part in result.partitions(self.batch_size):
+                    yield [e for e in (self._episode(r, sel) for r in part) if e is not None]
+                return
+            chosen = [e for e in (self._episode(r, sel) for r in result) if e is not None]
+        chosen.sort(key=lambda e: (not isinstance(e[2], dt.datetime), e[2] if isinstance(e[2], dt.datetime)
+                                   else dt.datetime.min, key_id(e[0])))
+        for i in range(0, len(chosen), self.batch_size):
+            yield chosen[i:i + self.batch_size]
 
     # --- assembling hồ sơ ------------------------------------------------------------------------------------
     def extract(self, sel: Selection) -> Iterator[Extracted]:
@@ -264,12 +355,17 @@ class Extractor:
             data: dict[str, dict[Any, list]] = {}
             colls: dict[str, dict[str, dict[Any, list]]] = {}
             for tm in tables:
-                data[tm.table] = self.rows_by_key(conn, tm.table, tm.query, self.column_types(tm), keys)
-                colls[tm.table] = {name: self.rows_by_key(conn, f"{tm.table}.{name}", c.query, c.types, keys)
+                data[tm.table] = self.rows_by_key(conn, tm.table, tm.query, None, keys)
+                colls[tm.table] = {name: self.rows_by_key(conn, f"{tm.table}.{name}", c.query, None, keys)
                                    for name, c in tm.collections.items()}
         for key, ma_lk, closed_at in batch:
-            item = Extracted(ma_lk, key, closed_at)
+            item = Extracted(ma_lk, key, closed_at if isinstance(closed_at, dt.datetime) else None)
             ctx = RuleContext(ma_lk, self.mapping.facility, self.mapping.facility_name, self.mapping.params)
+            if closed_at is not None and not isinstance(closed_at, dt.datetime):
+                ctx.table = "XML1"
+                bad = self.mapping.episodes_types.get("closed_at", ColumnType("datetime"))
+                ctx.problem("MAPPING.VALUE", "NGAY_RA", value=closed_at, column="episodes.closed_at",
+                            expected=bad.format or bad.describe())
             raw: dict[str, Any] = {}
             for tm in tables:
                 rows = data[tm.table].get(key, [])
@@ -291,28 +387,52 @@ class Extractor:
     def row(self, tm: TableMapping, src: dict[str, Any], index: int, ma_lk: str, ctx: RuleContext,
              lookups: dict[str, dict[str, Any]]) -> dict[str, Any]:
         table = self.version[tm.table]
+        src = self.prepare(tm, src, ctx, index, lookups)
+        ctx.collections = {name: [self.prepare(tm, r, ctx, n, lookups, name) for n, r in enumerate(rows, start=1)]
+                           for name, rows in ctx.collections.items() if name in tm.collections}
         out: dict[str, Any] = {}
         if tm.auto:
             for f in table.fields:
                 if f.name.lower() in src:
                     out[f.name] = src[f.name.lower()]
         for rule_name in tm.rules:
-            out.update(ROW_RULES[rule_name](src if rule_name not in AFTER_TABLES else out, ctx))
+            out.update(self._run_rule(rule_name, src if rule_name not in AFTER_TABLES else out, ctx, index))
         for name, rule in tm.fields.items():
-            out[name] = self._value(rule, src, ctx, lookups, index)
+            out[name] = self._value(tm, rule, src, ctx, lookups, index)
         if "MA_LK" in table.by_name and out.get("MA_LK") is None:
             out["MA_LK"] = ma_lk
         if "STT" in table.by_name and out.get("STT") is None and table.is_list:
             out["STT"] = index
         return {k: v for k, v in out.items() if k in table.by_name}
 
-    def _value(self, rule: FieldRule, src: dict[str, Any], ctx: RuleContext, lookups, row: int) -> Any:
+    @staticmethod
+    def _run_rule(name: str, src: dict[str, Any], ctx: RuleContext, index: int) -> dict[str, Any]:
+        """A mapping rule on one row; a value it cannot use (a missing input) is a finding, never a crash."""
+        try:
+            return ROW_RULES[name](src, ctx)
+        except (TypeError, KeyError, AttributeError, ArithmeticError, ValueError) as exc:
+            coll, inputs = RULE_INPUTS.get(name, (None, {}))
+            rows = ctx.collections.get(coll, []) if coll else [src]
+            empty = sorted({c for r in rows for c, i in inputs.items() if i.required and r.get(c) is None})
+            field_name = inputs[empty[0]].field if empty else name
+            ctx.problem("MAPPING.VALUE", field_name, row=index, value=", ".join(empty) or type(exc).__name__,
+                        expected=f"the inputs of rule {name} ({', '.join(c for c, i in inputs.items() if i.required)})",
+                        column=", ".join(empty) or name)
+            return {}
+
+    def _value(self, tm: TableMapping, rule: FieldRule, src: dict[str, Any], ctx: RuleContext, lookups,
+               row: int) -> Any:
         if rule.rule:
-            return ROW_RULES[rule.rule](src, ctx).get(rule.field)
+            return self._run_rule(rule.rule, src, ctx, row).get(rule.field)
         if rule.const is not None:
             return rule.const
         if rule.collect:
-            return [r.get(rule.column) for r in ctx.collections.get(rule.collect, []) if r.get(rule.column) is not None] or None
+            values = [r.get(rule.column) for r in ctx.collections.get(rule.collect, [])]
+            if rule.lookup:
+                where = f"collections.{rule.collect}.{rule.column}"
+                values = [self._translate(v, rule.lookup, lookups, ctx, rule.field, row, where)
+                          if v is not None else None for v in values]
+            return [v for v in values if v is not None] or None
         if rule.join:
             parts = [str(src[c]) for c in rule.join if src.get(c) not in (None, "")]
             return rule.sep.join(parts) or None
@@ -320,17 +440,20 @@ class Extractor:
         if value is None:
             return None
         if rule.lookup:
-            table = lookups[rule.lookup]
-            if str(value) not in table:
-                ctx.problem("MAPPING.LOOKUP", rule.field, row=row, value=value, lookup=rule.lookup)
-                return None
-            value = table[str(value)]
-        if rule.format and isinstance(value, str):
+            value = self._translate(value, rule.lookup, lookups, ctx, rule.field, row, rule.column)
+            kind = KIND_TYPES.get(self.version[tm.table].field(rule.field).kind)
+            if value is None or kind is None:
+                return value
             try:
-                value = dt.datetime.strptime(value, rule.format)
-            except ValueError:
-                ctx.problem("MAPPING.VALUE", rule.field, row=row, value=value, expected=rule.format)
+                value = coerce(value, ColumnType(kind, rule.format))
+            except ValueProblem as exc:
+                ctx.problem("MAPPING.VALUE", rule.field, row=row, value=exc.value, expected=exc.expected,
+                            column=f"lookups.{rule.lookup}")
                 return None
         if rule.round is not None and isinstance(value, Decimal):
             value = value.quantize(Decimal(1).scaleb(-rule.round), rounding=ROUND_HALF_UP)
         return value
+
+
+def _where(column: str, collection: str | None) -> str:
+    return f"collections.{collection}.{column}" if collection else column

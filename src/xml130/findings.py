@@ -64,8 +64,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "CARD.OFFICE": (ERROR, "Số thẻ BHYT '{value}' có mã nơi cấp '{office}' không hợp lệ."),
     "CARD.TEMPORARY": (ERROR, "Thẻ tạm của trẻ sơ sinh '{value}' phải là TE1 + mã tỉnh 2 số + 10 số."),
     "NEWBORN.NAME": (ERROR, "Trẻ sơ sinh chưa có tên và không có tên mẹ, cha, người giám hộ hay biên bản bàn giao để ghi HO_TEN."),
-    "MAPPING.LOOKUP": (ERROR, "Mã '{value}' không có trong bảng quy đổi {lookup} của cấu hình ánh xạ (trường {field})."),
-    "MAPPING.VALUE": (ERROR, "Giá trị '{value}' của HIS không đọc được theo định dạng {expected} (trường {field})."),
+    "MAPPING.LOOKUP": (ERROR, "Mã '{value}' (cột {column}) không có trong bảng quy đổi {lookup} của cấu hình ánh xạ "
+                              "(trường {field})."),
+    "MAPPING.VALUE": (ERROR, "Giá trị '{value}' của HIS (cột {column}) không đọc được theo định dạng {expected} "
+                             "(trường {field})."),
     "EXPORT.INTERNAL": (ERROR, "Lỗi nội bộ khi xử lý hồ sơ (đã đưa vào khu cách ly, cần kiểm tra): {detail}"),
     "EXPORT.NOT_FOUND": (ERROR, "Không tìm thấy đợt điều trị MA_LK '{value}' trong HIS."),
 }

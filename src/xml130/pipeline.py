@@ -68,10 +68,17 @@ class NightlyPlan:
 
 
 def plan_nightly(outbox: Path, ledger_url: str, mapping: Mapping, *, since: dt.datetime | None = None,
-                 until: dt.datetime | None = None, run_id: str | None = None) -> NightlyPlan:
-    """Start a run: read the watermark, record the run, clear what a killed run left half-written."""
+                 until: dt.datetime | None = None, run_id: str | None = None,
+                 lookback: dt.timedelta | None = None) -> NightlyPlan:
+    """Start a run: read the watermark, record the run, clear what a killed run left half-written.
+
+    The window starts ``lookback`` (default: the mapping's ``[episodes] lookback``) before the stored watermark:
+    an episode whose transaction committed after the last run had read past its closing time, or whose closing
+    time is kept to the minute, is read again and staged; what was already staged is unchanged by hash."""
     ledger = Ledger(ledger_url)
-    since = since if since is not None else ledger.get_state(f"nightly:{mapping.facility}")
+    if since is None:
+        watermark = ledger.get_state(f"nightly:{mapping.facility}")
+        since = watermark - (mapping.lookback if lookback is None else lookback) if watermark else None
     plan = NightlyPlan(run_id or new_run_id("nightly_export"), since, until or dt.datetime.now().replace(microsecond=0))
     clean_stale_temp(outbox)
     ledger.start_run(plan.run_id, "nightly_export", plan.selection.describe())
@@ -126,11 +133,12 @@ def complete_nightly(outbox: Path, ledger_url: str, mapping: Mapping, plan: Nigh
 
 def nightly(source: str, outbox: Path, ledger_url: str, *, mapping: Mapping | None = None,
             since: dt.datetime | None = None, until: dt.datetime | None = None, batch_size: int = 500,
-            run_id: str | None = None, on_batch: Callable[[int], None] | None = None) -> RunReport:
+            run_id: str | None = None, on_batch: Callable[[int], None] | None = None,
+            lookback: dt.timedelta | None = None) -> RunReport:
     """Episodes closed after the watermark (or ``since``) up to ``until`` (default now) → outbox + ledger, in
     this process. The Prefect flow runs the same steps, optionally one partition per closing day on Dask."""
     mapping = mapping or load_mapping()
-    plan = plan_nightly(outbox, ledger_url, mapping, since=since, until=until, run_id=run_id)
+    plan = plan_nightly(outbox, ledger_url, mapping, since=since, until=until, run_id=run_id, lookback=lookback)
     part = stage_window(source, outbox, ledger_url, mapping, plan.run_id, plan.since, plan.until,
                         batch_size=batch_size, on_batch=on_batch)
     return complete_nightly(outbox, ledger_url, mapping, plan, [part])

@@ -3,9 +3,11 @@
 A mapping is a TOML file (see ``docs/mapping.md`` and the bundled ``mappings/demo_his.toml``):
 
 - ``[mapping]``: name, facility code (MA_CSKCB), facility name.
-- ``[episodes] query``: one row per episode with the columns ``key`` (the HIS's own id), ``ma_lk`` and
-  ``closed_at`` (the export watermark). xml130 adds the selection (since a watermark, a date range or a list of
-  MA_LK) around it, so the same query serves every mode.
+- ``[episodes] query``: one row per episode with the columns ``key`` (the HIS's own id, of any type),
+  ``ma_lk`` and ``closed_at`` (the export watermark). xml130 adds the selection (since a watermark, a date range
+  or a list of MA_LK) around it, so the same query serves every mode. ``types = { closed_at = … }`` when the HIS
+  keeps closing times as text (the window is then chosen in Python); ``lookback`` (default ``"1d"``) is how far
+  before the stored watermark the nightly run reads again, for rows committed late or clocks to the minute.
 - ``[tables.XMLn]``: ``query`` returning the table's rows with a ``key`` column, filtered by ``IN :keys``;
   ``auto = true`` maps every column named like a field of the standard; ``[tables.XMLn.fields]`` says how each
   other field is filled; ``[tables.XMLn.types]`` declares column types the driver may not give (SQLite returns
@@ -21,12 +23,15 @@ A mapping is a TOML file (see ``docs/mapping.md`` and the bundled ``mappings/dem
 A field is filled by one of: ``"column"`` (shorthand), ``{column = …}``, ``{const = …}``, ``{lookup = …,
 column = …}``, ``{join = [cols], sep = " "}``, ``{collect = NAME, column = …}`` (several values, ``;``-joined by the
 model), ``{column = …, round = 2}`` (ROUND_HALF_UP), ``{column = …, format = "%d/%m/%Y"}`` (text dates), and
-``{rule = NAME}``. Loading checks the mapping against the spec, and :func:`check_against_database` runs every query
-with no rows to check the columns, before any data moves.
+``{rule = NAME}``. ``types`` give a column's type as a name or ``{type = …, format = "%d/%m/%Y %H:%M"}``;
+columns feeding a field or a rule are typed by it (:mod:`xml130.mapping.columns`). ``lookups = {column = NAME}``
+translates a column (of a table, ``[checkin]`` or a collection) before anything reads it. Loading checks the
+mapping against the spec, and :mod:`xml130.mapping.check` runs every query before any data moves.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
@@ -34,12 +39,13 @@ from pathlib import Path
 from typing import Any
 
 from ..spec import SpecVersion, load_spec
+from .columns import TYPE_NAMES, ColumnType, parse_duration
 
 __all__ = ["Mapping", "TableMapping", "FieldRule", "MappingError", "load_mapping", "bundled_mapping_path"]
 
-TYPE_NAMES = ("decimal", "date", "datetime", "integer", "text", "boolean")
 ADOPTION_PARAMS = {"examinations": (":start", ":end"), "staff": ()}  # [adoption.NAME] and what each filters on
 FIELD_KEYS = {"column", "const", "lookup", "join", "sep", "collect", "round", "format", "rule"}
+DEFAULT_LOOKBACK = "1d"  # a HIS's commit lag and minute-precision closing times, re-read for free (ledger hash)
 
 
 class MappingError(ValueError):
@@ -72,7 +78,8 @@ class FieldRule:
 class Collection:
     name: str
     query: str
-    types: dict[str, str]
+    types: dict[str, ColumnType]
+    lookups: dict[str, str] = field(default_factory=dict)  # column → lookup applied before anything reads it
 
 
 @dataclass(frozen=True)
@@ -81,9 +88,15 @@ class TableMapping:
     query: str
     auto: bool
     fields: dict[str, FieldRule]
-    types: dict[str, str]
+    types: dict[str, ColumnType]
     collections: dict[str, Collection]
     rules: tuple[str, ...]
+    lookups: dict[str, str] = field(default_factory=dict)  # column → lookup applied before anything reads it
+
+    def rule_names(self) -> list[str]:
+        """Every mapping rule the table runs: its ``rules`` and the rules of its fields."""
+        named = list(self.rules) + [r.rule for r in self.fields.values() if r.rule]
+        return list(dict.fromkeys(named))
 
 
 @dataclass(frozen=True)
@@ -98,6 +111,8 @@ class Mapping:
     source: str = ""
     checkin: TableMapping | None = None  # [checkin]: XML0 rows of new events, filtered by event_at > :since
     adoption: dict[str, Collection] = field(default_factory=dict)  # [adoption.examinations], [adoption.staff]
+    episodes_types: dict[str, ColumnType] = field(default_factory=dict)  # [episodes] types (key, ma_lk, closed_at)
+    lookback: dt.timedelta = dt.timedelta(days=1)  # [episodes] lookback: re-read before the watermark
 
     def params(self, rule: str) -> dict[str, Any]:
         return self.rule_params.get(rule, {})
@@ -139,12 +154,28 @@ def _field_rule(table: str, name: str, raw: Any, problems: list[str]) -> FieldRu
     )
 
 
-def _types(where: str, raw: dict[str, str], problems: list[str]) -> dict[str, str]:
+def _types(where: str, raw: dict[str, Any], problems: list[str]) -> dict[str, ColumnType]:
+    """``types``: column → a type name, or ``{type = …, format = "…"}`` for a text date in one format."""
     out = {}
-    for col, typ in (raw or {}).items():
+    for col, spec in (raw or {}).items():
+        typ, fmt = (spec.get("type"), spec.get("format")) if isinstance(spec, dict) else (spec, None)
+        if isinstance(spec, dict) and set(spec) - {"type", "format"}:
+            problems.append(f"{where}.types.{col}: unknown keys {sorted(set(spec) - {'type', 'format'})} "
+                            f"(allowed: type, format)")
         if typ not in TYPE_NAMES:
             problems.append(f"{where}: column {col} has unknown type {typ!r} (allowed: {', '.join(TYPE_NAMES)})")
-        out[col.lower()] = typ
+        if fmt is not None and typ not in ("date", "datetime"):
+            problems.append(f"{where}.types.{col}: a format is for date and datetime columns")
+        out[col.lower()] = ColumnType(typ, fmt)
+    return out
+
+
+def _column_lookups(where: str, raw: Any, lookups: dict, problems: list[str]) -> dict[str, str]:
+    out = {}
+    for col, name in (raw or {}).items():
+        if name not in lookups:
+            problems.append(f"{where}.lookups.{col}: lookup {name!r} is not defined under [lookups]")
+        out[col.lower()] = name
     return out
 
 
@@ -156,9 +187,18 @@ def parse_mapping(data: dict[str, Any], source: str = "", version: SpecVersion |
     for key in ("name", "facility"):
         if key not in meta:
             problems.append(f"[mapping] needs {key}")
-    episodes = data.get("episodes", {}).get("query")
+    ep_raw = data.get("episodes", {})
+    episodes = ep_raw.get("query")
     if not episodes:
         problems.append("[episodes] needs a query returning key, ma_lk and closed_at")
+    ep_types = _types("episodes", ep_raw.get("types", {}), problems)
+    for col in set(ep_types) - {"key", "ma_lk", "closed_at"}:
+        problems.append(f"episodes.types.{col}: the episodes query has only key, ma_lk and closed_at")
+    try:
+        lookback = parse_duration(ep_raw.get("lookback", DEFAULT_LOOKBACK))
+    except ValueError as exc:
+        problems.append(f"episodes.lookback: {exc}")
+        lookback = parse_duration(DEFAULT_LOOKBACK)
     lookups = {}
     for name, spec in data.get("lookups", {}).items():
         if "values" in spec:
@@ -200,10 +240,19 @@ def parse_mapping(data: dict[str, Any], source: str = "", version: SpecVersion |
     from .rules import check_params
 
     problems += check_params(data.get("rules", {}))
+    used = {name for tm in [*tables.values(), *([checkin] if checkin else [])] for name in _lookups_used(tm)}
+    for name in sorted(set(lookups) - used):
+        problems.append(f"lookups.{name}: defined but never applied (name it in a field's lookup = … or in a "
+                        f"table's or collection's lookups = {{column = \"{name}\"}})")
     if problems:
         raise MappingError(problems)
     return Mapping(meta["name"], str(meta["facility"]), meta.get("facility_name", ""), episodes, tables, lookups,
-                   {k: v for k, v in data.get("rules", {}).items()}, source, checkin, adoption)
+                   {k: v for k, v in data.get("rules", {}).items()}, source, checkin, adoption, ep_types, lookback)
+
+
+def _lookups_used(tm: TableMapping) -> set[str]:
+    return ({r.lookup for r in tm.fields.values() if r.lookup} | set(tm.lookups.values())
+            | {name for c in tm.collections.values() for name in c.lookups.values()})
 
 
 def _table_mapping(tid: str, raw: dict[str, Any], version: SpecVersion, lookups: dict, problems: list[str], *,
@@ -234,16 +283,26 @@ def _table_mapping(tid: str, raw: dict[str, Any], version: SpecVersion, lookups:
         if ":keys" not in cspec.get("query", ""):
             problems.append(f"{where}.collections.{cname}: needs a query with a key column and IN :keys")
             continue
-        collections[cname] = Collection(cname, cspec["query"], _types(f"{where}.collections.{cname}",
-                                                                      cspec.get("types", {}), problems))
+        cwhere = f"{where}.collections.{cname}"
+        collections[cname] = Collection(cname, cspec["query"], _types(cwhere, cspec.get("types", {}), problems),
+                                        _column_lookups(cwhere, cspec.get("lookups"), lookups, problems))
     for name, rule in fields.items():
         if rule.collect and rule.collect not in collections:
             problems.append(f"{where}.fields.{name}: collection {rule.collect!r} is not defined")
     for r in raw.get("rules", []):
         if r not in ROW_RULES:
             problems.append(f"{where}.rules: unknown rule {r!r} (known: {', '.join(sorted(ROW_RULES))})")
-    return TableMapping(tid, raw["query"], bool(raw.get("auto", False)), fields,
-                        _types(where, raw.get("types", {}), problems), collections, tuple(raw.get("rules", [])))
+    from .columns import RULE_INPUTS
+
+    tm = TableMapping(tid, raw["query"], bool(raw.get("auto", False)), fields,
+                      _types(where, raw.get("types", {}), problems), collections, tuple(raw.get("rules", [])),
+                      _column_lookups(where, raw.get("lookups"), lookups, problems))
+    for rule in tm.rule_names():
+        coll = RULE_INPUTS.get(rule, (None, {}))[0]
+        if coll and coll not in collections:
+            problems.append(f"{where}: rule {rule!r} reads the collection {coll!r}: add "
+                            f"[{where}.collections.{coll}]")
+    return tm
 
 
 def load_mapping(path: str | Path | None = None) -> Mapping:
