@@ -109,7 +109,8 @@ def _field_table(ex: Extractor, items: list[Extracted], tm: TableMapping, column
         values = [v for it in items if it.hoso is not None for v in _values(it, tm.table, f.name)]
         how = _how(tm, f.name, columns)
         if not how:
-            how = (f"derived (rules {', '.join(tm.rules)})" if tm.rules else "derived (xml130)") if values \
+            by_rules = tm.rules and f.name not in ("MA_LK", "STT")  # these two xml130 fills itself
+            how = (f"derived (rules {', '.join(tm.rules)})" if by_rules else "derived (xml130)") if values \
                 else "always empty"
         elif not values and not how.startswith("constant"):
             how += ", empty in the sample"
