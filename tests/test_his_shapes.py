@@ -17,8 +17,6 @@ from xml130.mapping import bundled_mapping_path, load_mapping
 from xml130.parse import load_envelope
 from xml130.validate import validate_path
 
-from .engines import mariadb_url  # noqa: F401  (fixture)
-
 VN_MAPPING = bundled_mapping_path().with_name("vn_his.toml")
 N = 40
 

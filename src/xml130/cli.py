@@ -297,16 +297,14 @@ def demo_his(
 
 
 def _parse_when(value: str | None, name: str):
-    import datetime as dt
+    from .dates import DESCRIBED, DateTextError, parse_datetime
 
     if value is None:
         return None
-    for fmt in ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"):
-        try:
-            return dt.datetime.strptime(value, fmt)
-        except ValueError:
-            continue
-    raise typer.BadParameter(f"{value!r}: use YYYY-MM-DD or YYYY-MM-DDTHH:MM", param_hint=name)
+    try:
+        return parse_datetime(value)
+    except DateTextError:
+        raise typer.BadParameter(f"{value!r}: use {DESCRIBED}", param_hint=name) from None
 
 
 @app.command()

@@ -21,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from . import findings as fnd
 from .mapping import ADOPTION_PARAMS, FieldRule, Mapping, MappingError, TableMapping
 from .mapping.columns import KIND_TYPES, RULE_INPUTS, ColumnType, ValueProblem, coerce
+from .mapping.reader import ColumnReader
 from .mapping.rules import AFTER_TABLES, ROW_RULES, RuleContext
 from .models import Hoso, HosoError, build_hoso
 from .spec import SpecVersion, load_spec
@@ -78,92 +79,11 @@ class Extractor:
         self.version = version or load_spec().latest  # the field kinds used to type query columns
         self._lookups: dict[str, dict[str, Any]] | None = None
         self._queries: dict[tuple[str, str], Any] = {}
-        self._types: dict[tuple[str, str | None], dict[str, ColumnType]] = {}
+        self.reader = ColumnReader(mapping, self.version)
 
     def quote(self, name: str) -> str:
         """A column name as this engine needs it (``key`` is reserved in MariaDB)."""
         return self.engine.dialect.identifier_preparer.quote(name)
-
-    # --- column types ----------------------------------------------------------------------------------
-    def column_types(self, tm: TableMapping, collection: str | None = None) -> dict[str, ColumnType]:
-        """How each column of a table's query (or of one of its collections) is read: the declared type, else the
-        type of the field it feeds (decimal, date, datetime, integer) or of the rule input it is."""
-        cache = (tm.table if tm is not self.mapping.checkin else "checkin", collection)
-        if cache in self._types:
-            return self._types[cache]
-        types: dict[str, ColumnType] = {}
-        table = self.version[tm.table]
-        formats = {r.column: r.format for r in tm.fields.values() if r.column and r.format}
-        for rule in tm.rule_names():
-            coll, inputs = RULE_INPUTS.get(rule, (None, {}))
-            if coll == collection:
-                types.update({c: ColumnType(i.type, None, table.by_name[i.field].scale
-                                            if i.type == "decimal" and i.field in table.by_name else None)
-                              for c, i in inputs.items()})
-        for name, rule in tm.fields.items():
-            kind = KIND_TYPES.get(table.field(name).kind)
-            if not kind or not rule.column or rule.lookup or (rule.collect or None) != collection:
-                continue
-            if not (table.field(name).sep and not rule.collect):
-                types[rule.column] = ColumnType(kind, formats.get(rule.column), table.field(name).scale)
-        if tm.auto and collection is None:
-            for f in table.fields:
-                if KIND_TYPES.get(f.kind) and not f.sep:
-                    types.setdefault(f.name.lower(), ColumnType(KIND_TYPES[f.kind], None, f.scale))
-        if tm is self.mapping.checkin and collection is None:
-            types["event_at"] = ColumnType("datetime")
-        for col, ct in (tm.types if collection is None else tm.collections[collection].types).items():
-            implied = types.get(col)
-            same = implied is not None and implied.type == ct.type
-            types[col] = ColumnType(ct.type, ct.format or (implied.format if same else None),
-                                    implied.scale if same else None)
-        self._types[cache] = types
-        return types
-
-    def column_fields(self, tm: TableMapping, collection: str | None = None) -> dict[str, str]:
-        """The field of the standard each column concerns (named in findings)."""
-        out: dict[str, str] = {}
-        for rule in tm.rule_names():
-            coll, inputs = RULE_INPUTS.get(rule, (None, {}))
-            if coll == collection:
-                out.update({c: i.field for c, i in inputs.items()})
-        if tm.auto and collection is None:
-            out.update({f.name.lower(): f.name for f in self.version[tm.table].fields})
-        for name, rule in tm.fields.items():
-            if (rule.collect or None) == collection:
-                out.update({c: name for c in ([rule.column] if rule.column else []) + list(rule.join)})
-        return out
-
-    def prepare(self, tm: TableMapping, src: dict[str, Any], ctx: RuleContext, row: int | None,
-                lookups: dict[str, dict[str, Any]], collection: str | None = None) -> dict[str, Any]:
-        """One source row as the mapping reads it: column lookups applied, every typed column converted. A value
-        that cannot be read is a finding (table, field, column, MA_LK) and is left empty."""
-        types = self.column_types(tm, collection)
-        col_lookups = tm.lookups if collection is None else tm.collections[collection].lookups
-        fields = self.column_fields(tm, collection)
-        out = dict(src)
-        for col, name in col_lookups.items():
-            value = out.get(col)
-            if value is not None:
-                out[col] = self._translate(value, name, lookups, ctx, fields.get(col, col), row, col)
-        for col, ct in types.items():
-            if col in out:
-                try:
-                    out[col] = coerce(out[col], ct)
-                except ValueProblem as exc:
-                    ctx.problem("MAPPING.VALUE", fields.get(col, col), row=row, value=exc.value,
-                                expected=exc.expected, column=_where(col, collection))
-                    out[col] = None
-        return out
-
-    @staticmethod
-    def _translate(value: Any, name: str, lookups, ctx: RuleContext, field_name: str, row: int | None,
-                   column: str) -> Any:
-        table = lookups[name]
-        if str(value) not in table:
-            ctx.problem("MAPPING.LOOKUP", field_name, row=row, value=value, lookup=name, column=column)
-            return None
-        return table[str(value)]
 
     # --- queries ---------------------------------------------------------------------------------------
     def _query(self, name: str, sql: str, types: dict[str, ColumnType] | None = None,
@@ -387,8 +307,8 @@ class Extractor:
     def row(self, tm: TableMapping, src: dict[str, Any], index: int, ma_lk: str, ctx: RuleContext,
              lookups: dict[str, dict[str, Any]]) -> dict[str, Any]:
         table = self.version[tm.table]
-        src = self.prepare(tm, src, ctx, index, lookups)
-        ctx.collections = {name: [self.prepare(tm, r, ctx, n, lookups, name) for n, r in enumerate(rows, start=1)]
+        src = self.reader.prepare(tm, src, ctx, index, lookups)
+        ctx.collections = {name: [self.reader.prepare(tm, r, ctx, n, lookups, name) for n, r in enumerate(rows, start=1)]
                            for name, rows in ctx.collections.items() if name in tm.collections}
         out: dict[str, Any] = {}
         if tm.auto:
@@ -430,7 +350,7 @@ class Extractor:
             values = [r.get(rule.column) for r in ctx.collections.get(rule.collect, [])]
             if rule.lookup:
                 where = f"collections.{rule.collect}.{rule.column}"
-                values = [self._translate(v, rule.lookup, lookups, ctx, rule.field, row, where)
+                values = [self.reader.translate(v, rule.lookup, lookups, ctx, rule.field, row, where)
                           if v is not None else None for v in values]
             return [v for v in values if v is not None] or None
         if rule.join:
@@ -440,7 +360,7 @@ class Extractor:
         if value is None:
             return None
         if rule.lookup:
-            value = self._translate(value, rule.lookup, lookups, ctx, rule.field, row, rule.column)
+            value = self.reader.translate(value, rule.lookup, lookups, ctx, rule.field, row, rule.column)
             kind = KIND_TYPES.get(self.version[tm.table].field(rule.field).kind)
             if value is None or kind is None:
                 return value
@@ -454,6 +374,3 @@ class Extractor:
             value = value.quantize(Decimal(1).scaleb(-rule.round), rounding=ROUND_HALF_UP)
         return value
 
-
-def _where(column: str, collection: str | None) -> str:
-    return f"collections.{collection}.{column}" if collection else column

@@ -13,9 +13,19 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import uuid
 
-from sqlalchemy import (Column, DateTime, Integer, MetaData, PrimaryKeyConstraint, String, Table, create_engine,
-                        insert)
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    create_engine,
+    insert,
+)
 
 from ..synthetic import DOCTORS, FAMILY, GIVEN_F, GIVEN_M, MIDDLE_F, MIDDLE_M, STREETS
 
@@ -78,8 +88,7 @@ def ma_lk(i: int) -> str:
 
 
 def _uuid(r: random.Random) -> str:
-    return "%08x-%04x-4%03x-a%03x-%012x" % (r.getrandbits(32), r.getrandbits(16), r.getrandbits(12),
-                                           r.getrandbits(12), r.getrandbits(48))
+    return str(uuid.UUID(int=r.getrandbits(128), version=4))
 
 
 def _episode(r: random.Random, i: int, rows: dict[str, list[dict]]) -> None:
