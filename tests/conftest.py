@@ -28,54 +28,48 @@ def spec():
 
 
 PG_URL = os.environ.get("XML130_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+MARIADB_URL = os.environ.get("XML130_TEST_MARIADB", "mysql+pymysql://root@127.0.0.1:3306/")
+
+
+def _scratch_database(admin_url: str, drop: str, create: str, url: str, hint: str):
+    """Create a database named by the test process, yield its URL, drop it. No server is a failure with a clear
+    message, never a skip: .ci/run starts the servers when they are down."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import OperationalError
+
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(drop))
+            conn.execute(text(create))
+    except OperationalError as exc:
+        pytest.fail(f"The server is not reachable at {admin_url} ({str(exc).splitlines()[0]}). {hint}")
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(drop))
+    admin.dispose()
 
 
 @pytest.fixture(scope="session")
 def pg_url() -> str:
-    """A fresh PostgreSQL database for the tests. No server is a failure with a clear message, never a skip:
-    .ci/run starts the server when it is down."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.exc import OperationalError
-
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    """A fresh PostgreSQL database for the tests."""
     name = f"xml130_test_{os.getpid()}"
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except OperationalError as exc:
-        pytest.fail(f"PostgreSQL is not reachable at {PG_URL} ({str(exc).splitlines()[0]}). Start it "
-                    "(pg_ctlcluster --skip-systemctl-redirect <version> main start) or set XML130_TEST_PG.")
-    url = PG_URL.rsplit("/", 1)[0] + "/" + name
-    yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
-MARIADB_URL = os.environ.get("XML130_TEST_MARIADB", "mysql+pymysql://root@127.0.0.1:3306/")
+    yield from _scratch_database(
+        PG_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"',
+        PG_URL.rsplit("/", 1)[0] + "/" + name,
+        "Start PostgreSQL (pg_ctlcluster --skip-systemctl-redirect <version> main start) or set XML130_TEST_PG.")
 
 
 @pytest.fixture(scope="session")
 def mariadb_url() -> str:
-    """A fresh MariaDB database for the tests (utf8mb4). No server is a failure with a clear message, never a
-    skip: .ci/run installs and starts MariaDB."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.exc import OperationalError
-
-    admin = create_engine(MARIADB_URL, isolation_level="AUTOCOMMIT")
+    """A fresh MariaDB database for the tests (utf8mb4, binary collation)."""
     name = f"xml130_test_{os.getpid()}"
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
-            conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"))
-    except OperationalError as exc:
-        pytest.fail(f"MariaDB is not reachable at {MARIADB_URL} ({str(exc).splitlines()[0]}). Start it "
-                    "(see .ci/run: start-stop-daemon --start --exec /usr/sbin/mariadbd) or set XML130_TEST_MARIADB.")
-    yield MARIADB_URL.rstrip("/") + f"/{name}?charset=utf8mb4"
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
-    admin.dispose()
+    yield from _scratch_database(
+        MARIADB_URL, f"DROP DATABASE IF EXISTS `{name}`",
+        f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin",
+        MARIADB_URL.rstrip("/") + f"/{name}?charset=utf8mb4",
+        "Start MariaDB (.ci/run installs it and runs start-stop-daemon --start --exec /usr/sbin/mariadbd) or set "
+        "XML130_TEST_MARIADB.")
 
 
 @pytest.fixture(scope="session")
