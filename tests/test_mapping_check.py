@@ -74,8 +74,8 @@ def test_value_problems_are_findings_naming_table_field_column_and_ma_lk(vn_url,
         conn.execute(text("UPDATE luot_kham SET ngay_dong = 'hôm qua' WHERE ma_lk = :m"), {"m": ma_lk(9)})
     result = run_export(vn_url, parse_mapping(vn_data()), tmp_path, Selection())  # no crash, no "lỗi không mong đợi"
     reasons = {q["ma_lk"]: [(r["code"], r["table"], r["field"], r["message"]) for r in q["reasons"]]
-               for q in result.quarantined}
-    assert sorted(reasons) == [ma_lk(i) for i in (1, 2, 4, 6, 8, 9)] and len(result.written) == 6
+               for q in result.quarantine}
+    assert sorted(reasons) == [ma_lk(i) for i in (1, 2, 4, 6, 8, 9)] and result.counts["staged"] == 6
     assert reasons[ma_lk(1)] == [("MAPPING.VALUE", "XML1", "NGAY_VAO", "Giá trị '31/11/2026 08:00' của HIS (cột "
                                   "arrived_at) không đọc được theo định dạng a real calendar date (trường NGAY_VAO).")]
     assert reasons[ma_lk(2)] == [("MAPPING.VALUE", "XML1", "CAN_NANG", "Giá trị 'ba ký' của HIS (cột can_nang) không "
@@ -101,7 +101,7 @@ def test_uuid_keys_on_postgresql_give_the_same_files(pg_url, tmp_path):
     mapping = parse_mapping(vn_data())
     a = run_export(f"sqlite:///{tmp_path / 'vn.db'}", mapping, tmp_path / "text", Selection())
     b = run_export(pg_url, mapping, tmp_path / "uuid", Selection())
-    assert a.quarantined == b.quarantined == [] and len(b.written) == 12
+    assert a.quarantine == b.quarantine == [] and b.counts["staged"] == 12
     for p in (tmp_path / "text").glob("*.xml"):
         assert (tmp_path / "uuid" / p.name).read_bytes() == p.read_bytes(), p.name
 
