@@ -71,9 +71,9 @@ vn_case = Table("vn_case", meta, Column("ma_lk", S(50), primary_key=True), Colum
 
 KHOA = [("PK", "Phòng khám Nội", "K01"), ("NHI", "Khoa Nhi", "K48"), ("NOI", "Khoa Nội", "K03")]
 DRUGS = [  # code, name, unit, strength, route, reg no, bid, price (đồng)
-    ("40.17", "Paracetamol", "viên", "500mg", "1.01", "VD-12345-20", "G1;N4;2025;01", 1200),
-    ("40.48", "Amoxicilin", "viên", "500mg", "1.01", "VD-22345-21", "G1;N4;2025;01", 2350),
-    ("40.677", "Omeprazol", "viên", "20mg", "1.01", "VD-32345-19", "G1;N4;2025;02", 980),
+    ("40.17", "Paracetamol", "viên", "500mg", "1.01", "VD-12345-20", "57/QĐ-TTMS;G1;N4;2025", 1200),
+    ("40.48", "Amoxicilin", "viên", "500mg", "1.01", "VD-22345-21", "57/QĐ-TTMS;G1;N4;2025;G2.01", 2350),
+    ("40.677", "Omeprazol", "viên", "20mg", "1.01", "VD-32345-19", "120/QĐ-SYT;G2;N4;2025;31", 980),
 ]
 SERVICES = [("02.1896", "Khám Nội", 1, 38700), ("23.0058", "Định lượng Glucose", 2, 21500),
             ("22.0120", "Tổng phân tích tế bào máu ngoại vi", 2, 46200)]
