@@ -173,14 +173,15 @@ def prepare(document: bytes, certificate: x509.Certificate, chain: list[x509.Cer
 
 
 class CoreSigner:
-    """Base of the signers: :meth:`sign` prepares once, asks :meth:`signature` for the value, completes."""
+    """Base of the signers: :meth:`sign` prepares once, asks :meth:`signature` for the RSA value of the pending
+    SignedInfo, completes."""
 
     certificate: x509.Certificate
     chain: list[x509.Certificate]
 
-    def signature(self, signed_info: bytes) -> bytes:  # pragma: no cover - each signer has its own
+    def signature(self, pending: Pending) -> bytes:  # pragma: no cover - each signer has its own
         raise NotImplementedError
 
     def sign(self, document: bytes) -> bytes:
         pending = prepare(document, self.certificate, self.chain)
-        return pending.complete(self.signature(pending.signed_info))
+        return pending.complete(self.signature(pending))

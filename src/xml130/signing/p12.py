@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from .core import CoreSigner, SigningError
+from .core import CoreSigner, Pending, SigningError
 
 PASSWORD_ENV = "XML130_P12_PASSWORD"
 
@@ -37,5 +37,5 @@ class P12Signer(CoreSigner):
             raise SigningError(f"{Path(path).name} holds no private key and certificate")
         return cls(key, cert, list(extra or []))
 
-    def signature(self, signed_info: bytes) -> bytes:
-        return self.key.sign(signed_info, padding.PKCS1v15(), hashes.SHA256())
+    def signature(self, pending: Pending) -> bytes:
+        return self.key.sign(pending.signed_info, padding.PKCS1v15(), hashes.SHA256())

@@ -21,7 +21,7 @@ from cryptography import x509
 from pkcs11 import Attribute, Mechanism, ObjectClass
 from pkcs11 import exceptions as p11
 
-from .core import CoreSigner, SigningError, check_signing_certificate
+from .core import CoreSigner, Pending, SigningError, check_signing_certificate
 
 PIN_ENV = "XML130_PKCS11_PIN"
 PIN_BLOCK = "xml130-pkcs11-pin"
@@ -101,10 +101,10 @@ class Pkcs11Signer(CoreSigner):
                 return x509.load_der_x509_certificate(bytes(obj[Attribute.VALUE]))
         raise SigningError(f"token không có chứng thư số cho khóa '{self._label}'")
 
-    def signature(self, signed_info: bytes) -> bytes:
+    def signature(self, pending: Pending) -> bytes:
         with self._session() as session:
             key = self._private_key(session)
             try:
-                return bytes(key.sign(signed_info, mechanism=Mechanism.SHA256_RSA_PKCS))
+                return bytes(key.sign(pending.signed_info, mechanism=Mechanism.SHA256_RSA_PKCS))
             except p11.PKCS11Error as exc:
                 raise SigningError(f"token từ chối ký: {type(exc).__name__}") from None
