@@ -34,9 +34,10 @@ def secret_value(env: str, block: str) -> str | None:
     try:
         from prefect.blocks.system import Secret
 
-        return Secret.load(block).get()
+        raw = Secret.load(block).value.get_secret_value()  # not .get(): it would turn "246810" into an int
     except Exception:  # no Prefect server or no such block: the environment must provide it
         return None
+    return str(raw) if raw is not None else None
 
 
 @functools.cache
