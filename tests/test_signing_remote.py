@@ -1,0 +1,146 @@
+"""Remote signing with asynchronous confirmation, against the local simulator in each of its modes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+from typer.testing import CliRunner
+
+from xml130.cli import app
+from xml130.signing import P12Signer, SigningError, prepare, verify
+from xml130.signing.remote import CONFIRMED, EXPIRED, REFUSED, WAITING, NotConfirmed, RemoteConfig, RemoteSigner
+from xml130.signing.sim import SignerSim
+
+from .pki import HOSPITAL_SUBJECT, xmlsec1_verify
+
+SECRET = "bi-mat-thu"
+
+
+@pytest.fixture(scope="module")
+def held(pki):
+    return pki.key_and_certificate()
+
+
+@pytest.fixture
+def sim(held, monkeypatch):
+    monkeypatch.setenv("XML130_REMOTE_SECRET", SECRET)
+    started = []
+
+    def start(mode="confirm", **kw):
+        s = SignerSim(*held, secret=SECRET, mode=mode, **kw)
+        url = s.start()
+        started.append(s)
+        return s, RemoteConfig(base_url=url, client_id="xml130", user_id="bv79999", poll_interval=0.05, wait=2.0)
+
+    yield start
+    for s in started:
+        s.stop()
+
+
+def test_confirmed_request_signs_a_file_both_verifiers_accept(pki, sim, fixtures_dir, tmp_path):
+    s, config = sim("confirm", delay=0.2)
+    signer = RemoteSigner(config)
+    assert signer.certificate == s.certificate
+    signed = signer.sign((fixtures_dir / "valid" / "referral.xml").read_bytes())
+    result = verify(signed, ca_pem=pki.ca_pem)
+    assert (result.valid, result.subject) == (True, HOSPITAL_SUBJECT)
+    assert xmlsec1_verify(signed, pki.ca_pem, tmp_path).returncode == 0
+    assert s.requests == 1  # one request, polled until confirmed
+    # the same key in a P12 file gives the same bytes: one core for every signer
+    assert signed == P12Signer(s.key, s.certificate, []).sign((fixtures_dir / "valid" / "referral.xml").read_bytes())
+
+
+def test_the_service_sees_only_the_hash(sim, fixtures_dir):
+    s, config = sim("never")
+    signer = RemoteSigner(config)
+    pending = prepare((fixtures_dir / "valid" / "checkin.xml").read_bytes(), signer.certificate)
+    tran = signer.request(pending)
+    assert s.transactions[tran].digest == pending.digest and len(pending.digest) == 32
+
+
+def test_asynchronous_request_then_confirmation(pki, sim, fixtures_dir, tmp_path):
+    s, config = sim("confirm", delay=0.3)
+    signer = RemoteSigner(config)
+    pending = prepare((fixtures_dir / "valid" / "checkin.xml").read_bytes(), signer.certificate)
+    tran = signer.request(pending)
+    assert signer.status(tran).state == WAITING  # request() and status() never wait
+    time.sleep(0.35)
+    answer = signer.status(tran)
+    assert answer.state == CONFIRMED
+    signed = pending.complete(answer.signature)
+    assert verify(signed, ca_pem=pki.ca_pem).valid
+    assert xmlsec1_verify(signed, pki.ca_pem, tmp_path).returncode == 0
+
+
+def test_refused_request_writes_nothing(sim, fixtures_dir, tmp_path):
+    s, config = sim("refuse", delay=0.1)
+    signer = RemoteSigner(config)
+    pending = prepare((fixtures_dir / "valid" / "referral.xml").read_bytes(), signer.certificate)
+    tran = signer.request(pending)
+    time.sleep(0.15)
+    assert signer.status(tran).state == REFUSED
+    out = tmp_path / "signed.xml"
+    r = CliRunner().invoke(app, ["sign", str(fixtures_dir / "valid" / "referral.xml"), "--remote", config.base_url,
+                                 "--client-id", "xml130", "--remote-user", "bv79999", "--out", str(out)])
+    assert r.exit_code == 2 and "người ký đã từ chối yêu cầu ký" in r.output and not out.exists()
+
+
+def test_never_answered_request_times_out_or_expires(sim, fixtures_dir):
+    doc = (fixtures_dir / "valid" / "referral.xml").read_bytes()
+    s, config = sim("never")
+    config.wait = 0.3
+    with pytest.raises(NotConfirmed, match="chưa được xác nhận sau 0.3 giây"):
+        RemoteSigner(config).sign(doc)
+    s2, config2 = sim("never", expire_after=0.1)
+    signer = RemoteSigner(config2)
+    tran = signer.request(prepare(doc, signer.certificate))
+    time.sleep(0.15)
+    assert signer.status(tran).state == EXPIRED
+    with pytest.raises(SigningError, match="đã hết hạn mà chưa được xác nhận"):
+        signer.sign(doc)
+
+
+def test_wrong_credentials_and_a_signature_that_does_not_match(pki, sim, fixtures_dir, monkeypatch):
+    s, config = sim("confirm")
+    monkeypatch.setenv("XML130_REMOTE_SECRET", "sai")
+    with pytest.raises(SigningError, match="từ chối thông tin đăng nhập"):
+        RemoteSigner(config)
+    monkeypatch.setenv("XML130_REMOTE_SECRET", SECRET)
+    signer = RemoteSigner(config)
+    s.key = pki.key_and_certificate()[0]  # the service signs with another key than the certificate's
+    with pytest.raises(SigningError, match="không khớp chứng thư số"):
+        signer.sign((fixtures_dir / "valid" / "referral.xml").read_bytes())
+    assert s.requests == 1
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_signer_sim_command_and_sign_remote_command(pki, held, fixtures_dir, tmp_path):
+    key = tmp_path / "bv.p12"
+    key.write_bytes(pki.p12(key=held[0], cert=held[1]))
+    port = _free_port()
+    env = {**os.environ, "XML130_P12_PASSWORD": "secret", "XML130_REMOTE_SECRET": SECRET}
+    proc = subprocess.Popen([sys.executable, "-m", "xml130.cli", "signer-sim", "--p12", str(key), "--port", str(port),
+                             "--mode", "confirm", "--delay", "0.2"], env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        assert "remote-signing simulator at" in proc.stdout.readline()
+        out = tmp_path / "signed.xml"
+        r = subprocess.run([sys.executable, "-m", "xml130.cli", "sign", str(fixtures_dir / "valid" / "referral.xml"),
+                            "--remote", f"http://127.0.0.1:{port}/", "--client-id", "xml130", "--remote-user",
+                            "bv79999", "--out", str(out)], env=env, capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        assert verify(out.read_bytes(), ca_pem=pki.ca_pem).valid
+        assert xmlsec1_verify(out.read_bytes(), pki.ca_pem, tmp_path).returncode == 0
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=10)
