@@ -144,3 +144,48 @@ def test_signer_sim_command_and_sign_remote_command(pki, held, fixtures_dir, tmp
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=10)
+
+
+def test_waiting_across_runs_asks_once_and_survives_a_crash(pki, sim, fixtures_dir, tmp_path):
+    from xml130.signing.waiting import paths, sign_or_wait
+
+    unsigned = tmp_path / "v1.xml"
+    unsigned.write_bytes((fixtures_dir / "valid" / "referral.xml").read_bytes())
+    template, meta, signed_path = paths(unsigned)
+    s, config = sim("never")
+    first = sign_or_wait(RemoteSigner(config), unsigned, unsigned.read_bytes())
+    assert first.state == WAITING and template.exists() and meta.exists() and not signed_path.exists()
+    again = sign_or_wait(RemoteSigner(config), unsigned, unsigned.read_bytes())  # a later run: polls, asks nothing
+    assert (again.state, again.tran_id, s.requests) == (WAITING, first.tran_id, 1)
+    s.mode = "confirm"  # the signer confirms on the phone while no run is going
+    done = sign_or_wait(RemoteSigner(config), unsigned, unsigned.read_bytes())
+    assert (done.state, done.tran_id, s.requests) == ("signed", first.tran_id, 1)
+    assert signed_path.read_bytes() == done.data and not template.exists() and not meta.exists()
+    assert verify(done.data, ca_pem=pki.ca_pem).valid
+    assert xmlsec1_verify(done.data, pki.ca_pem, tmp_path).returncode == 0
+    assert sign_or_wait(RemoteSigner(config), unsigned, unsigned.read_bytes()).data == done.data
+    assert s.requests == 1
+
+
+def test_crash_before_the_request_and_a_refusal_ask_again(sim, fixtures_dir, tmp_path, monkeypatch):
+    from xml130.signing.waiting import paths, sign_or_wait
+
+    unsigned = tmp_path / "v2.xml"
+    unsigned.write_bytes((fixtures_dir / "valid" / "checkin.xml").read_bytes())
+    template, meta, _ = paths(unsigned)
+    s, config = sim("refuse")
+    signer = RemoteSigner(config)
+
+    def killed(*a, **kw):
+        raise KeyboardInterrupt  # the process dies between writing the pending files and the request
+
+    monkeypatch.setattr(signer, "request", killed)
+    with pytest.raises(KeyboardInterrupt):
+        sign_or_wait(signer, unsigned, unsigned.read_bytes())
+    assert template.exists() and meta.exists() and s.requests == 0
+    asked = sign_or_wait(RemoteSigner(config), unsigned, unsigned.read_bytes())
+    assert asked.state == WAITING and s.requests == 1
+    refused = sign_or_wait(RemoteSigner(config), unsigned, unsigned.read_bytes())
+    assert refused.state == REFUSED and not template.exists() and not meta.exists()
+    assert sign_or_wait(RemoteSigner(config), unsigned, unsigned.read_bytes()).state == WAITING
+    assert s.requests == 2  # refused: the next run asks the signer again
