@@ -552,6 +552,24 @@ def verify(
     raise typer.Exit(result.exit_code)
 
 
+def _serve_until_stopped(sim, port: int, banner: str, farewell=None) -> None:
+    """Start a local simulator, print where it listens (``{url}`` in ``banner``), serve until Ctrl-C or SIGTERM,
+    then stop it and print ``farewell()`` when given."""
+    try:
+        url = sim.start(port=port)
+    except OSError as exc:
+        _problem("Không mở được cổng:", f"127.0.0.1:{port}: {exc.strerror or exc}")
+        raise typer.Exit(EXIT_UNUSABLE) from None
+    out.print(banner.format(url=url) + "; Ctrl-C or SIGTERM to stop", markup=False)
+    try:
+        while True:
+            time.sleep(3600)
+    finally:
+        sim.stop()
+        if farewell is not None:
+            err.print(farewell(), highlight=False)
+
+
 @app.command("signer-sim")
 def signer_sim(
     p12: Annotated[Path, typer.Option("--p12", help="The signer's key (password: XML130_P12_PASSWORD).")],
@@ -578,13 +596,8 @@ def signer_sim(
     except (SigningError, ValueError, OSError) as exc:
         _problem("Không chạy được:", exc)
         raise typer.Exit(EXIT_UNUSABLE) from None
-    url = sim.start(port=port)
-    out.print(f"remote-signing simulator at {url} (mode {mode}, user {user}); Ctrl-C to stop", markup=False)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        sim.stop()
+    _serve_until_stopped(sim, port, f"remote-signing simulator at {{url}} (mode {mode}, user {user})",
+                         lambda: f"remote-signing simulator stopped: {sim.requests} signing requests")
 
 
 @app.command("portal-sim")
@@ -611,18 +624,8 @@ def portal_sim(
         raise typer.Exit(EXIT_UNUSABLE)
     sim = PortalSim(username=username, password=password, ca_pem=ca.read_bytes() if ca else None,
                     token_ttl=token_ttl, faults=Faults(slow=slow, fail_5xx=fail_5xx, drop=drop))
-    try:
-        url = sim.start(port=port)
-    except OSError as exc:
-        _problem("Không mở được cổng:", f"127.0.0.1:{port}: {exc.strerror or exc}")
-        raise typer.Exit(EXIT_UNUSABLE) from None
-    out.print(f"portal simulator at {url} (user {username}); Ctrl-C or SIGTERM to stop", markup=False)
-    try:
-        while True:
-            time.sleep(3600)
-    finally:
-        sim.stop()
-        err.print(f"portal simulator stopped: {len(sim.received)} files received", highlight=False)
+    _serve_until_stopped(sim, port, f"portal simulator at {{url}} (user {username})",
+                         lambda: f"portal simulator stopped: {len(sim.received)} files received")
 
 
 @app.command()

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from ..localserver import serve
 from ..signing import verify
 from ..validate import validate_bytes
 
@@ -66,18 +67,8 @@ class PortalSim:
 
     # --- lifecycle --------------------------------------------------------------------------------------------
     def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        sim = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):  # quiet
-                return
-
-            def do_POST(self):  # noqa: N802
-                sim.handle(self)
-
-        self._server = ThreadingHTTPServer((host, port), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return f"http://{host}:{self._server.server_address[1]}/"
+        self._server, url = serve(self.handle, host, port)
+        return url
 
     def stop(self) -> None:
         if self._server:
