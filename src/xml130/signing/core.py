@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import os
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -49,6 +50,19 @@ class Signer(Protocol):
 
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def secret_value(env: str, block: str) -> str | None:
+    """The environment variable, else the Prefect Secret block of that name, else None."""
+    if os.environ.get(env):
+        return os.environ[env]
+    try:
+        from prefect.blocks.system import Secret
+
+        raw = Secret.load(block).value.get_secret_value()  # not .get(): it would turn "246810" into an int
+    except Exception:  # no Prefect server or no such block: the environment must provide it
+        return None
+    return str(raw) if raw is not None else None
 
 
 def check_validity(cert: x509.Certificate, at: dt.datetime | None = None) -> None:

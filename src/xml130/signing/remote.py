@@ -24,8 +24,7 @@ from dataclasses import dataclass
 import httpx
 from cryptography import x509
 
-from .core import CoreSigner, Pending, SigningError, check_signing_certificate
-from .token import secret_value
+from .core import CoreSigner, Pending, SigningError, check_signing_certificate, secret_value
 
 SECRET_ENV = "XML130_REMOTE_SECRET"
 SECRET_BLOCK = "xml130-remote-secret"

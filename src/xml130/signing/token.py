@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import os
 import threading
 
 import pkcs11
@@ -21,23 +20,10 @@ from cryptography import x509
 from pkcs11 import Attribute, Mechanism, ObjectClass
 from pkcs11 import exceptions as p11
 
-from .core import CoreSigner, Pending, SigningError, check_signing_certificate
+from .core import CoreSigner, Pending, SigningError, check_signing_certificate, secret_value
 
 PIN_ENV = "XML130_PKCS11_PIN"
 PIN_BLOCK = "xml130-pkcs11-pin"
-
-
-def secret_value(env: str, block: str) -> str | None:
-    """The environment variable, else the Prefect Secret block of that name, else None."""
-    if os.environ.get(env):
-        return os.environ[env]
-    try:
-        from prefect.blocks.system import Secret
-
-        raw = Secret.load(block).value.get_secret_value()  # not .get(): it would turn "246810" into an int
-    except Exception:  # no Prefect server or no such block: the environment must provide it
-        return None
-    return str(raw) if raw is not None else None
 
 
 @functools.cache
