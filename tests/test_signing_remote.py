@@ -157,7 +157,7 @@ def test_waiting_across_runs_asks_once_and_survives_a_crash(pki, sim, fixtures_d
     assert first.state == WAITING and template.exists() and meta.exists() and not signed_path.exists()
     again = sign_or_wait(RemoteSigner(config), unsigned, unsigned.read_bytes())  # a later run: polls, asks nothing
     assert (again.state, again.tran_id, s.requests) == (WAITING, first.tran_id, 1)
-    s.mode = "confirm"  # the signer confirms on the phone while no run is going
+    s.transactions[first.tran_id].mode = "confirm"  # the signer confirms on the phone while no run is going
     done = sign_or_wait(RemoteSigner(config), unsigned, unsigned.read_bytes())
     assert (done.state, done.tran_id, s.requests) == ("signed", first.tran_id, 1)
     assert signed_path.read_bytes() == done.data and not template.exists() and not meta.exists()
@@ -173,7 +173,7 @@ def test_crash_before_the_request_and_a_refusal_ask_again(sim, fixtures_dir, tmp
     unsigned = tmp_path / "v2.xml"
     unsigned.write_bytes((fixtures_dir / "valid" / "checkin.xml").read_bytes())
     template, meta, _ = paths(unsigned)
-    s, config = sim("refuse")
+    s, config = sim("refuse", delay=0.2)
     signer = RemoteSigner(config)
 
     def killed(*a, **kw):
@@ -185,7 +185,19 @@ def test_crash_before_the_request_and_a_refusal_ask_again(sim, fixtures_dir, tmp
     assert template.exists() and meta.exists() and s.requests == 0
     asked = sign_or_wait(RemoteSigner(config), unsigned, unsigned.read_bytes())
     assert asked.state == WAITING and s.requests == 1
+    time.sleep(0.25)
     refused = sign_or_wait(RemoteSigner(config), unsigned, unsigned.read_bytes())
     assert refused.state == REFUSED and not template.exists() and not meta.exists()
     assert sign_or_wait(RemoteSigner(config), unsigned, unsigned.read_bytes()).state == WAITING
     assert s.requests == 2  # refused: the next run asks the signer again
+
+
+def test_a_signer_who_confirms_at_once_is_signed_in_the_same_call(pki, sim, fixtures_dir, tmp_path):
+    from xml130.signing.waiting import paths, sign_or_wait
+
+    unsigned = tmp_path / "v3.xml"
+    unsigned.write_bytes((fixtures_dir / "valid" / "referral.xml").read_bytes())
+    s, config = sim("confirm")
+    got = sign_or_wait(RemoteSigner(config), unsigned, unsigned.read_bytes())
+    assert got.state == "signed" and verify(got.data, ca_pem=pki.ca_pem).valid and s.requests == 1
+    assert [p.exists() for p in paths(unsigned)] == [False, False, True]

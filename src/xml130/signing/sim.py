@@ -8,7 +8,8 @@ answers a signing request with a transaction id and then, per ``mode``:
 - ``never``: the signer never answers — the transaction stays waiting, or expires (code 62002) after
   ``expire_after`` seconds when that is set.
 
-``requests`` counts the signing requests received (tests check that nothing is asked twice).
+Each transaction keeps the mode the simulator had when it was asked (``transactions[id].mode`` can be changed:
+the signer answers later). ``requests`` counts the signing requests received (tests check nothing is asked twice).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ MODES = ("confirm", "refuse", "never")
 class Transaction:
     digest: bytes
     created: float
+    mode: str  # the simulator's mode when it was asked; tests may change one transaction's answer
 
 
 @dataclass
@@ -101,7 +103,7 @@ class SignerSim:
         tran_id = uuid.uuid4().hex
         with self._lock:
             self.requests += 1
-            self.transactions[tran_id] = Transaction(digest, time.monotonic())
+            self.transactions[tran_id] = Transaction(digest, time.monotonic(), self.mode)
         return 200, {"code": 0, "message": "Success", "content": {"tran_id": tran_id}}
 
     def _status(self, tran_id: str) -> tuple[int, dict]:
@@ -110,12 +112,12 @@ class SignerSim:
         if tx is None:
             return 200, {"code": 62000, "message": "Signature transaction not found"}
         age = time.monotonic() - tx.created
-        if self.mode == "never" or age < self.delay:
+        if tx.mode == "never" or age < self.delay:
             if self.expire_after is not None and age >= self.expire_after:
                 return 200, {"code": 62002, "message": "Signature transaction expired"}
             return 200, {"code": 0, "message": "Waiting for user confirmation",
                          "content": {"tran_id": tran_id, "signatures": []}}
-        if self.mode == "refuse":
+        if tx.mode == "refuse":
             return 200, {"code": 1, "message": "User rejected"}
         value = self.key.sign(tx.digest, padding.PKCS1v15(), Prehashed(hashes.SHA256()))
         return 200, {"code": 0, "message": "Success", "content": {

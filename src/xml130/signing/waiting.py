@@ -4,10 +4,10 @@ Beside the unsigned file ``<stem>.xml`` it keeps ``<stem>.pending.xml`` (the doc
 except the value, see :func:`.core.prepare`) and ``<stem>.pending.json`` (the SignedInfo, the certificate and
 the service's transaction id). Each call to :func:`sign_or_wait` either finds the signer's answer or asks once:
 
-- no pending files: prepare, write them, request the signature, record the transaction id → ``waiting``;
-- pending with a transaction: ask its status → ``waiting`` (nothing changes), ``signed`` (``<stem>.signed.xml``
-  written, pending files removed), ``refused`` or ``expired`` (pending files removed: the next call asks again);
-- pending without a transaction (a crash between writing and requesting): request it now.
+- no pending files: prepare, write them, request the signature, record the transaction id;
+- pending without a transaction (a crash between writing and requesting): request it now;
+- then one look at the transaction's status → ``waiting`` (nothing changes), ``signed`` (``<stem>.signed.xml``
+  written, pending files removed), ``refused`` or ``expired`` (pending files removed: the next call asks again).
 
 A process killed at any point leaves either no pending files or complete ones (each written whole, then
 renamed), so the next run resumes the same transaction; the same document is never signed into two different
@@ -70,8 +70,7 @@ def sign_or_wait(signer: RemoteSigner, unsigned: Path, document: bytes, descript
     if tran_id is None:
         tran_id = signer.request(pending, description)
         _save_meta(meta_path, pending, tran_id)
-        return Outcome(WAITING, tran_id=tran_id)
-    status = signer.status(tran_id)
+    status = signer.status(tran_id)  # asked just now or on an earlier run: one look, never a wait
     if status.state == WAITING:
         return Outcome(WAITING, tran_id=tran_id, message=status.message)
     try:
