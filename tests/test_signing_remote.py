@@ -147,24 +147,26 @@ def test_signer_sim_command_and_sign_remote_command(pki, held, fixtures_dir, tmp
 
 
 def test_waiting_across_runs_asks_once_and_survives_a_crash(pki, sim, fixtures_dir, tmp_path):
-    from xml130.signing.waiting import paths, sign_or_wait
+    from xml130.signing.waiting import clear, paths, sign_or_wait
 
     unsigned = tmp_path / "v1.xml"
     unsigned.write_bytes((fixtures_dir / "valid" / "referral.xml").read_bytes())
-    template, meta, signed_path = paths(unsigned)
+    template, meta = paths(unsigned)
     s, config = sim("never")
     first = sign_or_wait(RemoteSigner(config), unsigned, unsigned.read_bytes())
-    assert first.state == WAITING and template.exists() and meta.exists() and not signed_path.exists()
+    assert first.state == WAITING and template.exists() and meta.exists()
     again = sign_or_wait(RemoteSigner(config), unsigned, unsigned.read_bytes())  # a later run: polls, asks nothing
     assert (again.state, again.tran_id, s.requests) == (WAITING, first.tran_id, 1)
     s.transactions[first.tran_id].mode = "confirm"  # the signer confirms on the phone while no run is going
     done = sign_or_wait(RemoteSigner(config), unsigned, unsigned.read_bytes())
     assert (done.state, done.tran_id, s.requests) == ("signed", first.tran_id, 1)
-    assert signed_path.read_bytes() == done.data and not template.exists() and not meta.exists()
     assert verify(done.data, ca_pem=pki.ca_pem).valid
     assert xmlsec1_verify(done.data, pki.ca_pem, tmp_path).returncode == 0
+    # a crash before the caller kept the bytes: the same transaction gives the same bytes, nobody is asked again
     assert sign_or_wait(RemoteSigner(config), unsigned, unsigned.read_bytes()).data == done.data
-    assert s.requests == 1
+    assert s.requests == 1 and template.exists()
+    clear(unsigned)  # the caller has the bytes
+    assert not template.exists() and not meta.exists()
 
 
 def test_crash_before_the_request_and_a_refusal_ask_again(sim, fixtures_dir, tmp_path, monkeypatch):
@@ -172,7 +174,7 @@ def test_crash_before_the_request_and_a_refusal_ask_again(sim, fixtures_dir, tmp
 
     unsigned = tmp_path / "v2.xml"
     unsigned.write_bytes((fixtures_dir / "valid" / "checkin.xml").read_bytes())
-    template, meta, _ = paths(unsigned)
+    template, meta = paths(unsigned)
     s, config = sim("refuse", delay=0.2)
     signer = RemoteSigner(config)
 
@@ -200,4 +202,4 @@ def test_a_signer_who_confirms_at_once_is_signed_in_the_same_call(pki, sim, fixt
     s, config = sim("confirm")
     got = sign_or_wait(RemoteSigner(config), unsigned, unsigned.read_bytes())
     assert got.state == "signed" and verify(got.data, ca_pem=pki.ca_pem).valid and s.requests == 1
-    assert [p.exists() for p in paths(unsigned)] == [False, False, True]
+    assert [p.exists() for p in paths(unsigned)] == [True, True]  # until the caller has kept the bytes

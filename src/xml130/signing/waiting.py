@@ -6,12 +6,13 @@ the service's transaction id). Each call to :func:`sign_or_wait` either finds th
 
 - no pending files: prepare, write them, request the signature, record the transaction id;
 - pending without a transaction (a crash between writing and requesting): request it now;
-- then one look at the transaction's status → ``waiting`` (nothing changes), ``signed`` (``<stem>.signed.xml``
-  written, pending files removed), ``refused`` or ``expired`` (pending files removed: the next call asks again).
+- then one look at the transaction's status → ``waiting`` (nothing changes), ``signed`` (the signed bytes; the
+  pending files stay until the caller has kept those bytes and calls :func:`clear`, so a crash in between gives
+  the same bytes again from the same transaction), ``refused`` or ``expired`` (pending files removed: the next
+  call asks again).
 
 A process killed at any point leaves either no pending files or complete ones (each written whole, then
-renamed), so the next run resumes the same transaction; the same document is never signed into two different
-files, and a signed file is never produced twice.
+renamed), so the next run resumes the same transaction and the signer is not asked twice for one document.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from ..staging import write_atomic
-from .core import Pending, prepare
+from .core import Pending, SigningError, prepare
 from .remote import CONFIRMED, WAITING, RemoteSigner
 
 SIGNED = "signed"
@@ -39,10 +40,15 @@ class Outcome:
     message: str = ""
 
 
-def paths(unsigned: Path) -> tuple[Path, Path, Path]:
-    """``<stem>.pending.xml``, ``<stem>.pending.json``, ``<stem>.signed.xml`` beside the unsigned file."""
-    return tuple(unsigned.with_name(f"{unsigned.stem}.{suffix}") for suffix in ("pending.xml", "pending.json",
-                                                                               "signed.xml"))
+def paths(unsigned: Path) -> tuple[Path, Path]:
+    """``<stem>.pending.xml`` and ``<stem>.pending.json`` beside the unsigned file."""
+    return unsigned.with_name(f"{unsigned.stem}.pending.xml"), unsigned.with_name(f"{unsigned.stem}.pending.json")
+
+
+def clear(unsigned: Path) -> None:
+    """Forget the pending request of ``unsigned`` (its signed bytes are kept elsewhere, or it was refused)."""
+    for path in paths(unsigned):
+        path.unlink(missing_ok=True)
 
 
 def _load(template_path: Path, meta_path: Path) -> tuple[Pending, str | None]:
@@ -58,9 +64,7 @@ def _save_meta(meta_path: Path, pending: Pending, tran_id: str | None) -> None:
 
 
 def sign_or_wait(signer: RemoteSigner, unsigned: Path, document: bytes, description: str = "") -> Outcome:
-    template_path, meta_path, signed_path = paths(unsigned)
-    if signed_path.exists():
-        return Outcome(SIGNED, signed_path.read_bytes())
+    template_path, meta_path = paths(unsigned)
     if template_path.exists() and meta_path.exists():
         pending, tran_id = _load(template_path, meta_path)
     else:
@@ -73,12 +77,11 @@ def sign_or_wait(signer: RemoteSigner, unsigned: Path, document: bytes, descript
     status = signer.status(tran_id)  # asked just now or on an earlier run: one look, never a wait
     if status.state == WAITING:
         return Outcome(WAITING, tran_id=tran_id, message=status.message)
-    try:
-        if status.state == CONFIRMED:
-            data = pending.complete(status.signature)  # a value that does not fit is never written
-            write_atomic(signed_path, data)
-            return Outcome(SIGNED, data, tran_id)
+    if status.state != CONFIRMED:
+        clear(unsigned)  # refused or expired: the next call asks again
         return Outcome(status.state, tran_id=tran_id, message=status.message)
-    finally:  # answered, one way or the other: the next call starts afresh
-        template_path.unlink(missing_ok=True)
-        meta_path.unlink(missing_ok=True)
+    try:
+        return Outcome(SIGNED, pending.complete(status.signature), tran_id)  # a value that does not fit: no file
+    except SigningError:
+        clear(unsigned)
+        raise
