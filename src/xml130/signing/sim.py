@@ -49,11 +49,12 @@ class SignerSim:
     mode: str = "confirm"
     delay: float = 0.0
     expire_after: float | None = None
+    script: list[str] = field(default_factory=list)  # modes of the next requests, in order, before ``mode``
     transactions: dict[str, Transaction] = field(default_factory=dict)
     requests: int = 0
 
     def __post_init__(self):
-        if self.mode not in MODES:
+        if self.mode not in MODES or not set(self.script) <= set(MODES):
             raise ValueError(f"mode must be one of {', '.join(MODES)}")
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -103,7 +104,8 @@ class SignerSim:
         tran_id = uuid.uuid4().hex
         with self._lock:
             self.requests += 1
-            self.transactions[tran_id] = Transaction(digest, time.monotonic(), self.mode)
+            self.transactions[tran_id] = Transaction(digest, time.monotonic(),
+                                                    self.script.pop(0) if self.script else self.mode)
         return 200, {"code": 0, "message": "Success", "content": {"tran_id": tran_id}}
 
     def _status(self, tran_id: str) -> tuple[int, dict]:
