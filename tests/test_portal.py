@@ -241,7 +241,7 @@ def test_status_lists_what_to_act_on_per_day(portal, signer, tmp_path):
     r = CliRunner().invoke(app, ["status", "--ledger", ledger, "--now", "2026-11-13", "--within", "1"])
     assert r.exit_code == 0, r.output
     assert r.output.splitlines() == [
-        "hồ sơ: staged 1, quarantined 0, submitted 0, accepted 10, rejected 1, replaced 0",
+        "hồ sơ: staged 1, quarantined 0, submitted 0, awaiting_signature 0, accepted 10, rejected 1, replaced 0",
         "check-in: accepted 16, submitted 1",
         today,
         "  hồ sơ staged that day, now: accepted 10, rejected 1, staged 1",

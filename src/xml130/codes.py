@@ -62,15 +62,17 @@ class Status(StrEnum):
     STAGED = "staged"
     QUARANTINED = "quarantined"
     SUBMITTED = "submitted"
+    AWAITING_SIGNATURE = "awaiting_signature"  # a remote signer has not confirmed yet (nothing sent)
     ACCEPTED = "accepted"
     REJECTED = "rejected"
     REPLACED = "replaced"
 
 
 # Not yet accepted by the portal: what `xml130 status` watches for deadlines.
-OPEN_STATUSES = (Status.STAGED, Status.QUARANTINED, Status.SUBMITTED, Status.REJECTED)
-# What `submit` sends: staged, or submitted without an answer (sent again with the same request id).
-TO_SEND = (Status.STAGED, Status.SUBMITTED)
+OPEN_STATUSES = (Status.STAGED, Status.QUARANTINED, Status.SUBMITTED, Status.AWAITING_SIGNATURE, Status.REJECTED)
+# What `submit` sends: staged, or submitted without an answer (sent again with the same request id), or waiting
+# for a remote signer's confirmation (looked at again, sent once confirmed).
+TO_SEND = (Status.STAGED, Status.SUBMITTED, Status.AWAITING_SIGNATURE)
 
 
 class Outcome(StrEnum):

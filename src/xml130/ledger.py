@@ -330,6 +330,14 @@ class Ledger:
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(q.order_by(t.c.event_at, t.c.ma_lk, t.c.event))]
 
+    def mark_signing(self, kind: str, row: dict[str, Any], status: Status) -> None:
+        """``awaiting_signature`` while a remote signer has not answered; ``staged`` again when it refused or the
+        request expired (asked afresh next run). Nothing is sent in either case."""
+        assert status in (Status.AWAITING_SIGNATURE, Status.STAGED)
+        table = hoso_version if kind == "hoso" else checkin_event
+        with self.engine.begin() as conn:
+            conn.execute(update(table).where(table.c.id == row["id"]).values(status=status, **_stamp(kind)))
+
     def begin_submission(self, kind: str, row: dict[str, Any], request_id: str, sent: bytes) -> int:
         """Keep the exact bytes about to be sent and mark the file ``submitted``, in one transaction, before the
         bytes leave: a run stopped at any point after this sends the very same bytes again."""

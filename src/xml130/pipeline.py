@@ -21,7 +21,7 @@ from sqlalchemy import create_engine
 
 from .catalog.crossstage import cross_stage
 from .catalog.lookup import for_staging, using
-from .codes import ObjectCode, Outcome
+from .codes import ObjectCode, Outcome, Status
 from .extract import Extractor, Selection
 from .jobs.stager import (  # noqa: F401  (RunReport, new_run_id, sha256: the jobs' public names)
     CheckinItem,
@@ -285,13 +285,29 @@ def _send_one(ledger: Ledger, client: Any, signer: Any | None, outbox: Path, kin
     """One file: the same bytes again after a lost answer, else the staged file signed now."""
     from .portal.client import PortalAuthError, PortalError
     from .signing import SLOT
+    from .signing.remote import RemoteSigner
+    from .signing.waiting import clear as clear_pending
+    from .signing.waiting import sign_or_wait
 
     data = ledger.bytes_in_flight(kind, row) if row["status"] == "submitted" else None
+    path, remote = outbox / row["path"], isinstance(signer, RemoteSigner)
     if data is None:
-        data = (outbox / row["path"]).read_bytes()
+        data = path.read_bytes()
         if signer is not None and f"<{SLOT}/>".encode() in data:
-            data = signer.sign(data)
+            if not remote:
+                data = signer.sign(data)
+            else:  # a person confirms on a phone: never wait for it, look again next run
+                got = sign_or_wait(signer, path, data, request_id)
+                if got.state != "signed":
+                    waiting = got.state == "waiting"
+                    ledger.mark_signing(kind, row, Status.AWAITING_SIGNATURE if waiting else Status.STAGED)
+                    why = f"giao dịch ký {got.tran_id}: " + ("chờ người ký xác nhận" if waiting else
+                                                            f"{got.state} ({got.message}), sẽ hỏi lại")
+                    return ("awaiting_signature" if waiting else f"signature_{got.state}"), None, why
+                data = got.data
     sub_id = ledger.begin_submission(kind, row, request_id, data)
+    if remote:
+        clear_pending(path)  # the signed bytes are in the ledger now
     receipt, reason = None, None
     try:
         receipt = client.send_hoso(data, request_id) if kind == "hoso" else client.send_checkin(data, request_id)
