@@ -9,11 +9,11 @@ Secret blocks (``xml130-source-url``, ``xml130-ledger-url``); a flow refuses a U
 
 from __future__ import annotations
 
-import os
-
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.context import FlowRunContext
 from sqlalchemy.exc import DBAPIError, OperationalError
+
+from xml130.signing.core import secret_value
 
 RETRY_DELAYS = [10, 60, 300]
 
@@ -26,15 +26,9 @@ DEFAULT_LEDGER = "sqlite:///xml130-ledger.db"
 
 
 def secret(block: str, env: str) -> str | None:
-    """The environment variable when set, else the Prefect Secret block of that name (None when neither exists)."""
-    if os.environ.get(env):
-        return os.environ[env]
-    from prefect.blocks.system import Secret
-
-    try:
-        return Secret.load(block).get()
-    except ValueError:  # no such block
-        return None
+    """The environment variable when set, else the Prefect Secret block of that name as stored text (None when
+    neither exists)."""
+    return secret_value(env, block)
 
 
 def database_url(name: str, value: str | None) -> str:

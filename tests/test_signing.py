@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import os
 
 import pytest
 from lxml import etree
@@ -153,3 +154,21 @@ def test_sign_and_verify_commands(pki, tmp_path, fixtures_dir, monkeypatch):
     assert r.exit_code == 2 and "wrong password" in r.output and not out.exists()
     r = runner.invoke(app, ["sign", referral, "--out", str(out)])
     assert r.exit_code == 2 and "chọn đúng một cách ký" in r.output and not out.exists()
+
+
+def test_secret_blocks_keep_numeric_passwords_as_text(monkeypatch):
+    """Prefect's ``Secret.get()`` turns "246810" into an int (and the flow then lost the password): blocks are
+    read as stored text."""
+    from prefect.blocks.system import Secret
+
+    from pipelines.submit import _secret
+
+    monkeypatch.setattr(Secret, "load", classmethod(lambda cls, name, **kw: Secret(value={"a": "246810",
+                                                                                       "b": "012345"}[name])))
+    for block, want in (("a", "246810"), ("b", "012345")):
+        monkeypatch.delenv("XML130_TEST_SECRET", raising=False)
+        _secret(block, "XML130_TEST_SECRET")
+        assert os.environ["XML130_TEST_SECRET"] == want
+    monkeypatch.setenv("XML130_TEST_SECRET", "from-env")
+    _secret("a", "XML130_TEST_SECRET")
+    assert os.environ["XML130_TEST_SECRET"] == "from-env"  # the environment wins

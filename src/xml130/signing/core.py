@@ -53,14 +53,15 @@ def utc_now() -> dt.datetime:
 
 
 def secret_value(env: str, block: str) -> str | None:
-    """The environment variable, else the Prefect Secret block of that name, else None."""
+    """The environment variable, else the Prefect Secret block of that name as stored text (``Secret.get()``
+    would turn "246810" into an int), else None."""
     if os.environ.get(env):
         return os.environ[env]
-    try:
-        from prefect.blocks.system import Secret
+    from prefect.blocks.system import Secret
 
-        raw = Secret.load(block).value.get_secret_value()  # not .get(): it would turn "246810" into an int
-    except Exception:  # no Prefect server or no such block: the environment must provide it
+    try:
+        raw = Secret.load(block).value.get_secret_value()
+    except ValueError:  # no such block: the environment must provide it
         return None
     return str(raw) if raw is not None else None
 
