@@ -154,7 +154,7 @@ class Pending:
 
     def complete(self, signature: bytes) -> bytes:
         """The signed document: the placeholder replaced by ``signature``, after checking it against the
-        certificate (a wrong key, PIN-less token answer or a service's wrong answer never reaches a file)."""
+        certificate (a wrong key or a service's wrong answer never reaches a file)."""
         try:
             self.certificate.public_key().verify(signature, self.signed_info, padding.PKCS1v15(), hashes.SHA256())
         except InvalidSignature:
