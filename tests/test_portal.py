@@ -246,10 +246,10 @@ def test_status_lists_what_to_act_on_per_day(portal, signer, tmp_path):
         today,
         "  hồ sơ staged that day, now: accepted 10, rejected 1, staged 1",
         "  check-ins made that day, now: accepted 16, submitted 1",
-        "  sent (each file's last attempt): accepted 26, rejected 1, unanswered 1, awaiting signature 1, refused 0",
+        "  sent (each file's last attempt): accepted 26, rejected 1, unanswered 1, signature refused (123/125) 1, refused 0",
         "    unanswered: checkin 79999261100000000 first_cost — api/token/take: no answer after 1 attempts (HTTP 503)"
         " (now submitted)",
-        f"    awaiting signature: hoso {pending[0]['ma_lk']} v1 — 125 Ký sai, file gốc có thể đã bị chỉnh sửa "
+        f"    signature refused (123/125): hoso {pending[0]['ma_lk']} v1 — 125 Ký sai, file gốc có thể đã bị chỉnh sửa "
         "(now staged)",
         f"    rejected: hoso {pending[1]['ma_lk']} v1 — 422 Dữ liệu không hợp lệ (now rejected)",
         "late: 2 overdue, 0 due within 1 days",
@@ -261,7 +261,7 @@ def test_status_lists_what_to_act_on_per_day(portal, signer, tmp_path):
     assert list(status) == ["at", "within_days", "by_status", "checkins_by_status", "days", "late"]
     assert status["at"] == "2026-11-13T00:00:00" and status["within_days"] == 2
     [day] = status["days"]
-    assert day["sent"] == {"accepted": 26, "rejected": 1, "unanswered": 1, "awaiting_signature": 1, "refused": 0}
+    assert day["sent"] == {"accepted": 26, "rejected": 1, "unanswered": 1, "signature_refused": 1, "refused": 0}
     rejected = day["problems"][2]
     del rejected["sent_at"]
     assert rejected == {"kind": "hoso", "ma_lk": pending[1]["ma_lk"], "id": "v1", "outcome": "rejected",
@@ -272,7 +272,7 @@ def test_status_lists_what_to_act_on_per_day(portal, signer, tmp_path):
     again = pipeline.submit(outbox, ledger, client_for(url), signer)
     assert again.counts["accepted"] == 2  # the unanswered check-in (same bytes) and the re-signed hồ sơ
     [day] = json.loads(CliRunner().invoke(app, ["status", "--ledger", ledger, "--format", "json"]).stdout)["days"]
-    assert day["sent"] == {"accepted": 28, "rejected": 1, "unanswered": 0, "awaiting_signature": 0, "refused": 0}
+    assert day["sent"] == {"accepted": 28, "rejected": 1, "unanswered": 0, "signature_refused": 0, "refused": 0}
 
 
 def test_rate_limit_and_bad_password(portal, monkeypatch):

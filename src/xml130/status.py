@@ -6,8 +6,8 @@ The JSON shape (``xml130 status --format json``), every day a day of the machine
 - ``by_status``: hồ sơ versions by status now; ``checkins_by_status``: check-in documents by status now;
 - ``days``: one entry per day with activity, oldest first: ``day``; ``staged`` (versions staged that day, by their
   status now); ``checkins`` (check-in documents made that day, by status now); ``sent`` (each file's last attempt
-  that day: ``accepted``, ``rejected`` — the data —, ``unanswered``, ``awaiting_signature`` — the portal's 123 or
-  125 —, ``refused`` — credentials or settings —); ``problems``: every attempt counted in ``sent`` that was not
+  that day: ``accepted``, ``rejected`` — the data —, ``unanswered``, ``signature_refused`` — the portal's 123 or
+  125: sign again; not the ledger status ``awaiting_signature`` of a remote signer —, ``refused`` — credentials or settings —); ``problems``: every attempt counted in ``sent`` that was not
   accepted: ``kind``, ``ma_lk``, ``id`` (``v<version>`` or the check-in event), ``outcome``, ``ma_ket_qua``,
   ``thong_diep``, ``reason``, ``sent_at``, ``status_now`` (the file's status now: ``accepted`` once a later
   attempt went through, ``replaced`` after a correction);
@@ -25,16 +25,16 @@ from sqlalchemy import func, select
 from .ledger import Ledger, checkin_event, hoso_version, submission
 from .portal.client import UNSIGNED_CODES
 
-SENT = ("accepted", "rejected", "unanswered", "awaiting_signature", "refused")
+SENT = ("accepted", "rejected", "unanswered", "signature_refused", "refused")
 LABELS = {"accepted": "accepted", "rejected": "rejected", "unanswered": "unanswered",
-          "awaiting_signature": "awaiting signature", "refused": "refused"}
+          "signature_refused": "signature refused (123/125)", "refused": "refused"}
 
 
 def _group(outcome: str, ma_ket_qua: str | None) -> str:
     if outcome == "sending":  # the bytes left (or were about to) and no answer was recorded
         return "unanswered"
     if outcome == "refused" and ma_ket_qua in UNSIGNED_CODES:
-        return "awaiting_signature"
+        return "signature_refused"
     return outcome
 
 
