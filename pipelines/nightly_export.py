@@ -15,13 +15,15 @@ from prefect import flow, task
 
 from xml130 import pipeline
 from xml130.catalog.crossstage import publish_artifacts as publish_cross_artifacts
+from xml130.dates import parse_datetime
 from xml130.mapping import load_mapping
 
 from ._common import RETRY_DELAYS, database_url, is_transient, publish
 
 
 def _when(value: str | None) -> dt.datetime | None:
-    return dt.datetime.fromisoformat(value) if value else None
+    """Dates as the command line reads them (:func:`xml130.dates.parse_datetime`)."""
+    return parse_datetime(value) if value else None
 
 
 @task(retries=3, retry_delay_seconds=RETRY_DELAYS, retry_condition_fn=is_transient)

@@ -1,4 +1,4 @@
-"""``xml130 catalog import`` and ``xml130 catalog list`` (registered as a group by :mod:`xml130.cli`).
+"""``xml130 catalog import`` and ``xml130 catalog list``: the facility's approved catalogues in the ledger.
 
 Exit codes as for the other commands: 0 everything read, 1 some rows were bad (each printed with sheet, row and
 reason; the good rows are stored), 2 a file cannot be used (unknown header layout: the expected headers are
@@ -15,25 +15,17 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from .reader import kinds
+from ..catalog.reader import kinds
+from . import DEFAULT_LEDGER, app, fail, out, when
 
-DEFAULT_LEDGER = "sqlite:///xml130-ledger.db"  # as the other commands
-app = typer.Typer(no_args_is_help=True, help="The facility's approved catalogues (danh mục) in the ledger.")
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-out = Console(highlight=False, soft_wrap=True)
+catalog_app = typer.Typer(no_args_is_help=True, help="The facility's approved catalogues (danh mục) in the ledger.")
+app.add_typer(catalog_app, name="catalog")
 
 
 class ListFormat(StrEnum):
     text = "text"
     json = "json"
-
-
-def _fail(title: str, detail: object) -> None:
-    err.print(f"[red]{title}[/red]", end=" ")
-    err.print(str(detail), markup=False)
-    raise typer.Exit(2)
 
 
 def _ledger(url: str):
@@ -44,25 +36,25 @@ def _ledger(url: str):
     try:
         return Ledger(url)
     except SQLAlchemyError as exc:
-        _fail("Lỗi CSDL:", str(exc).splitlines()[0])
+        fail("Lỗi CSDL:", str(exc).splitlines()[0])
 
 
-@app.command("import")
+@catalog_app.command("import")
 def import_cmd(
     files: Annotated[list[Path], typer.Argument(help="Catalogue spreadsheets (.xlsx, .csv) as the portal exports them.")],
     ledger: Annotated[str, typer.Option("--ledger", envvar="XML130_LEDGER", help="Ledger database URL.")] = DEFAULT_LEDGER,
 ) -> None:
     """Load drugs, supplies, services, staff, departments/beds and equipment with their validity periods."""
-    from .reader import UnknownLayout
-    from .store import import_files
+    from ..catalog.reader import UnknownLayout
+    from ..catalog.store import import_files
 
     store = _ledger(ledger)
     try:
         outcomes = import_files(store, files)
     except UnknownLayout as exc:
-        _fail("Không nhận ra danh mục:", exc)
+        fail("Không nhận ra danh mục:", exc)
     except OSError as exc:
-        _fail("Không đọc được:", exc)
+        fail("Không đọc được:", exc)
     bad = 0
     for o in outcomes:
         state = "không đổi (đã nhập)" if o.unchanged else f"{o.added} mục mới"
@@ -73,22 +65,19 @@ def import_cmd(
     raise typer.Exit(1 if bad else 0)
 
 
-@app.command("list")
+@catalog_app.command("list")
 def list_cmd(
     kind: Annotated[str | None, typer.Option("--kind", help=f"One of: {', '.join(kinds())}.")] = None,
-    on: Annotated[str | None, typer.Option("--on", help="Only items valid on this day (yyyy-mm-dd).")] = None,
+    on: Annotated[dt.datetime | None, typer.Option("--on", parser=when, help="Only items valid on this day.")] = None,
     ledger: Annotated[str, typer.Option("--ledger", envvar="XML130_LEDGER")] = DEFAULT_LEDGER,
     format: Annotated[ListFormat, typer.Option("--format", "-f")] = ListFormat.text,
 ) -> None:
     """The approved items, by kind and code, each with its validity period."""
-    from .store import list_items
+    from ..catalog.store import list_items
 
     if kind is not None and kind not in kinds():
-        _fail("Loại danh mục không có:", f"{kind} (chọn một trong: {', '.join(kinds())})")
-    try:
-        day = dt.date.fromisoformat(on) if on else None
-    except ValueError:
-        _fail("--on:", f"'{on}' không phải ngày yyyy-mm-dd")
+        fail("Loại danh mục không có:", f"{kind} (chọn một trong: {', '.join(kinds())})")
+    day = on.date() if on else None
     items = list_items(_ledger(ledger), kind, day)
     if format is ListFormat.json:
         sys.stdout.write(json.dumps(items, ensure_ascii=False, indent=2) + "\n")
@@ -104,12 +93,12 @@ def load_catalog(url: str):
     no catalogue)."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from .lookup import Catalog
+    from ..catalog.lookup import Catalog
 
     try:
         catalog = Catalog.from_ledger(url)
     except SQLAlchemyError as exc:
-        _fail("Lỗi CSDL:", str(exc).splitlines()[0])
+        fail("Lỗi CSDL:", str(exc).splitlines()[0])
     if not len(catalog):
-        _fail("Không có danh mục:", f"{url} chưa có danh mục nào (xml130 catalog import FILE... --ledger {url})")
+        fail("Không có danh mục:", f"{url} chưa có danh mục nào (xml130 catalog import FILE... --ledger {url})")
     return catalog

@@ -1,0 +1,173 @@
+"""Command line ``xml130``: the app, its shared options and the one error policy; the commands live in the modules
+of this package (:mod:`.qa`, :mod:`.jobs`, :mod:`.signing`, :mod:`.demo`, :mod:`.mapping`, :mod:`.catalog`,
+:mod:`.adoption`).
+
+Exit codes: 0 nothing wrong, 1 findings of severity error, 2 the input cannot be read or the call is wrong.
+No command prints a traceback: unusable input is exit 2 with a message (:func:`fail`, :func:`run_job`), and
+:func:`main` turns anything unexpected into exit 2 with its message too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import sys
+import time
+from enum import StrEnum
+
+import typer
+from rich.console import Console
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="xml130: QĐ 130/4750/3176 claim data — spec, rendering, validation.")
+err = Console(stderr=True, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True)
+
+EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE = 0, 1, 2
+DEFAULT_LEDGER = "sqlite:///xml130-ledger.db"
+
+
+class Format(StrEnum):
+    text = "text"
+    json = "json"
+
+
+def problem(title: str, detail: object) -> None:
+    """A red title and the detail printed literally (file names and SQL may contain [brackets])."""
+    err.print(f"[red]{title}[/red]", end=" ")
+    err.print(str(detail), markup=False, highlight=False)
+
+
+def fail(title: str, detail: object) -> typer.Exit:
+    """Unusable input: print the problem and exit 2."""
+    problem(title, detail)
+    raise typer.Exit(EXIT_UNUSABLE)
+
+
+def when(value: str | dt.datetime | None) -> dt.datetime | None:
+    """The option type of every date option (``typer.Option(parser=when)``): the package's one date parser, the
+    one the Prefect flows use too."""
+    from ..dates import DateTextError, parse_datetime
+
+    if value is None or isinstance(value, dt.datetime):
+        return value
+    try:
+        return parse_datetime(value)
+    except DateTextError as exc:
+        raise typer.BadParameter(f"{value!r}: use {exc.expected}") from None
+
+
+def run_job(fn):
+    """Run a job; a bad mapping, an unreachable database or a refused value is exit 2 with a message."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from ..mapping import MappingError
+
+    try:
+        return fn()
+    except (MappingError, SQLAlchemyError, ValueError) as exc:
+        if _signals:  # a library turned the signal into an error of its own (e.g. a failed rollback)
+            raise Interrupted(_signals[0]) from exc
+        if isinstance(exc, MappingError):
+            fail("Cấu hình ánh xạ không hợp lệ:", exc)
+        elif isinstance(exc, SQLAlchemyError):
+            fail("Lỗi CSDL:", str(exc).splitlines()[0])
+        fail("Không chạy được:", exc)
+
+
+class progress:
+    """A progress bar on stderr for long runs (silent when stderr is not a terminal)."""
+
+    def __init__(self, total: int | None, label: str):
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.bar = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err,
+                            disable=not err.is_terminal, transient=True)
+        self.task = self.bar.add_task(label, total=total)
+
+    def __enter__(self):
+        self.bar.start()
+        return lambda n=1: self.bar.advance(self.task, n)
+
+    def __exit__(self, *exc):
+        self.bar.stop()
+        return False
+
+
+def serve_until_stopped(sim, port: int, banner: str, farewell=None) -> None:
+    """Start a local simulator, print where it listens (``{url}`` in ``banner``), serve until Ctrl-C or SIGTERM,
+    then stop it and print ``farewell()`` when given."""
+    try:
+        url = sim.start(port=port)
+    except OSError as exc:
+        fail("Không mở được cổng:", f"127.0.0.1:{port}: {exc.strerror or exc}")
+    out.print(banner.format(url=url) + "; Ctrl-C or SIGTERM to stop", markup=False)
+    try:
+        while True:
+            time.sleep(3600)
+    finally:
+        sim.stop()
+        if farewell is not None:
+            err.print(farewell(), highlight=False)
+
+
+_signals: list[int] = []  # the signal received, if any
+
+
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM: unwinds the command like an exception (not an ``Exception``, so no handler mistakes it
+    for a data error): transactions roll back, temporary files are removed, servers stop."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _stop_on_signals() -> None:
+    """Install SIGINT and SIGTERM handlers explicitly: a command started in the background by a non-interactive
+    shell inherits SIGINT *ignored*, and Python's default SIGTERM ends the process without unwinding. The first
+    signal unwinds; a second one during the unwinding ends the process at once."""
+
+    def at_once(signum, frame):
+        os._exit(128 + signum)
+
+    def unwind(signum, frame):
+        _signals.append(signum)
+        for s in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(s, at_once)
+        raise Interrupted(signum)
+
+    for s in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(s, unwind)
+
+
+def main() -> None:
+    _stop_on_signals()
+    try:
+        app()
+    except Interrupted as exc:
+        _interrupted(exc.signum)
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
+    except SystemExit:
+        if _signals:  # the signal was turned into an exit on the way out: still say it was a signal
+            _interrupted(_signals[0])
+        raise
+    except Exception as exc:  # never a traceback for the user; the message says what broke
+        if _signals:
+            _interrupted(_signals[0])
+        problem("xml130: lỗi không mong đợi", f"({type(exc).__name__}): {exc}")
+        sys.exit(EXIT_UNUSABLE)
+
+
+def _interrupted(signum: int) -> None:
+    """Exit 130 (SIGINT) or 143 (SIGTERM), as a shell reports a signalled command."""
+    err.print(f"interrupted by {signal.Signals(signum).name}: stopped cleanly (no partial file; the next run goes "
+              "on)", highlight=False)
+    sys.exit(128 + signum)
+
+
+# the commands register themselves on `app` (order: the order of `xml130 --help`)
+from . import qa, demo, jobs, adoption, signing, catalog, mapping  # noqa: E402,F401,I001
