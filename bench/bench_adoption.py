@@ -31,7 +31,7 @@ def main() -> None:
 
     from xml130.adoption import Period, build_report
     from xml130.adoption.outputs import write_outputs
-    from xml130.his.demo import START, create_demo
+    from xml130.demo.his import START, create_demo
 
     with tempfile.TemporaryDirectory() as tmp:
         his = his_url(args, tmp)

@@ -52,10 +52,10 @@ def main() -> None:
 def _validate(count: int, folder: Path, ledger, url: str) -> None:
     from xml130.catalog.lookup import Catalog, using
     from xml130.catalog.store import import_files
-    from xml130.catalog.synthetic import catalogue_for, write_xlsx
+    from xml130.demo.catalog_synthetic import catalogue_for, write_xlsx
+    from xml130.demo.synthetic import generate_batch
     from xml130.models import build_hoso
     from xml130.render import render_hoso
-    from xml130.synthetic import generate_batch
     from xml130.validate import validate_bytes
 
     hosos = [build_hoso(raw) for raw in generate_batch(count)]
@@ -84,10 +84,10 @@ def _validate(count: int, folder: Path, ledger, url: str) -> None:
 
 def _cross(count: int, folder: Path, ledger, url: str) -> None:
     from xml130.catalog.crossstage import cross_stage
+    from xml130.demo.synthetic import generate_batch
     from xml130.models import build_hoso
     from xml130.pipeline import RunReport
     from xml130.render import render_hoso
-    from xml130.synthetic import generate_batch
 
     rows = []
     for raw in generate_batch(count):  # streamed: only the files and the ledger rows are kept

@@ -43,7 +43,7 @@ def main() -> None:
     if args.one:
         print(json.dumps(run_one(args.one[0], args.one[1], args.batch)))
         return
-    from xml130.his.demo import create_demo
+    from xml130.demo.his import create_demo
 
     with tempfile.TemporaryDirectory() as tmp:
         urls = [f"sqlite:///{tmp}/his.db", args.pg]

@@ -25,7 +25,7 @@ def main() -> None:
     add_his_arguments(ap)
     args = ap.parse_args()
     from xml130 import pipeline
-    from xml130.his.demo import create_demo
+    from xml130.demo.his import create_demo
 
     with tempfile.TemporaryDirectory() as tmp:
         his = his_url(args, tmp)

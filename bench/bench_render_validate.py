@@ -28,7 +28,7 @@ from lxml import etree
 
 
 def _timed_stream(count: int, seed: int):
-    from xml130.synthetic import generate_batch
+    from xml130.demo.synthetic import generate_batch
 
     gen = generate_batch(count, seed=seed)
     while True:

@@ -18,11 +18,11 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--count", type=int, default=10_000)
     args = ap.parse_args()
+    from xml130.demo.synthetic import generate_batch
     from xml130.models import build_hoso
     from xml130.parse import decode_base64, parse_xml
     from xml130.render import render_hoso
     from xml130.spec import load_spec
-    from xml130.synthetic import generate_batch
     from xml130.validate import _lxml_schema, validate_bytes
 
     envelopes = [render_hoso(build_hoso(raw), ngaylap="20261120") for raw in generate_batch(args.count)]

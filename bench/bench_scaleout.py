@@ -56,7 +56,7 @@ def main() -> None:
     ap.add_argument("--encounters", type=int, default=10_000)
     args = ap.parse_args()
     from pipelines.nightly_export import nightly_export, on_dask
-    from xml130.his.demo import create_demo
+    from xml130.demo.his import create_demo
 
     with tempfile.TemporaryDirectory() as tmp:
         his = f"sqlite:///{tmp}/his.db"

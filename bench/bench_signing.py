@@ -32,11 +32,11 @@ def main() -> None:
     args = ap.parse_args()
     from tests.pki import ThrowawayPKI
     from tests.softhsm import make_token
+    from xml130.demo.synthetic import generate_batch
     from xml130.models import build_hoso
     from xml130.render import render_hoso
     from xml130.signing import P12Signer, prepare, verify
     from xml130.signing.token import Pkcs11Signer
-    from xml130.synthetic import generate_batch
 
     docs = [render_hoso(build_hoso(raw), ngaylap="20261120") for raw in generate_batch(args.count)]
     pki = ThrowawayPKI()

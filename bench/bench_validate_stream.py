@@ -29,9 +29,9 @@ from pathlib import Path
 def write_envelope(path: Path, count: int, seed: int, per_kind: int, same_ma_lk: bool) -> int:
     """Write a GIAMDINHHS envelope of ``count`` synthetic outpatient hồ sơ (``per_kind`` drugs and as many
     services each) to ``path``; return its size in bytes. ``same_ma_lk``: every hồ sơ carries one MA_LK."""
+    from xml130.demo.synthetic import outpatient
     from xml130.models import build_hoso
     from xml130.render import XML_DECL, render_hoso_tables
-    from xml130.synthetic import outpatient
 
     rng = random.Random(seed)
     start = dt.datetime(2026, 11, 2, 7, 0)

@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, text
 
 from xml130.adoption import Period, build_report
 from xml130.adoption.job import run_adoption_report
-from xml130.his.demo import create_demo
+from xml130.demo.his import create_demo
 from xml130.mapping import MappingError, load_mapping, parse_mapping
 
 WEEK = "2026-W47"  # the demo spread one episode an hour from Monday 2 November: W45, W46, W47 and part of W48

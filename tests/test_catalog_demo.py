@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from xml130.demo import run_demo
+from xml130.demo.job import run_demo
 from xml130.ledger import Ledger, cross_finding, hoso_version
 
 
@@ -48,8 +48,8 @@ def test_plain_nightly_applies_the_catalogues_imported_into_its_ledger(tmp_path)
     later nightly export checks against them; a ledger without catalogues gets no catalogue rule."""
 
     from xml130 import pipeline
-    from xml130.catalog.demo import prepare_demo
-    from xml130.his.demo import create_demo
+    from xml130.demo.catalog import prepare_demo
+    from xml130.demo.his import create_demo
 
     his = f"sqlite:///{tmp_path / 'his.db'}"
     ledger = f"sqlite:///{tmp_path / 'ledger.db'}"

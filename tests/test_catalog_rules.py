@@ -1,6 +1,6 @@
 """Every catalogue rule (R.CAT.*): a hồ sơ and a catalogue consistent with it give no finding of the rule; one
 deliberate mismatch gives exactly that finding (code, table, field, row). Catalogues are built from the hồ sơ by
-:func:`xml130.catalog.synthetic.catalogue_for` and typed as an import types them."""
+:func:`xml130.demo.catalog_synthetic.catalogue_for` and typed as an import types them."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 from xml130 import scenarios as sc
 from xml130.catalog.lookup import using
-from xml130.catalog.synthetic import catalogue_for, to_catalog
+from xml130.demo.catalog_synthetic import catalogue_for, to_catalog
 from xml130.models import build_hoso
 from xml130.rules import all_rules, run_rules
 

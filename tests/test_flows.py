@@ -15,7 +15,7 @@ def prefect_server():
 
 def test_nightly_export_flow_publishes_its_counts(prefect_server, tmp_path):
     from pipelines.nightly_export import nightly_export
-    from xml130.his.demo import create_demo
+    from xml130.demo.his import create_demo
 
     his = f"sqlite:///{tmp_path / 'his.db'}"
     create_demo(his, 60)
@@ -53,7 +53,7 @@ def test_dask_partitions_give_the_same_files_as_one_process(prefect_server, tmp_
     from sqlalchemy import select
 
     from pipelines.nightly_export import nightly_export, on_dask
-    from xml130.his.demo import create_demo
+    from xml130.demo.his import create_demo
     from xml130.ledger import Ledger, hoso_version
 
     his = f"sqlite:///{tmp_path / 'his.db'}"
@@ -83,7 +83,7 @@ def test_adoption_report_flow_publishes_the_ranking(prefect_server, tmp_path):
     from prefect.client.orchestration import get_client
 
     from pipelines.adoption_report import adoption_report
-    from xml130.his.demo import create_demo
+    from xml130.demo.his import create_demo
 
     his = f"sqlite:///{tmp_path / 'his.db'}"
     create_demo(his, 400, minutes_between=60)
@@ -110,8 +110,8 @@ def test_nightly_export_flow_publishes_the_checks_across_hoso_per_day(prefect_se
     from prefect.client.orchestration import get_client
 
     from pipelines.nightly_export import nightly_export
-    from xml130.catalog.demo import plant_mismatches
-    from xml130.his.demo import create_demo
+    from xml130.demo.catalog import plant_mismatches
+    from xml130.demo.his import create_demo
 
     his = f"sqlite:///{tmp_path / 'his.db'}"
     planted = plant_mismatches(create_demo(his, 160))

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from xml130.demo.his import create_demo
+from xml130.demo.his_vn import create_vn_his, ma_lk
 from xml130.export import run_export
 from xml130.extract import Selection
-from xml130.his.demo import create_demo
-from xml130.his.vn import create_vn_his, ma_lk
 from xml130.mapping import bundled_mapping_path, load_mapping
 from xml130.parse import load_envelope
 from xml130.validate import validate_path

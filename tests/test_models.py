@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 from pydantic import ValidationError
 
+from xml130.demo.scenarios import outpatient_2024, outpatient_drugs_labs
 from xml130.models import HosoError, build_hoso, model_for
-from xml130.scenarios import outpatient_2024, outpatient_drugs_labs
 from xml130.spec import load_spec
 
 

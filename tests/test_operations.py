@@ -83,7 +83,7 @@ def test_prefect_yaml_holds_no_database_url_and_no_secret(root):
 
 
 def test_the_commands_read_the_database_urls_from_the_environment(tmp_path):
-    from xml130.his.demo import create_demo
+    from xml130.demo.his import create_demo
 
     his, ledger = f"sqlite:///{tmp_path / 'his.db'}", f"sqlite:///{tmp_path / 'ledger.db'}"
     create_demo(his, 20)

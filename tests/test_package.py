@@ -21,7 +21,7 @@ def test_every_public_name_is_the_object_of_its_home_module():
         home = importlib.import_module(f"xml130.{xml130._HOME[name]}")
         assert getattr(xml130, name) is getattr(home, name), name
     assert set(xml130.__all__) <= set(dir(xml130))
-    hoso = xml130.build_hoso(importlib.import_module("xml130.scenarios").outpatient_drugs_labs())
+    hoso = xml130.build_hoso(importlib.import_module("xml130.demo.scenarios").outpatient_drugs_labs())
     assert xml130.validate_bytes(xml130.render_hoso(hoso, ngaylap="20261120")) == []
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, func, select, text
 
 from xml130 import pipeline
 from xml130.deadlines import add_working_days, deadline_for
-from xml130.his.demo import START, create_demo
+from xml130.demo.his import START, create_demo
 from xml130.ledger import Ledger, checkin_event, hoso_version
 from xml130.validate import iter_files, validate_path
 

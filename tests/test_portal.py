@@ -13,10 +13,10 @@ from typer.testing import CliRunner
 
 from xml130 import pipeline
 from xml130.cli import app
-from xml130.his.demo import create_demo
+from xml130.demo.his import create_demo
+from xml130.demo.portal_sim import PortalSim
 from xml130.ledger import Ledger
 from xml130.portal.client import PortalClient, PortalConfig, PortalError
-from xml130.portal.sim import PortalSim
 
 
 @pytest.fixture()

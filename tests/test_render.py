@@ -10,10 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
+from xml130.demo.scenarios import VALID, checkin_rows, outpatient_drugs_labs, xml12_row
 from xml130.models import build_hoso, build_rows
 from xml130.parse import load_envelope, load_table, parse_xml, read_envelope
 from xml130.render import render_checkin, render_hoso, render_hoso_tables, render_table
-from xml130.scenarios import VALID, checkin_rows, outpatient_drugs_labs, xml12_row
 from xml130.spec import load_spec
 
 

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from xml130.his.demo import create_demo
+from xml130.demo.his import create_demo
 from xml130.ledger import Ledger
 from xml130.portal.client import PortalClient, PortalConfig
 
@@ -95,8 +95,8 @@ def test_nightly_stopped_by_sigterm_leaves_no_partial_file_and_the_next_run_comp
 
 def test_submit_stopped_by_sigterm_resends_the_same_bytes_and_accepts_each_once(tmp_path, pki, signer):
     from xml130 import pipeline
+    from xml130.demo.portal_sim import PortalSim
     from xml130.ledger import flow_run
-    from xml130.portal.sim import PortalSim
 
     his, outbox, ledger = f"sqlite:///{tmp_path / 'his.db'}", tmp_path / "outbox", f"sqlite:///{tmp_path / 'l.db'}"
     create_demo(his, 40)

@@ -13,9 +13,9 @@ import pytest
 from typer.testing import CliRunner
 
 from xml130.cli import app
+from xml130.demo.signer_sim import SignerSim
 from xml130.signing import P12Signer, SigningError, prepare, verify
 from xml130.signing.remote import CONFIRMED, EXPIRED, REFUSED, WAITING, NotConfirmed, RemoteConfig, RemoteSigner
-from xml130.signing.sim import SignerSim
 
 from .pki import HOSPITAL_SUBJECT, xmlsec1_verify
 

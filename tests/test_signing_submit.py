@@ -9,10 +9,10 @@ from collections import Counter
 import pytest
 
 from xml130 import pipeline
+from xml130.demo.signer_sim import SignerSim
 from xml130.ledger import Ledger
 from xml130.signing import verify
 from xml130.signing.remote import RemoteConfig, RemoteSigner
-from xml130.signing.sim import SignerSim
 from xml130.signing.waiting import paths
 
 from . import test_portal

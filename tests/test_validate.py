@@ -9,10 +9,10 @@ import random
 
 import pytest
 
+from xml130.demo.scenarios import INVALID, NGAYLAP, invalid_files, outpatient_drugs_labs, valid_files
+from xml130.demo.synthetic import outpatient
 from xml130.models import build_hoso
 from xml130.render import render_envelope, render_hoso_tables
-from xml130.scenarios import INVALID, NGAYLAP, invalid_files, outpatient_drugs_labs, valid_files
-from xml130.synthetic import outpatient
 from xml130.validate import validate_bytes, validate_path
 
 KEYS = ("code", "table", "field", "row", "ma_lk")

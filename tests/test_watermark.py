@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 
 from xml130 import pipeline
-from xml130.his import demo, vn
+from xml130.demo import his as demo
+from xml130.demo import his_vn as vn
 from xml130.ledger import Ledger, hoso_version
 from xml130.mapping import bundled_mapping_path, load_mapping
 

@@ -3,7 +3,7 @@ it states in words, placed into a valid hồ sơ of the right table and validate
 
 The cases are data (``spec/data/examples.toml``): table, field, the values the text gives, the clause, and what must
 happen (``valid``: no error; else the finding code the value must cause). A value is placed into a synthetic
-scenario (:mod:`xml130.scenarios`); a moment (date, date-time) moves the whole hồ sơ in time so that the field
+scenario (:mod:`xml130.demo.scenarios`); a moment (date, date-time) moves the whole hồ sơ in time so that the field
 carries exactly the example and every other date keeps its distance to it; XML1's totals are summed again from the
 rows, as the text defines them. ``docs/conformance.md`` is generated from the same data (``xml130 spec-docs``).
 """
@@ -24,7 +24,7 @@ from xml.sax.saxutils import escape
 
 from pydantic import ValidationError
 
-from . import scenarios as sc
+from .demo import scenarios as sc
 from .findings import ERROR, Finding
 from .models import HosoError, build_hoso, build_rows
 from .render import render_checkin, render_hoso, render_table

@@ -20,7 +20,7 @@ def demo(
 ) -> None:
     """The demo job: create the demo HIS (SQLite), run the nightly export and a check-in run, validate; then the
     week's VNeID adoption report."""
-    from ..demo import run_demo
+    from ..demo.job import run_demo
 
     t0 = time.perf_counter()
     with progress(encounters, "nightly export") as advance:
@@ -56,8 +56,8 @@ def demo_his(
     is created first (the account needs the CREATEDB right)."""
     from sqlalchemy.exc import SQLAlchemyError
 
+    from ..demo.his import create_demo
     from ..his.database import ensure_database
-    from ..his.demo import create_demo
 
     try:
         if ensure_database(url):
@@ -95,7 +95,7 @@ def portal_sim(
 ) -> None:
     """Run the local portal simulator on 127.0.0.1 (password from XML130_PORTAL_PASSWORD) until SIGINT or
     SIGTERM."""
-    from ..portal.sim import Faults, PortalSim
+    from ..demo.portal_sim import Faults, PortalSim
 
     password = os.environ.get("XML130_PORTAL_PASSWORD")
     if not password:

@@ -78,8 +78,8 @@ def signer_sim(
 ) -> None:
     """Run the local remote-signing simulator on 127.0.0.1 (secret from XML130_REMOTE_SECRET) until interrupted."""
 
+    from ..demo.signer_sim import SignerSim
     from ..signing import P12Signer, SigningError
-    from ..signing.sim import SignerSim
 
     secret = os.environ.get("XML130_REMOTE_SECRET")
     try:

@@ -16,9 +16,9 @@ from typing import Any
 
 from sqlalchemy import Engine, func, insert, select, update
 
-from ..his import schema as s
-from ..his.demo import XRAY
-from .synthetic import write_csv, write_xlsx
+from . import his_schema as s
+from .catalog_synthetic import write_csv, write_xlsx
+from .his import XRAY
 
 MA_TTDV = "0100000009"  # the head of the facility (a constant of the demo mapping)
 UNREGISTERED = "0100000099"
@@ -141,9 +141,9 @@ def _busy_doctor(conn, limit: int, used: set[str]) -> list[str]:
 def prepare_demo(his: Engine, folder: Path, ledger_url: str) -> tuple[dict[str, list[str]], Any]:
     """Plant the mismatches, write the catalogue files, import them into the ledger; returns what was planted
     and the catalogue to validate against."""
+    from ..catalog.lookup import Catalog
+    from ..catalog.store import import_files
     from ..ledger import Ledger
-    from .lookup import Catalog
-    from .store import import_files
 
     planted = plant_mismatches(his)
     import_files(Ledger(ledger_url), demo_catalogues(his, folder))

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from .models import build_hoso, build_rows
-from .render import render_checkin, render_envelope, render_hoso, render_hoso_tables, render_table
-from .spec import load_spec
+from ..models import build_hoso, build_rows
+from ..render import render_checkin, render_envelope, render_hoso, render_hoso_tables, render_table
+from ..spec import load_spec
 from .synthetic import DOCTORS, FACILITY, EpisodeBuilder, Person
 
 NGAYLAP = "20261120"  # fixed so that the fixtures are byte-identical on every run

@@ -27,7 +27,7 @@ from sqlalchemy import (
     insert,
 )
 
-from ..synthetic import DOCTORS, FAMILY, GIVEN_F, GIVEN_M, MIDDLE_F, MIDDLE_M, STREETS
+from .synthetic import DOCTORS, FAMILY, GIVEN_F, GIVEN_M, MIDDLE_F, MIDDLE_M, STREETS
 
 FACILITY = "79998"
 START = dt.datetime(2026, 11, 9, 7, 0)

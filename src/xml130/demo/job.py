@@ -15,15 +15,15 @@ from typing import Any
 
 from sqlalchemy import create_engine, text
 
-from . import pipeline
-from .adoption.job import run_adoption_report, summary
-from .adoption.period import Period
-from .catalog.demo import prepare_demo
-from .catalog.lookup import using
-from .his.demo import START, create_demo
-from .report import summarise
-from .staging import write_json
-from .validate import iter_files, validate_path
+from .. import pipeline
+from ..adoption.job import run_adoption_report, summary
+from ..adoption.period import Period
+from ..catalog.lookup import using
+from ..report import summarise
+from ..staging import write_json
+from ..validate import iter_files, validate_path
+from .catalog import prepare_demo
+from .his import START, create_demo
 
 
 def expected_quarantine(url: str) -> set[str]:

@@ -13,8 +13,8 @@ import random
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from .models import episode_date
-from .spec import SpecVersion, load_spec
+from ..models import episode_date
+from ..spec import SpecVersion, load_spec
 
 FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô"]
 MIDDLE_F = ["Thị", "Thị Thu", "Ngọc", "Thị Minh", "Thanh", "Thị Kim", "Hoài"]

@@ -23,8 +23,8 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, insert
 
-from ..synthetic import FAMILY, GIVEN_F, GIVEN_M, MIDDLE_F, MIDDLE_M, STREETS
-from . import schema as s
+from . import his_schema as s
+from .synthetic import FAMILY, GIVEN_F, GIVEN_M, MIDDLE_F, MIDDLE_M, STREETS
 
 FACILITY = "79999"
 START = dt.datetime(2026, 11, 2, 6, 30)
