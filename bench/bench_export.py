@@ -20,8 +20,8 @@ from pathlib import Path
 
 def run_one(url: str, out: str, batch: int) -> dict:
     from xml130.export import run_export
-    from xml130.extract import Selection
     from xml130.mapping import load_mapping
+    from xml130.mapping.extract import Selection
 
     t = time.perf_counter()
     result = run_export(url, load_mapping(), Path(out), Selection(), batch_size=batch)

@@ -85,7 +85,7 @@ def test_mapping_counts_treatment_days_and_temporary_cards_as_the_text_says():
     temporary card runs from the arrival to the discharge."""
     import datetime as dt
 
-    from xml130.mapping.rules import RuleContext, cards, visit_kind
+    from xml130.mapping.derive import RuleContext, cards, visit_kind
 
     ctx = RuleContext("79999X", "79999", "BV", params=lambda _: {})
     arrived, ward, left = dt.datetime(2026, 11, 2, 23, 0), dt.datetime(2026, 11, 3, 1, 0), dt.datetime(2026, 11, 5, 9)

@@ -13,8 +13,8 @@ from sqlalchemy import create_engine, text
 
 from xml130.demo.his import START, create_demo
 from xml130.export import run_export
-from xml130.extract import Extractor, Selection
 from xml130.mapping import MappingError, load_mapping, parse_mapping
+from xml130.mapping.extract import Extractor, Selection
 from xml130.parse import load_envelope
 from xml130.validate import validate_path
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from sqlalchemy import create_engine
 
-from .extract import Extractor, Selection
 from .jobs.stager import Folder, RunReport, Stager, new_run_id, stage_all
 from .mapping import Mapping
+from .mapping.extract import Extractor, Selection
 from .staging import write_json
 
 

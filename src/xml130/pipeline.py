@@ -22,7 +22,6 @@ from sqlalchemy import create_engine
 from .catalog.crossstage import cross_stage
 from .catalog.lookup import for_staging, using
 from .codes import ObjectCode, Outcome, Status
-from .extract import Extractor, Selection
 from .jobs.stager import (  # noqa: F401  (RunReport, new_run_id, sha256: the jobs' public names)
     CheckinItem,
     InsertOnce,
@@ -35,7 +34,8 @@ from .jobs.stager import (  # noqa: F401  (RunReport, new_run_id, sha256: the jo
 )
 from .ledger import Ledger
 from .mapping import Mapping, load_mapping
-from .mapping.rules import RuleContext
+from .mapping.derive import RuleContext
+from .mapping.extract import Extractor, Selection
 from .models import Hoso, build_rows
 from .spec import load_spec
 from .staging import clean_stale_temp, write_json

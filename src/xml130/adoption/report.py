@@ -36,9 +36,9 @@ from typing import Any
 
 from sqlalchemy import create_engine
 
-from ..extract import Extractor
 from ..findings import mask
 from ..mapping import Mapping, load_mapping
+from ..mapping.extract import Extractor
 from .period import Period
 
 EXAM_COLUMNS = {"key", "ma_lk", "patient", "examined_at", "department", "department_name", "identified_by",

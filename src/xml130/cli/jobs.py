@@ -29,8 +29,8 @@ def export(
     from sqlalchemy.exc import SQLAlchemyError
 
     from ..export import run_export
-    from ..extract import Extractor, Selection
     from ..mapping import MappingError, load_mapping
+    from ..mapping.extract import Extractor, Selection
 
     modes = sum(x is not None and x != [] for x in (since, date_from or date_to, ma_lk))
     if modes > 1:

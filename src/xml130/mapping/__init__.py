@@ -13,7 +13,7 @@ A mapping is a TOML file (see ``docs/mapping.md`` and the bundled ``mappings/dem
   other field is filled; ``[tables.XMLn.types]`` declares column types the driver may not give (SQLite returns
   text for dates and binary floats for NUMERIC); ``[tables.XMLn.collections.NAME]`` are extra queries whose rows
   become lists (several cards, several departments); ``rules = [...]`` names row rules from
-  :mod:`xml130.mapping.rules`.
+  :mod:`xml130.mapping.derive`.
 - ``[lookups.NAME]``: local code → national code, inline (``values = {…}``) or from a ``query``.
 - ``[rules.NAME]``: parameters of the rules (newborn naming); shared thresholds are in ``data/params.toml``.
 - ``[checkin]``: XML0 rows of new events (first cost, ward admission), filtered by ``event_at > :since``.
@@ -237,7 +237,7 @@ def parse_mapping(data: dict[str, Any], source: str = "", version: SpecVersion |
         adoption[name] = Collection(name, spec["query"], _types(where, spec.get("types", {}), problems))
     if "XML1" not in tables:
         problems.append("tables.XML1 is required: every hồ sơ has its summary table")
-    from .rules import check_params
+    from .derive import check_params
 
     problems += check_params(data.get("rules", {}))
     used = {name for tm in [*tables.values(), *([checkin] if checkin else [])] for name in _lookups_used(tm)}
@@ -257,7 +257,7 @@ def _lookups_used(tm: TableMapping) -> set[str]:
 
 def _table_mapping(tid: str, raw: dict[str, Any], version: SpecVersion, lookups: dict, problems: list[str], *,
                    param: str, where: str) -> TableMapping | None:
-    from .rules import ROW_RULES
+    from .derive import ROW_RULES
 
     known = set(version[tid].names)
     if "query" not in raw:

@@ -20,7 +20,7 @@ from . import TableMapping
 from .columns import RULE_INPUTS
 
 if TYPE_CHECKING:
-    from ..extract import Extractor
+    from .extract import Extractor
 
 NO_KEYS = {"keys": [None]}
 CHECKIN_COLUMNS = {"key", "ma_lk", "event", "event_at"}

@@ -9,7 +9,7 @@ from typing import Any
 from ..spec import SpecVersion
 from . import Mapping, TableMapping
 from .columns import KIND_TYPES, RULE_INPUTS, ColumnType, ValueProblem, coerce
-from .rules import RuleContext
+from .derive import RuleContext
 
 
 class ColumnReader:

@@ -20,10 +20,10 @@ from sqlalchemy import create_engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from .. import findings as fnd
-from ..extract import Extracted, Extractor, Selection
 from ..rules import run_rules
 from . import Mapping, MappingError, TableMapping, bundled_mapping_path, parse_mapping
 from .check import mapping_problems
+from .extract import Extracted, Extractor, Selection
 
 OK, PROBLEMS, UNUSABLE = 0, 1, 2
 

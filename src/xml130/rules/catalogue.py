@@ -16,7 +16,7 @@ from ..codes import (
     Sex,
     VisitKind,
 )
-from ..mapping.rules import check_card
+from ..mapping.derive import check_card
 from ..params import is_newborn, is_short_stay, is_supply, params, stay_hours
 from . import WARNING, Hit, View, codes_on, matches, rule, when
 

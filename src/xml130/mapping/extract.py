@@ -18,13 +18,13 @@ from typing import Any
 from sqlalchemy import Boolean, Date, DateTime, Engine, Integer, Numeric, Text, bindparam, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import findings as fnd
-from .mapping import ADOPTION_PARAMS, FieldRule, Mapping, MappingError, TableMapping
-from .mapping.columns import KIND_TYPES, RULE_INPUTS, ColumnType, ValueProblem, coerce
-from .mapping.reader import ColumnReader
-from .mapping.rules import AFTER_TABLES, ROW_RULES, RuleContext
-from .models import Hoso, HosoError, build_hoso
-from .spec import SpecVersion, load_spec
+from .. import findings as fnd
+from ..models import Hoso, HosoError, build_hoso
+from ..spec import SpecVersion, load_spec
+from . import ADOPTION_PARAMS, FieldRule, Mapping, MappingError, TableMapping
+from .columns import KIND_TYPES, RULE_INPUTS, ColumnType, ValueProblem, coerce
+from .derive import AFTER_TABLES, ROW_RULES, RuleContext
+from .reader import ColumnReader
 
 SQL_TYPES = {"decimal": lambda: Numeric(asdecimal=True), "date": Date, "datetime": DateTime, "integer": Integer,
              "text": Text, "boolean": Boolean}  # the adoption facts only: every other query is read through coerce
@@ -155,7 +155,7 @@ class Extractor:
     def check(self) -> None:
         """Run every query for no episode and check what the mapping reads against what the queries return:
         columns missing or unused, rule inputs, lookups (MappingError listing every problem)."""
-        from .mapping.check import mapping_problems
+        from .check import mapping_problems
 
         problems = mapping_problems(self)
         if problems:

@@ -1,4 +1,6 @@
-"""Rules that live in mapping: values the standard derives rather than copies.
+"""Derivations that live in the mapping: values the standard derives rather than copies.
+
+Not to be confused with the business rules (:mod:`xml130.rules`), which check what was derived.
 
 A mapping names them (``{rule = "newborn_name"}`` for one field, ``rules = ["costs"]`` for a table); their
 parameters come from the mapping's ``[rules.NAME]`` tables, with the defaults below; thresholds the business rules
