@@ -37,7 +37,7 @@ def main() -> None:
     ap.add_argument("--part", choices=("both", "validate", "cross"), default="both",
                     help="run one half alone (each holds the batch in memory)")
     args = ap.parse_args()
-    from xml130.ledger import Ledger
+    from xml130.jobs.ledger import Ledger
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -85,8 +85,8 @@ def _validate(count: int, folder: Path, ledger, url: str) -> None:
 def _cross(count: int, folder: Path, ledger, url: str) -> None:
     from xml130.catalog.crossstage import cross_stage
     from xml130.demo.synthetic import generate_batch
+    from xml130.jobs import RunReport
     from xml130.models import build_hoso
-    from xml130.pipeline import RunReport
     from xml130.render import render_hoso
 
     rows = []

@@ -19,7 +19,7 @@ from pathlib import Path
 
 
 def run_one(url: str, out: str, batch: int) -> dict:
-    from xml130.export import run_export
+    from xml130.jobs.export import run_export
     from xml130.mapping import load_mapping
     from xml130.mapping.extract import Selection
 

@@ -24,7 +24,7 @@ def main() -> None:
     ap.add_argument("--encounters", type=int, default=10_000)
     add_his_arguments(ap)
     args = ap.parse_args()
-    from xml130 import pipeline
+    from xml130 import jobs
     from xml130.demo.his import create_demo
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -35,10 +35,10 @@ def main() -> None:
         ledger = f"sqlite:///{tmp}/ledger.db"
         t = time.perf_counter()
         until = dt.datetime(2100, 1, 1)  # a big demo HIS has episodes closing after today (7 minutes apart)
-        first = pipeline.nightly(his, Path(tmp) / "outbox", ledger, until=until)
+        first = jobs.nightly(his, Path(tmp) / "outbox", ledger, until=until)
         first_s = time.perf_counter() - t
         t = time.perf_counter()
-        again = pipeline.nightly(his, Path(tmp) / "outbox", ledger, since=dt.datetime(2000, 1, 1), until=until)
+        again = jobs.nightly(his, Path(tmp) / "outbox", ledger, since=dt.datetime(2000, 1, 1), until=until)
         again_s = time.perf_counter() - t
         print(json.dumps({
             "db": args.db, "episodes": args.encounters, "demo_his_s": round(made, 1),

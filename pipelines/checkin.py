@@ -6,7 +6,7 @@ from pathlib import Path
 
 from prefect import flow, task
 
-from xml130 import pipeline
+from xml130 import jobs
 from xml130.mapping import load_mapping
 
 from ._common import RETRY_DELAYS, database_url, is_transient, publish
@@ -14,7 +14,7 @@ from ._common import RETRY_DELAYS, database_url, is_transient, publish
 
 @task(retries=3, retry_delay_seconds=RETRY_DELAYS, retry_condition_fn=is_transient)
 def stage_events(source: str, outbox: str, ledger: str, mapping: str | None) -> dict:
-    return pipeline.checkin(source, Path(outbox), ledger, mapping=load_mapping(mapping)).as_dict()
+    return jobs.checkin(source, Path(outbox), ledger, mapping=load_mapping(mapping)).as_dict()
 
 
 @flow(name="checkin")

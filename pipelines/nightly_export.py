@@ -1,6 +1,6 @@
 """Prefect flow ``nightly_export``: episodes closed since the watermark → mapping → validation → outbox + ledger.
 
-The work is in :mod:`xml130.pipeline`; this flow adds retries on transient database errors, can fan the window
+The work is in :mod:`xml130.jobs`; this flow adds retries on transient database errors, can fan the window
 out in partitions (one per closing day) on any task runner — threads by default, or a Dask cluster through
 prefect-dask (:func:`on_dask`) — and publishes the run's counts as artifacts. A hồ sơ that fails is quarantined
 with its reasons; it never fails the run. The result is the same, file for file, whatever the partitioning.
@@ -13,7 +13,7 @@ from pathlib import Path
 
 from prefect import flow, task
 
-from xml130 import pipeline
+from xml130 import jobs
 from xml130.catalog.crossstage import publish_artifacts as publish_cross_artifacts
 from xml130.dates import parse_datetime
 from xml130.mapping import load_mapping
@@ -28,23 +28,23 @@ def _when(value: str | None) -> dt.datetime | None:
 
 @task(retries=3, retry_delay_seconds=RETRY_DELAYS, retry_condition_fn=is_transient)
 def plan_run(source: str, outbox: str, ledger: str, mapping: str | None, since: str | None, until: str | None,
-             partition: str) -> tuple[pipeline.NightlyPlan, list]:
+             partition: str) -> tuple[jobs.NightlyPlan, list]:
     m = load_mapping(mapping)
-    plan = pipeline.plan_nightly(Path(outbox), ledger, m, since=_when(since), until=_when(until))
-    parts = pipeline.day_partitions(source, m, plan) if partition == "day" else [(plan.since, plan.until)]
+    plan = jobs.plan_nightly(Path(outbox), ledger, m, since=_when(since), until=_when(until))
+    parts = jobs.day_partitions(source, m, plan) if partition == "day" else [(plan.since, plan.until)]
     return plan, parts
 
 
 @task(retries=3, retry_delay_seconds=RETRY_DELAYS, retry_condition_fn=is_transient)
 def stage_partition(source: str, outbox: str, ledger: str, mapping: str | None, run_id: str,
-                    since: dt.datetime | None, until: dt.datetime) -> pipeline.RunReport:
-    return pipeline.stage_window(source, Path(outbox), ledger, load_mapping(mapping), run_id, since, until)
+                    since: dt.datetime | None, until: dt.datetime) -> jobs.RunReport:
+    return jobs.stage_window(source, Path(outbox), ledger, load_mapping(mapping), run_id, since, until)
 
 
 @task
-def complete_run(outbox: str, ledger: str, mapping: str | None, plan: pipeline.NightlyPlan,
-                 parts: list[pipeline.RunReport]) -> dict:
-    return pipeline.complete_nightly(Path(outbox), ledger, load_mapping(mapping), plan, parts).as_dict()
+def complete_run(outbox: str, ledger: str, mapping: str | None, plan: jobs.NightlyPlan,
+                 parts: list[jobs.RunReport]) -> dict:
+    return jobs.complete_nightly(Path(outbox), ledger, load_mapping(mapping), plan, parts).as_dict()
 
 
 @flow(name="nightly_export")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from prefect import flow, task
 
-from xml130 import pipeline
+from xml130 import jobs
 from xml130.portal.client import PortalClient, PortalConfig
 from xml130.signing import PASSWORD_ENV, P12Signer
 
@@ -32,7 +32,7 @@ def send(outbox: str, ledger: str, portal: str, user: str, p12: str | None, dry_
     _secret("xml130-p12-password", PASSWORD_ENV)
     signer = P12Signer.from_file(p12) if p12 else None
     client = None if dry_run else PortalClient(PortalConfig(base_url=portal, username=user))
-    return pipeline.submit(Path(outbox), ledger, client, signer, dry_run=dry_run, unsigned=unsigned).as_dict()
+    return jobs.submit(Path(outbox), ledger, client, signer, dry_run=dry_run, unsigned=unsigned).as_dict()
 
 
 @flow(name="submit")

@@ -11,13 +11,13 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from xml130 import pipeline
+from xml130 import jobs
 from xml130 import scenarios as sc
 from xml130.catalog.cross import check_day
 from xml130.catalog.crossstage import cross_stage
 from xml130.catalog.facts import read_facts
 from xml130.demo.catalog_synthetic import catalogue_for, to_catalog
-from xml130.ledger import Ledger, cross_finding, hoso_version
+from xml130.jobs.ledger import Ledger, cross_finding, hoso_version
 from xml130.models import build_hoso
 from xml130.render import render_hoso
 
@@ -156,7 +156,7 @@ def test_nightly_stage_holds_back_errors_keeps_warnings_and_reruns_the_same(tmp_
     today = _copy(ip, 4, shift=4 * H)  # no conflict
     url = _stage(tmp_path, [earlier], "run-1", {"79999IP0003": "submitted"})
     _stage(tmp_path, [ip, today], "run-2")
-    report = pipeline.RunReport("run-2", "nightly_export", "")
+    report = jobs.RunReport("run-2", "nightly_export", "")
     found = cross_stage(url, tmp_path / "outbox", "79999", report)
     assert {f.ma_lk for f in found} == {"79999IP0002", "79999IP0003"}
     versions, rows = _ledger(url)
@@ -172,12 +172,12 @@ def test_nightly_stage_holds_back_errors_keeps_warnings_and_reruns_the_same(tmp_
     cross_json = json.loads((tmp_path / "outbox" / "_runs" / "run-2" / "cross.json").read_text(encoding="utf-8"))
     assert list(cross_json) == ["2026-11-03"] and len(cross_json["2026-11-03"]) == 4
 
-    cross_stage(url, tmp_path / "outbox", "79999", pipeline.RunReport("run-2", "nightly_export", ""))
+    cross_stage(url, tmp_path / "outbox", "79999", jobs.RunReport("run-2", "nightly_export", ""))
     assert _ledger(url) == (versions, rows)  # the same day again: nothing new
 
     with Ledger(url).engine.begin() as conn:  # the conflicting version was replaced by a corrected one
         conn.execute(hoso_version.update().where(hoso_version.c.ma_lk == "79999IP0003").values(status="replaced"))
-    again = pipeline.RunReport("run-2", "nightly_export", "")
+    again = jobs.RunReport("run-2", "nightly_export", "")
     assert cross_stage(url, tmp_path / "outbox", "79999", again) == []
     versions, rows = _ledger(url)
     assert versions["79999IP0002"] == ("staged", None) and again.counts["released_by_cross_check"] == 1
@@ -188,7 +188,7 @@ def test_warnings_do_not_hold_back(tmp_path):
     op = sc.outpatient_drugs_labs()
     op["XML3"][0]["MA_NHOM"] = 13
     url = _stage(tmp_path, [op, _copy(op, 2, shift=H)], "run-1")
-    report = pipeline.RunReport("run-1", "nightly_export", "")
+    report = jobs.RunReport("run-1", "nightly_export", "")
     found = cross_stage(url, tmp_path / "outbox", "79999", report, exam_limit=1)
     assert {f.code for f in found} == {"CROSS.EXAMS_PER_DAY"}
     versions, _ = _ledger(url)

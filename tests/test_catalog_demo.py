@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from xml130.demo.job import run_demo
-from xml130.ledger import Ledger, cross_finding, hoso_version
+from xml130.jobs.ledger import Ledger, cross_finding, hoso_version
 
 
 def test_demo_shows_each_planted_mismatch_once(tmp_path):
@@ -47,17 +47,17 @@ def test_plain_nightly_applies_the_catalogues_imported_into_its_ledger(tmp_path)
     """No `using(...)` around the run: a hospital imports its catalogues once (`xml130 catalog import`) and every
     later nightly export checks against them; a ledger without catalogues gets no catalogue rule."""
 
-    from xml130 import pipeline
+    from xml130 import jobs
     from xml130.demo.catalog import prepare_demo
     from xml130.demo.his import create_demo
 
     his = f"sqlite:///{tmp_path / 'his.db'}"
     ledger = f"sqlite:///{tmp_path / 'ledger.db'}"
     planted, _ = prepare_demo(create_demo(his, 160, 130), tmp_path / "cat", ledger)
-    report = pipeline.nightly(his, tmp_path / "outbox", ledger)
+    report = jobs.nightly(his, tmp_path / "outbox", ledger)
     reasons = {q["ma_lk"]: {r["code"] for r in q["reasons"]} for q in report.quarantine}
     for code in ("R.CAT.DRUG.UNKNOWN", "R.CAT.DRUG.STRENGTH", "R.CAT.STAFF.UNKNOWN", "R.CAT.MACHINE.NOT_VALID"):
         assert planted[code] and all(code in reasons.get(m, set()) for m in planted[code]), code
 
-    bare = pipeline.nightly(his, tmp_path / "outbox2", f"sqlite:///{tmp_path / 'bare.db'}")
+    bare = jobs.nightly(his, tmp_path / "outbox2", f"sqlite:///{tmp_path / 'bare.db'}")
     assert not any(r["code"].startswith("R.CAT.") for q in bare.quarantine for r in q["reasons"])

@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from xml130 import pipeline
-from xml130.ledger import Ledger, hoso_version
+from xml130 import jobs
+from xml130.jobs.ledger import Ledger, hoso_version
 
 from .conftest import PG_URL, drop_pg_database
 from .e2e import BIN, ROOT, Site, doc_steps
@@ -64,11 +64,11 @@ def envelopes(outbox: Path) -> dict[str, bytes]:
 
 
 def assert_staged_like_a_local_run(his: str, outbox: Path, ledger: str, tmp: Path) -> None:
-    """Exact counts in the ledger, and the same files and ledger rows as `pipeline.nightly` in this process."""
+    """Exact counts in the ledger, and the same files and ledger rows as `jobs.nightly` in this process."""
     rows = ledger_rows(ledger)
     assert Counter(r[2] for r in rows) == {"staged": STAGED, "quarantined": QUARANTINED}
     reference = f"sqlite:///{tmp / 'reference.db'}"
-    pipeline.nightly(his, tmp / "reference", reference)
+    jobs.nightly(his, tmp / "reference", reference)
     assert rows == ledger_rows(reference)
     files = envelopes(outbox)
     assert len(files) == STAGED and files == envelopes(tmp / "reference")

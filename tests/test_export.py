@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from xml130.demo.his import START, create_demo
-from xml130.export import run_export
+from xml130.jobs.export import run_export
 from xml130.mapping import MappingError, load_mapping, parse_mapping
 from xml130.mapping.extract import Extractor, Selection
 from xml130.parse import load_envelope

@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, text
 
 from xml130.demo.his import create_demo
 from xml130.demo.his_vn import create_vn_his, ma_lk
-from xml130.export import run_export
+from xml130.jobs.export import run_export
 from xml130.mapping import bundled_mapping_path, load_mapping
 from xml130.mapping.extract import Selection
 from xml130.parse import load_envelope

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from xml130.cli import app
 from xml130.demo.his_vn import create_vn_his, ma_lk
-from xml130.export import run_export
+from xml130.jobs.export import run_export
 from xml130.mapping import MappingError, bundled_mapping_path, parse_mapping
 from xml130.mapping.extract import Extractor, Selection
 

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from xml130 import pipeline
+from xml130 import jobs
 from xml130.cli import app
 from xml130.demo.his import create_demo
 from xml130.demo.portal_sim import PortalSim
-from xml130.ledger import Ledger
+from xml130.jobs.ledger import Ledger
 from xml130.portal.client import PortalClient, PortalConfig, PortalError
 
 
@@ -37,8 +37,8 @@ def staged(tmp_path):
     his = f"sqlite:///{tmp_path / 'his.db'}"
     create_demo(his, 40)
     outbox, ledger = tmp_path / "outbox", f"sqlite:///{tmp_path / 'ledger.db'}"
-    night = pipeline.nightly(his, outbox, ledger)
-    check = pipeline.checkin(his, outbox, ledger)
+    night = jobs.nightly(his, outbox, ledger)
+    check = jobs.checkin(his, outbox, ledger)
     return outbox, ledger, night.counts["staged"], check.counts["staged"]
 
 
@@ -54,11 +54,11 @@ def accepted_per_file(sim: PortalSim) -> Counter:
 def test_end_to_end_from_the_demo_export(portal, staged, signer):
     sim, url = portal
     outbox, ledger, hoso, checkins = staged
-    dry = pipeline.submit(outbox, ledger, None, None, dry_run=True)
+    dry = jobs.submit(outbox, ledger, None, None, dry_run=True)
     assert dry.counts["would_send"] == hoso + checkins and sim.requests == 0
     assert [i["kind"] for i in dry.items][:checkins] == ["checkin"] * checkins  # check-ins go first
     client = client_for(url)
-    report = pipeline.submit(outbox, ledger, client, signer)
+    report = jobs.submit(outbox, ledger, client, signer)
     assert report.counts["accepted"] == hoso + checkins and set(report.counts) == {"accepted", "ledger_rows"}
     assert len(sim.received) == hoso + checkins
     subs = Ledger(ledger).submissions()
@@ -72,7 +72,7 @@ def test_end_to_end_from_the_demo_export(portal, staged, signer):
     statuses = {r["status"] for r in Ledger(ledger).versions()}
     assert statuses <= {"accepted", "quarantined"}
     before = sim.requests
-    again = pipeline.submit(outbox, ledger, client, signer)
+    again = jobs.submit(outbox, ledger, client, signer)
     assert set(again.counts) == {"ledger_rows"} and sim.requests == before  # nothing is sent twice
 
 
@@ -84,7 +84,7 @@ def test_token_refresh_5xx_retries_and_dropped_connection(portal, staged, signer
     sim.expire_tokens()  # the next request gets 401: the client takes a new token once and goes on
     sim.faults.fail_5xx = 2  # then two 503: retried with backoff
     sim.faults.drop = 1  # then one answer lost after the portal recorded the file
-    report = pipeline.submit(outbox, ledger, client, signer)
+    report = jobs.submit(outbox, ledger, client, signer)
     assert report.counts["accepted"] == hoso + checkins and set(report.counts) == {"accepted", "ledger_rows"}
     assert len(sim.received) == hoso + checkins  # the dropped request was retried with its id: recorded once
     assert len({r.request_id for r in sim.received}) == len(sim.received)
@@ -103,8 +103,8 @@ def test_a_503_on_the_token_call_is_retried(portal):
 def test_without_a_signer_nothing_is_sent(portal, staged, signer, tmp_path):
     sim, url = portal
     outbox, ledger, hoso, checkins = staged
-    with pytest.raises(pipeline.SignerMissing, match="Không có chữ ký số"):
-        pipeline.submit(outbox, ledger, client_for(url), None)
+    with pytest.raises(jobs.SignerMissing, match="Không có chữ ký số"):
+        jobs.submit(outbox, ledger, client_for(url), None)
     r = CliRunner().invoke(app, ["submit", "--outbox", str(outbox), "--ledger", ledger, "--portal", url,
                                  "--user", "bv79999"])
     assert r.exit_code == 2
@@ -119,7 +119,7 @@ def test_a_123_leaves_the_version_due_and_once_signed_it_is_accepted_once(portal
     sim, url = portal
     outbox, ledger, hoso, checkins = staged
     client = client_for(url)
-    first = pipeline.submit(outbox, ledger, client, None, unsigned=True)  # only a simulator takes --unsigned
+    first = jobs.submit(outbox, ledger, client, None, unsigned=True)  # only a simulator takes --unsigned
     assert first.counts["refused"] == hoso + checkins and "rejected" not in first.counts
     assert sim.requests == 1 + hoso + checkins  # one token, one request per file: not retried
     assert sim.received == []
@@ -128,12 +128,12 @@ def test_a_123_leaves_the_version_due_and_once_signed_it_is_accepted_once(portal
     assert {(s["outcome"], s["ma_ket_qua"], s["thong_diep"]) for s in subs} == {
         ("refused", "123", "File chưa được ký số")}
     assert all(s["reason"] == "123 (HTTP 200): File chưa được ký số" for s in subs)
-    second = pipeline.submit(outbox, ledger, client, signer)
+    second = jobs.submit(outbox, ledger, client, signer)
     assert second.counts["accepted"] == hoso + checkins
     per_file = accepted_per_file(sim)
     assert len(per_file) == hoso + checkins and set(per_file.values()) == {1}  # each MA_LK accepted once
     assert due(ledger) == {}
-    assert pipeline.submit(outbox, ledger, client, signer).counts["accepted"] == 0
+    assert jobs.submit(outbox, ledger, client, signer).counts["accepted"] == 0
 
 
 class ChangedAfterSigning:
@@ -150,17 +150,17 @@ def test_signature_mismatch_and_401_after_refresh_leave_the_version_due(portal, 
     sim, url = portal
     outbox, ledger, hoso, checkins = staged
     client = client_for(url)
-    first = pipeline.submit(outbox, ledger, client, ChangedAfterSigning(signer))
+    first = jobs.submit(outbox, ledger, client, ChangedAfterSigning(signer))
     assert first.counts["refused"] == hoso and first.counts["accepted"] == checkins  # check-ins hold no NGAYLAP
     assert {s["ma_ket_qua"] for s in Ledger(ledger).submissions() if s["kind"] == "hoso"} == {"125"}
     assert set(due(ledger).values()) == {"staged"} and len(due(ledger)) == hoso
     sim.token_ttl = 0  # every token is dead on arrival: 401, one refresh, 401 again → the run stops
-    second = pipeline.submit(outbox, ledger, client_for(url), signer)
+    second = jobs.submit(outbox, ledger, client_for(url), signer)
     assert second.counts["refused"] == 1 and second.counts["left_due"] == hoso - 1
     assert second.notes == ["stopped: 401 (HTTP 401): Token không hợp lệ hoặc đã hết hạn"]
     assert set(due(ledger).values()) == {"staged"} and len(due(ledger)) == hoso
     sim.token_ttl = 3600
-    third = pipeline.submit(outbox, ledger, client_for(url), signer)
+    third = jobs.submit(outbox, ledger, client_for(url), signer)
     assert third.counts["accepted"] == hoso and set(accepted_per_file(sim).values()) == {1}
 
 
@@ -168,19 +168,19 @@ def test_5xx_and_timeouts_leave_it_due_and_the_same_bytes_go_again(portal, stage
     sim, url = portal
     outbox, ledger, hoso, checkins = staged
     sim.faults.fail_5xx = 1000
-    first = pipeline.submit(outbox, ledger, client_for(url, retries=1), signer)
+    first = jobs.submit(outbox, ledger, client_for(url, retries=1), signer)
     # the token call gets no answer: three files in a row unanswered, then the run stops; all stay due
     assert first.counts["unanswered"] == 3 and first.counts["left_due"] == hoso + checkins - 3
     assert first.notes == ["stopped: api/token/take: no answer after 2 attempts (HTTP 503)"]
     sim.faults.fail_5xx = 0
     sim.faults.slow = 0.6
-    second = pipeline.submit(outbox, ledger, client_for(url, timeout=0.2, retries=1), signer)
+    second = jobs.submit(outbox, ledger, client_for(url, timeout=0.2, retries=1), signer)
     assert second.counts["unanswered"] == 3 and second.counts["left_due"] == hoso + checkins - 3
     assert "ReadTimeout" in second.notes[0]
     pending = due(ledger)
     assert len(pending) == hoso and "rejected" not in {r["status"] for r in Ledger(ledger).versions()}
     sim.faults.slow = 0.0
-    third = pipeline.submit(outbox, ledger, client_for(url), signer)
+    third = jobs.submit(outbox, ledger, client_for(url), signer)
     assert third.counts["accepted"] == hoso + checkins and set(third.counts) == {"accepted", "ledger_rows"}
     assert len(sim.received) == hoso + checkins  # what the slow portal had recorded is not recorded twice
     sent = {}
@@ -196,7 +196,7 @@ def test_a_data_rejection_is_rejected_with_its_reasons(portal, staged, signer):
     target = Ledger(ledger).pending_hoso()[0]
     path = outbox / target["path"]
     path.write_bytes(path.read_bytes().replace(b"<SOLUONGHOSO>1</SOLUONGHOSO>", b"<SOLUONGHOSO>2</SOLUONGHOSO>"))
-    report = pipeline.submit(outbox, ledger, client_for(url), signer)
+    report = jobs.submit(outbox, ledger, client_for(url), signer)
     assert report.counts["rejected"] == 1 and report.counts["accepted"] == hoso + checkins - 1
     assert report.quarantined_by_code == {"422": 1}
     assert report.quarantine == [{"kind": "hoso", "ma_lk": target["ma_lk"], "id": "v1", "outcome": "rejected",
@@ -209,7 +209,7 @@ def test_a_data_rejection_is_rejected_with_its_reasons(portal, staged, signer):
     [sub] = [s for s in Ledger(ledger).submissions() if s["ma_lk"] == target["ma_lk"] and s["kind"] == "hoso"]
     assert (sub["outcome"], sub["http_status"], sub["ma_ket_qua"]) == ("rejected", 422, "422")
     assert json.loads(sub["answer"])["loi"][0]["ma"] == "ENVELOPE.COUNT"
-    assert pipeline.submit(outbox, ledger, client_for(url), signer).counts["rejected"] == 0  # final: not resent
+    assert jobs.submit(outbox, ledger, client_for(url), signer).counts["rejected"] == 0  # final: not resent
 
 
 class SpoilsTheFirstHoso(ChangedAfterSigning):
@@ -228,13 +228,13 @@ def test_status_lists_what_to_act_on_per_day(portal, signer, tmp_path):
     sim, url = portal
     his, outbox, ledger = f"sqlite:///{tmp_path / 'his.db'}", tmp_path / "outbox", f"sqlite:///{tmp_path / 'l.db'}"
     create_demo(his, 12)
-    assert pipeline.nightly(his, outbox, ledger).counts["staged"] == 12
-    assert pipeline.checkin(his, outbox, ledger).counts["staged"] == 17
+    assert jobs.nightly(his, outbox, ledger).counts["staged"] == 12
+    assert jobs.checkin(his, outbox, ledger).counts["staged"] == 17
     pending = Ledger(ledger).pending_hoso()
     bad = outbox / pending[1]["path"]  # the portal will refuse this one's data
     bad.write_bytes(bad.read_bytes().replace(b"<SOLUONGHOSO>1</SOLUONGHOSO>", b"<SOLUONGHOSO>2</SOLUONGHOSO>"))
     sim.faults.fail_5xx = 1  # the first file (a check-in) gets no answer
-    report = pipeline.submit(outbox, ledger, client_for(url, retries=0), SpoilsTheFirstHoso(signer))
+    report = jobs.submit(outbox, ledger, client_for(url, retries=0), SpoilsTheFirstHoso(signer))
     assert {k: report.counts[k] for k in ("accepted", "rejected", "unanswered", "refused")} == {
         "accepted": 26, "rejected": 1, "unanswered": 1, "refused": 1}
     today = dt.date.today().isoformat()
@@ -269,7 +269,7 @@ def test_status_lists_what_to_act_on_per_day(portal, signer, tmp_path):
                         "reason": "422 (HTTP 422): Dữ liệu không hợp lệ", "status_now": "rejected"}
     # once fixed and sent again, the same day shows the last attempt of each file
     sim.faults.fail_5xx = 0
-    again = pipeline.submit(outbox, ledger, client_for(url), signer)
+    again = jobs.submit(outbox, ledger, client_for(url), signer)
     assert again.counts["accepted"] == 2  # the unanswered check-in (same bytes) and the re-signed hồ sơ
     [day] = json.loads(CliRunner().invoke(app, ["status", "--ledger", ledger, "--format", "json"]).stdout)["days"]
     assert day["sent"] == {"accepted": 28, "rejected": 1, "unanswered": 0, "signature_refused": 0, "refused": 0}
@@ -295,7 +295,7 @@ def test_the_submit_flow_needs_a_signer_unless_unsigned(portal, staged, monkeypa
     outbox, ledger, hoso, checkins = staged
     assert submit.parameters.properties["unsigned"]["default"] is False
     monkeypatch.setenv("XML130_P12_PASSWORD", "unused")  # no Secret block lookups in this test
-    with pytest.raises(pipeline.SignerMissing):
+    with pytest.raises(jobs.SignerMissing):
         send.fn(str(outbox), ledger, url, "bv79999", None, False, False)
     assert sim.requests == 0
     report = send.fn(str(outbox), ledger, url, "bv79999", None, False, True)

@@ -14,7 +14,7 @@ import time
 import pytest
 
 from xml130.demo.his import create_demo
-from xml130.ledger import Ledger
+from xml130.jobs.ledger import Ledger
 from xml130.portal.client import PortalClient, PortalConfig
 
 from .test_pipeline import check_stopped_then_resumed, ledger_rows, start_big_nightly
@@ -94,13 +94,13 @@ def test_nightly_stopped_by_sigterm_leaves_no_partial_file_and_the_next_run_comp
 
 
 def test_submit_stopped_by_sigterm_resends_the_same_bytes_and_accepts_each_once(tmp_path, pki, signer):
-    from xml130 import pipeline
+    from xml130 import jobs
     from xml130.demo.portal_sim import PortalSim
-    from xml130.ledger import flow_run
+    from xml130.jobs.ledger import flow_run
 
     his, outbox, ledger = f"sqlite:///{tmp_path / 'his.db'}", tmp_path / "outbox", f"sqlite:///{tmp_path / 'l.db'}"
     create_demo(his, 40)
-    staged = pipeline.nightly(his, outbox, ledger).counts["staged"] + pipeline.checkin(his, outbox, ledger).counts["staged"]
+    staged = jobs.nightly(his, outbox, ledger).counts["staged"] + jobs.checkin(his, outbox, ledger).counts["staged"]
     sim = PortalSim(ca_pem=pki.ca_pem)
     sim.faults.slow = 0.1
     url = sim.start()
@@ -121,7 +121,7 @@ def test_submit_stopped_by_sigterm_resends_the_same_bytes_and_accepts_each_once(
         sim.faults.slow = 0.0
         client = PortalClient(PortalConfig(base_url=url, username=sim.username, backoff=0.01))
         os.environ["XML130_PORTAL_PASSWORD"] = sim.password
-        report = pipeline.submit(outbox, ledger, client, signer)
+        report = jobs.submit(outbox, ledger, client, signer)
         assert report.counts["accepted"] + len(sim.received) - report.counts["accepted"] == staged
     finally:
         os.environ.pop("XML130_PORTAL_PASSWORD", None)

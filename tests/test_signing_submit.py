@@ -8,9 +8,9 @@ from collections import Counter
 
 import pytest
 
-from xml130 import pipeline
+from xml130 import jobs
 from xml130.demo.signer_sim import SignerSim
-from xml130.ledger import Ledger
+from xml130.jobs.ledger import Ledger
 from xml130.signing import verify
 from xml130.signing.remote import RemoteConfig, RemoteSigner
 from xml130.signing.waiting import paths
@@ -46,7 +46,7 @@ def test_never_confirmed_version_waits_the_others_are_sent_and_it_goes_once_conf
     outbox, ledger, hoso, checkins = staged
     signer_sim, new_signer = remote(["confirm"] * checkins + ["never"])  # the first hồ sơ is never confirmed
     client = client_for(url)
-    first = pipeline.submit(outbox, ledger, client, new_signer())
+    first = jobs.submit(outbox, ledger, client, new_signer())
     assert (first.counts["accepted"], first.counts["awaiting_signature"]) == (hoso + checkins - 1, 1)
     waiting = {k for k, v in due(ledger).items()}
     assert len(waiting) == 1 and set(due(ledger).values()) == {"awaiting_signature"}
@@ -57,7 +57,7 @@ def test_never_confirmed_version_waits_the_others_are_sent_and_it_goes_once_conf
     row = next(r for r in Ledger(ledger).pending_hoso() if r["ma_lk"] == ma_lk)
     assert all(p.exists() for p in paths(outbox / row["path"]))  # the prepared document and its transaction
 
-    again = pipeline.submit(outbox, ledger, client, new_signer())  # a later run: looks, asks nothing, sends nothing
+    again = jobs.submit(outbox, ledger, client, new_signer())  # a later run: looks, asks nothing, sends nothing
     assert dict(again.counts) == {"awaiting_signature": 1, "ledger_rows": again.counts["ledger_rows"]}
     assert signer_sim.requests == hoso + checkins and len(sim.received) == hoso + checkins - 1
 
@@ -68,12 +68,12 @@ def test_never_confirmed_version_waits_the_others_are_sent_and_it_goes_once_conf
 
     monkeypatch.setattr(crashing, "status", killed)
     with pytest.raises(KeyboardInterrupt):
-        pipeline.submit(outbox, ledger, client, crashing)
+        jobs.submit(outbox, ledger, client, crashing)
     assert set(due(ledger).values()) == {"awaiting_signature"} and signer_sim.requests == hoso + checkins
 
     for tx in signer_sim.transactions.values():
         tx.mode = "confirm"  # the signer confirms on the phone between runs
-    done = pipeline.submit(outbox, ledger, client, new_signer())
+    done = jobs.submit(outbox, ledger, client, new_signer())
     assert done.counts["accepted"] == 1 and due(ledger) == {}
     assert signer_sim.requests == hoso + checkins  # confirmed from the first request, never asked twice
     sent = Counter(r.request_id for r in sim.received)
@@ -81,7 +81,7 @@ def test_never_confirmed_version_waits_the_others_are_sent_and_it_goes_once_conf
     data = next(r.data for r in sim.received if r.request_id.endswith(f"{ma_lk}:{version}"))
     assert verify(data, ca_pem=pki.ca_pem).valid and xmlsec1_verify(data, pki.ca_pem, tmp_path).returncode == 0
     assert not any(p.exists() for p in paths(outbox / row["path"]))
-    last = pipeline.submit(outbox, ledger, client, new_signer())
+    last = jobs.submit(outbox, ledger, client, new_signer())
     assert set(last.counts) == {"ledger_rows"} and len(sim.received) == hoso + checkins
 
 
@@ -89,12 +89,12 @@ def test_a_refused_signature_is_staged_again_and_asked_afresh(portal, staged, re
     sim, url = portal
     outbox, ledger, hoso, checkins = staged
     signer_sim, new_signer = remote(["refuse"])  # the first file (a check-in) is refused, the rest confirmed
-    first = pipeline.submit(outbox, ledger, client_for(url), new_signer())
+    first = jobs.submit(outbox, ledger, client_for(url), new_signer())
     assert (first.counts["signature_refused"], first.counts["accepted"]) == (1, hoso + checkins - 1)
     assert [r["status"] for r in Ledger(ledger).pending_checkins()] == ["staged"]
     assert due(ledger) == {} and len(sim.received) == hoso + checkins - 1
     refused = [q for q in first.quarantine if q.get("outcome") == "signature_refused"]
     assert len(refused) == 1 and "refused (User rejected), sẽ hỏi lại" in refused[0]["reason"]
-    second = pipeline.submit(outbox, ledger, client_for(url), new_signer())
+    second = jobs.submit(outbox, ledger, client_for(url), new_signer())
     assert second.counts["accepted"] == 1 and signer_sim.requests == hoso + checkins + 1
     assert len(sim.received) == hoso + checkins

@@ -14,7 +14,7 @@ from xml130 import params
 from xml130.cli import app
 from xml130.codes import Status
 from xml130.demo.his import START, create_demo
-from xml130.export import run_export
+from xml130.jobs.export import run_export
 from xml130.mapping import MappingError, bundled_mapping_path, load_mapping, parse_mapping
 from xml130.mapping.extract import Extractor, Selection
 from xml130.rules import run_rules

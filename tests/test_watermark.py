@@ -9,10 +9,10 @@ import datetime as dt
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
-from xml130 import pipeline
+from xml130 import jobs
 from xml130.demo import his as demo
 from xml130.demo import his_vn as vn
-from xml130.ledger import Ledger, hoso_version
+from xml130.jobs.ledger import Ledger, hoso_version
 from xml130.mapping import bundled_mapping_path, load_mapping
 
 SHAPES = {  # HIS shape → (create, MA_LK of episode i, table, closing column, closing time as the HIS writes it)
@@ -50,16 +50,16 @@ def test_a_visit_committed_after_the_run_is_staged_by_the_next_run(shape, tmp_pa
     url, mapping, ma_lk, closed, commit = _setup(shape, tmp_path, late=10)
     outbox, ledger = tmp_path / "outbox", f"sqlite:///{tmp_path / 'ledger.db'}"
     watermark = closed + dt.timedelta(minutes=50)  # the run read past the late visit's closing time
-    first = pipeline.nightly(url, outbox, ledger, mapping=mapping, until=watermark)
+    first = jobs.nightly(url, outbox, ledger, mapping=mapping, until=watermark)
     assert ma_lk(10) not in versions(ledger) and Ledger(ledger).get_state(f"nightly:{mapping.facility}") == watermark
     commit()
-    second = pipeline.nightly(url, outbox, ledger, mapping=mapping)
+    second = jobs.nightly(url, outbox, ledger, mapping=mapping)
     assert versions(ledger)[ma_lk(10)] == 1
     assert second.counts["staged"] + second.counts["quarantined"] == 30 - sum(first.counts[k] for k in
                                                                              ("staged", "quarantined"))
     assert second.counts["unchanged"] > 0  # the overlap was read again and changed nothing
     assert set(versions(ledger).values()) == {1} and len(versions(ledger)) == 30  # nothing staged twice
-    third = pipeline.nightly(url, outbox, ledger, mapping=mapping, since=dt.datetime(2000, 1, 1))
+    third = jobs.nightly(url, outbox, ledger, mapping=mapping, since=dt.datetime(2000, 1, 1))
     assert dict(third.counts) == {"unchanged": 30, "ledger_rows": 30}
 
 
@@ -67,9 +67,9 @@ def test_a_visit_committed_after_the_run_is_staged_by_the_next_run(shape, tmp_pa
 def test_a_visit_closed_in_the_same_minute_as_the_watermark_is_staged(shape, tmp_path):
     url, mapping, ma_lk, closed, commit = _setup(shape, tmp_path, late=12)
     outbox, ledger = tmp_path / "outbox", f"sqlite:///{tmp_path / 'ledger.db'}"
-    pipeline.nightly(url, outbox, ledger, mapping=mapping, until=closed + dt.timedelta(seconds=22))  # 02:29:22
+    jobs.nightly(url, outbox, ledger, mapping=mapping, until=closed + dt.timedelta(seconds=22))  # 02:29:22
     commit()  # closed at 02:29 (the minute is all the HIS keeps), committed just after the run
-    pipeline.nightly(url, outbox, ledger, mapping=mapping)
+    jobs.nightly(url, outbox, ledger, mapping=mapping)
     assert versions(ledger)[ma_lk(12)] == 1 and set(versions(ledger).values()) == {1}
 
 
@@ -77,8 +77,8 @@ def test_without_lookback_the_late_visit_would_be_lost(tmp_path):
     """The failure the lookback prevents, shown: the same late commit with no overlap is never read."""
     url, mapping, ma_lk, closed, commit = _setup("vn (text dd/mm/yyyy hh:mm)", tmp_path, late=10)
     outbox, ledger = tmp_path / "outbox", f"sqlite:///{tmp_path / 'ledger.db'}"
-    pipeline.nightly(url, outbox, ledger, mapping=mapping, until=closed + dt.timedelta(minutes=50))
+    jobs.nightly(url, outbox, ledger, mapping=mapping, until=closed + dt.timedelta(minutes=50))
     commit()
-    pipeline.nightly(url, outbox, ledger, mapping=mapping, lookback=dt.timedelta(0))
+    jobs.nightly(url, outbox, ledger, mapping=mapping, lookback=dt.timedelta(0))
     assert ma_lk(10) not in versions(ledger) and len(versions(ledger)) == 29
     assert mapping.lookback == dt.timedelta(days=1)

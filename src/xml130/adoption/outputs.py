@@ -17,7 +17,7 @@ from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
-from ..staging import write_atomic, write_json
+from ..jobs.files import write_atomic, write_json
 from .html import html_page
 from .report import DRILL_HEADERS, AdoptionReport, DepartmentRow, fact_row, labels
 from .tables import DEPARTMENT_HEADERS, STAFF_HEADERS, department_values, explanation, pct, staff_values

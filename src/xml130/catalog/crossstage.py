@@ -18,10 +18,10 @@ from typing import Any
 
 from sqlalchemy import and_, delete, or_, select, update
 
-from ..ledger import Ledger, cross_finding, hoso_version, now
+from ..jobs.files import write_json
+from ..jobs.ledger import Ledger, cross_finding, hoso_version, now
 from ..params import params
 from ..parse import ParseError
-from ..staging import write_json
 from .cross import CrossFinding, check_day
 from .facts import HosoFacts, read_facts
 from .lookup import Catalog

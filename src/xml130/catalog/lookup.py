@@ -42,7 +42,7 @@ class Catalog:
 
     @classmethod
     def from_ledger(cls, url: str) -> Catalog:
-        from ..ledger import Ledger
+        from ..jobs.ledger import Ledger
         from .store import load_rows
 
         catalog = cls()

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
-from ..ledger import Ledger, approved_import, approved_item, now
+from ..jobs.ledger import Ledger, approved_import, approved_item, now
 from .reader import BadRow, SheetResult, kinds, read_file
 
 

@@ -31,7 +31,7 @@ class ListFormat(StrEnum):
 def _ledger(url: str):
     from sqlalchemy.exc import SQLAlchemyError
 
-    from ..ledger import Ledger
+    from ..jobs.ledger import Ledger
 
     try:
         return Ledger(url)

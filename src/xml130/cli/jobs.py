@@ -28,7 +28,7 @@ def export(
     """Export hồ sơ from a HIS database: one envelope per hồ sơ, and a quarantine report with every reason."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from ..export import run_export
+    from ..jobs.export import run_export
     from ..mapping import MappingError, load_mapping
     from ..mapping.extract import Extractor, Selection
 
@@ -74,10 +74,10 @@ def nightly(
     batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 500,
 ) -> None:
     """Run nightly_export once, in-process (no Prefect server needed): stage what closed since the watermark."""
-    from .. import pipeline
+    from .. import jobs
     from ..mapping import load_mapping
 
-    report = run_job(lambda: pipeline.nightly(
+    report = run_job(lambda: jobs.nightly(
         source, outbox, ledger, mapping=load_mapping(mapping), since=since,
         until=until, batch_size=batch_size))
     print_run(report)
@@ -92,10 +92,10 @@ def checkin(
     since: Annotated[dt.datetime | None, typer.Option("--since", parser=when)] = None,
 ) -> None:
     """Run the check-in job once: XML0 documents for new first costs and ward admissions (not emergencies)."""
-    from .. import pipeline
+    from .. import jobs
     from ..mapping import load_mapping
 
-    report = run_job(lambda: pipeline.checkin(source, outbox, ledger, mapping=load_mapping(mapping),
+    report = run_job(lambda: jobs.checkin(source, outbox, ledger, mapping=load_mapping(mapping),
                                                        since=since))
     print_run(report)
 
@@ -111,10 +111,10 @@ def resend(
     mapping: Annotated[Path | None, typer.Option("--mapping")] = None,
 ) -> None:
     """Re-stage MA_LK as new versions that replace the previous ones, with a reason."""
-    from .. import pipeline
+    from .. import jobs
     from ..mapping import load_mapping
 
-    report = run_job(lambda: pipeline.resend(source, outbox, ledger, ma_lk, reason,
+    report = run_job(lambda: jobs.resend(source, outbox, ledger, ma_lk, reason,
                                                       mapping=load_mapping(mapping)))
     print_run(report)
 
@@ -128,8 +128,8 @@ def status(
 ) -> None:
     """What to act on, per day: hồ sơ staged, check-ins, what was sent (accepted; rejected with maKetQua and
     thongDiep; unanswered; awaiting signature), then what is overdue or due within --within days."""
-    from ..ledger import Ledger
-    from ..status import ledger_status, status_lines
+    from ..jobs.ledger import Ledger
+    from ..jobs.status import ledger_status, status_lines
 
     summary = run_job(lambda: ledger_status(Ledger(ledger), now, within))
     if format is Format.json:
@@ -153,19 +153,19 @@ def submit(
 ) -> None:
     """Send staged check-ins and hồ sơ, signed, in order, until accepted; keep every attempt in the ledger.
     Exit 0 all accepted, 1 some rejected or still due, 2 nothing could be sent (no signer, bad settings)."""
-    from .. import pipeline
+    from .. import jobs
     from ..portal.client import PortalClient, PortalConfig
     from ..signing import P12Signer, SigningError
 
     if dry_run:
-        report = pipeline.submit(outbox, ledger, None, None, dry_run=True)
+        report = jobs.submit(outbox, ledger, None, None, dry_run=True)
         for item in report.items:
             out.print(f"{item['kind']:<8} {item['ma_lk']} {item['id']:<15} {item['status']:<10} {item['path']}",
                       markup=False)
         out.print(f"{len(report.items)} would be sent.", markup=False)
         return
     if p12 is None and not unsigned:
-        fail("Thiếu chữ ký số:", pipeline.NO_SIGNER)
+        fail("Thiếu chữ ký số:", jobs.NO_SIGNER)
     if not portal or not user:
         raise typer.BadParameter("--portal and --user are needed to send (or use --dry-run)")
     try:
@@ -174,7 +174,7 @@ def submit(
         fail("Không mở được chứng thư số:", exc)
     client = PortalClient(PortalConfig(base_url=portal, username=user))
     try:
-        report = run_job(lambda: pipeline.submit(outbox, ledger, client, signer, unsigned=unsigned))
+        report = run_job(lambda: jobs.submit(outbox, ledger, client, signer, unsigned=unsigned))
     finally:
         client.close()
     print_run(report)

@@ -28,9 +28,9 @@ def sign(
     wait: Annotated[float | None, typer.Option("--wait", help="Seconds to wait for the signer's confirmation.")] = None,
 ) -> None:
     """Sign a file (enveloped XML-DSig, RSA-SHA256, in CHUKYDONVI) with a PKCS#12 file, a token or a remote signer."""
+    from ..jobs.files import write_atomic
     from ..signing import SigningError
     from ..signing.choose import open_signer
-    from ..staging import write_atomic
 
     try:
         signer = open_signer(p12=p12, pkcs11_module=pkcs11_module, token=token, key=key, remote=remote,

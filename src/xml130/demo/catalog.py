@@ -143,7 +143,7 @@ def prepare_demo(his: Engine, folder: Path, ledger_url: str) -> tuple[dict[str, 
     and the catalogue to validate against."""
     from ..catalog.lookup import Catalog
     from ..catalog.store import import_files
-    from ..ledger import Ledger
+    from ..jobs.ledger import Ledger
 
     planted = plant_mismatches(his)
     import_files(Ledger(ledger_url), demo_catalogues(his, folder))

@@ -15,12 +15,12 @@ from typing import Any
 
 from sqlalchemy import create_engine, text
 
-from .. import pipeline
+from .. import jobs
 from ..adoption.job import run_adoption_report, summary
 from ..adoption.period import Period
 from ..catalog.lookup import using
+from ..jobs.files import write_json
 from ..report import summarise
-from ..staging import write_json
 from ..validate import iter_files, validate_path
 from .catalog import prepare_demo
 from .his import START, create_demo
@@ -49,8 +49,8 @@ def run_demo(output: Path, *, encounters: int = 500, seed: int = 130,
     planted, catalog = prepare_demo(create_demo(url, encounters, seed), output / "catalogues", ledger)
     # The nightly export applies the catalogues imported into its ledger by itself (as at a hospital); the
     # validation of the written files is given them explicitly (as `xml130 validate --catalog` does).
-    nightly = pipeline.nightly(url, outbox, ledger, on_batch=progress)
-    checkin = pipeline.checkin(url, outbox, ledger)
+    nightly = jobs.nightly(url, outbox, ledger, on_batch=progress)
+    checkin = jobs.checkin(url, outbox, ledger)
     files = list(iter_files([outbox]))
     with using(catalog):
         findings = [f for path in files for f in validate_path(path)]

@@ -28,12 +28,12 @@ from typing import Any, Protocol
 
 from .. import findings as fnd
 from ..codes import Outcome, Status
-from ..deadlines import deadline_for
-from ..ledger import Latest, Ledger
 from ..models import Hoso
 from ..render import render_checkin, render_hoso
 from ..rules import run_rules
-from ..staging import write_atomic
+from .deadlines import deadline_for
+from .files import write_atomic, write_json
+from .ledger import Latest, Ledger
 
 
 def new_run_id(flow: str) -> str:
@@ -282,3 +282,15 @@ class InsertOnce:
     def close_batch(self) -> None:
         self.ledger.add_checkins(self.pending)
         self.pending = []
+
+
+def finish_run(ledger: Ledger, report: RunReport, outbox: Path) -> RunReport:
+    """Close a run: its summary, quarantine and a Parquet copy of the ledger under ``<outbox>/_runs/<run id>/``."""
+    run_dir = outbox / "_runs" / report.run_id
+    report.report_dir = str(run_dir)
+    write_json(run_dir / "summary.json", report.as_dict())
+    write_json(run_dir / "quarantine.json", report.quarantine)
+    rows = ledger.to_parquet(run_dir / "ledger.parquet")
+    report.counts["ledger_rows"] = rows
+    ledger.finish_run(report.run_id, report.as_dict()["counts"])
+    return report

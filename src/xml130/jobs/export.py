@@ -13,10 +13,10 @@ from pathlib import Path
 
 from sqlalchemy import create_engine
 
-from .jobs.stager import Folder, RunReport, Stager, new_run_id, stage_all
-from .mapping import Mapping
-from .mapping.extract import Extractor, Selection
-from .staging import write_json
+from ..mapping import Mapping
+from ..mapping.extract import Extractor, Selection
+from .files import write_json
+from .stager import Folder, RunReport, Stager, new_run_id, stage_all
 
 
 def run_export(source: str, mapping: Mapping, out: Path, selection: Selection, *, batch_size: int = 500,

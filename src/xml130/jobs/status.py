@@ -22,8 +22,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from ..portal.client import UNSIGNED_CODES
 from .ledger import Ledger, checkin_event, hoso_version, submission
-from .portal.client import UNSIGNED_CODES
 
 SENT = ("accepted", "rejected", "unanswered", "signature_refused", "refused")
 LABELS = {"accepted": "accepted", "rejected": "rejected", "unanswered": "unanswered",

@@ -45,7 +45,7 @@ from sqlalchemy import (
     update,
 )
 
-from .codes import OPEN_STATUSES, TO_SEND, Status
+from ..codes import OPEN_STATUSES, TO_SEND, Status
 
 metadata = MetaData()
 

@@ -1,0 +1,33 @@
+"""Resend: MA_LK re-staged as replacement versions (even when unchanged), with the reason kept in the ledger."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from sqlalchemy import create_engine
+
+from ..catalog.lookup import for_staging, using
+from ..mapping import Mapping, load_mapping
+from ..mapping.extract import Extractor, Selection
+from .ledger import Ledger
+from .stager import RunReport, Stager, Versioned, finish_run, new_run_id, stage_all
+
+
+def resend(source: str, outbox: Path, ledger_url: str, ma_lks: Iterable[str], reason: str, *,
+           mapping: Mapping | None = None, run_id: str | None = None) -> RunReport:
+    """Re-stage the given MA_LK as replacement versions (even when unchanged), recording the reason."""
+    mapping = mapping or load_mapping()
+    ledger = Ledger(ledger_url)
+    run_id = run_id or new_run_id("resend")
+    selection = Selection(ma_lk=tuple(ma_lks))
+    report = RunReport(run_id, "resend", selection.describe() + f": {reason}")
+    ledger.start_run(run_id, "resend", report.window)
+    engine = create_engine(source)
+    extractor = Extractor(engine, mapping)
+    extractor.check()
+    writer = Versioned(ledger, outbox, mapping.facility, run_id, force_reason=reason)
+    with using(for_staging(ledger_url)):
+        stage_all(Stager(writer, report), extractor.extract(selection), len(selection.ma_lk) or 1)
+    engine.dispose()
+    return finish_run(ledger, report, outbox)

@@ -1,0 +1,129 @@
+"""Submit: staged check-ins and hồ sơ versions sent to the portal, oldest first, each signed, until accepted."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Any
+
+from ..codes import Status
+from .ledger import Ledger
+from .stager import RunReport, finish_run, new_run_id
+
+
+class SignerMissing(ValueError):
+    """``submit`` without a signer: nothing is sent (the portal answers 123 to an unsigned file)."""
+
+
+NO_SIGNER = ("Không có chữ ký số (--p12): chưa gửi hồ sơ nào, vì cổng giám định từ chối tệp chưa ký (mã 123). "
+             "No signer: nothing sent. Give --p12 KEY.p12 (password in XML130_P12_PASSWORD), or --unsigned "
+             "only against the local portal simulator.")
+
+
+def submit(outbox: Path, ledger_url: str, client: Any | None, signer: Any | None, *, dry_run: bool = False,
+           unsigned: bool = False, facility: str | None = None, run_id: str | None = None,
+           stop_after_unanswered: int = 3) -> RunReport:
+    """Send staged check-ins and hồ sơ versions to the portal, oldest first, each signed, until accepted.
+
+    Without a signer nothing is sent (:class:`SignerMissing`) unless ``unsigned`` (a simulator). Before the bytes
+    leave they are kept in the ledger and the file is ``submitted``; then the answer decides: ``accepted`` and
+    ``rejected`` (the data: maKetQua, thongDiep) are final — a correction is a new version; no answer (5xx or
+    network errors after the retries, timeouts, a dropped connection) leaves it ``submitted`` and the next run
+    sends the very same bytes with the same request id; an answer that blames the sender (123 not signed, 125
+    signature mismatch, 401 after a token refresh …) puts it back to ``staged``, signed afresh next run. Every
+    attempt and its reason is a row of the ``submission`` table. The run stops early — the rest stays due — when
+    the portal refuses the credentials or ``stop_after_unanswered`` files in a row get no answer. ``dry_run``
+    lists what would be sent and changes nothing. The run's report goes to ``<outbox>/_runs/<run id>/``."""
+    if signer is None and not unsigned and not dry_run:
+        raise SignerMissing(NO_SIGNER)
+    ledger = Ledger(ledger_url)
+    run_id = run_id or new_run_id("submit")
+    report = RunReport(run_id, "submit", "dry run" if dry_run else "send" + (" unsigned" if signer is None else ""))
+    work = [("checkin", r) for r in ledger.pending_checkins(facility)] + [("hoso", r) for r in ledger.pending_hoso(facility)]
+    if dry_run:
+        for kind, row in work:
+            report.items.append(_submit_item(kind, row))
+            report.counts["would_send"] += 1
+        return report
+    ledger.start_run(run_id, "submit", report.window)
+    try:
+        _send_all(ledger, client, signer, outbox, work, report, stop_after_unanswered)
+    except BaseException as exc:  # interrupted (signal) or unable to go on (e.g. the certificate expired)
+        with contextlib.suppress(Exception):
+            ledger.finish_run(run_id, dict(report.counts), "failed" if isinstance(exc, Exception) else "interrupted")
+        raise
+    return finish_run(ledger, report, outbox)
+
+
+def _submit_item(kind: str, row: dict[str, Any]) -> dict[str, Any]:
+    ident = f"v{row['version']}" if kind == "hoso" else row["event"]
+    return {"kind": kind, "ma_lk": row["ma_lk"], "id": ident, "path": row["path"], "status": row["status"],
+            "request_id": f"{row['facility']}:{row['ma_lk']}:{ident}"}
+
+
+def _send_all(ledger: Ledger, client: Any, signer: Any | None, outbox: Path, work: list[tuple[str, dict]],
+              report: RunReport, stop_after_unanswered: int) -> None:
+    from ..portal.client import AUTH_HTTP
+
+    in_a_row = 0
+    for n, (kind, row) in enumerate(work):
+        item = _submit_item(kind, row)
+        report.items.append(item)
+        outcome, receipt, reason = _send_one(ledger, client, signer, outbox, kind, row, item["request_id"])
+        item["outcome"] = outcome
+        report.counts[outcome] += 1
+        if outcome != "accepted":
+            report.quarantine.append({k: item[k] for k in ("kind", "ma_lk", "id")} | {
+                "outcome": outcome, "ma_ket_qua": getattr(receipt, "ma_ket_qua", None),
+                "thong_diep": getattr(receipt, "thong_diep", None), "reason": reason})
+        if outcome == "rejected":
+            report.quarantined_by_code[str(receipt.ma_ket_qua)] += 1
+        in_a_row = in_a_row + 1 if outcome == "unanswered" else 0
+        auth = outcome == "refused" and (receipt is None or receipt.http_status in AUTH_HTTP)
+        if (auth or in_a_row >= stop_after_unanswered) and n + 1 < len(work):
+            report.counts["left_due"] = len(work) - n - 1  # not tried this run: still due, sent next run
+            report.notes.append(f"stopped: {reason}")
+            return
+
+
+def _send_one(ledger: Ledger, client: Any, signer: Any | None, outbox: Path, kind: str, row: dict[str, Any],
+              request_id: str) -> tuple[str, Any, str | None]:
+    """One file: the same bytes again after a lost answer, else the staged file signed now."""
+    from ..portal.client import PortalAuthError, PortalError
+    from ..signing import SLOT
+    from ..signing.remote import RemoteSigner
+    from ..signing.waiting import clear as clear_pending
+    from ..signing.waiting import sign_or_wait
+
+    data = ledger.bytes_in_flight(kind, row) if row["status"] == "submitted" else None
+    path, remote = outbox / row["path"], isinstance(signer, RemoteSigner)
+    if data is None:
+        data = path.read_bytes()
+        if signer is not None and f"<{SLOT}/>".encode() in data:
+            if not remote:
+                data = signer.sign(data)
+            else:  # a person confirms on a phone: never wait for it, look again next run
+                got = sign_or_wait(signer, path, data, request_id)
+                if got.state != "signed":
+                    waiting = got.state == "waiting"
+                    ledger.mark_signing(kind, row, Status.AWAITING_SIGNATURE if waiting else Status.STAGED)
+                    why = f"giao dịch ký {got.tran_id}: " + ("chờ người ký xác nhận" if waiting else
+                                                            f"{got.state} ({got.message}), sẽ hỏi lại")
+                    return ("awaiting_signature" if waiting else f"signature_{got.state}"), None, why
+                data = got.data
+    sub_id = ledger.begin_submission(kind, row, request_id, data)
+    if remote:
+        clear_pending(path)  # the signed bytes are in the ledger now
+    receipt, reason = None, None
+    try:
+        receipt = client.send_hoso(data, request_id) if kind == "hoso" else client.send_checkin(data, request_id)
+    except PortalAuthError as exc:
+        outcome, reason = "refused", str(exc)
+    except PortalError as exc:
+        outcome, reason = "unanswered", str(exc)
+    else:
+        outcome = receipt.outcome
+        if outcome != "accepted":
+            reason = f"{receipt.ma_ket_qua or '-'} (HTTP {receipt.http_status}): {receipt.thong_diep or ''}".rstrip()
+    ledger.finish_submission(kind, row, sub_id, receipt, outcome, reason)
+    return outcome, receipt, reason
