@@ -16,7 +16,7 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.context import FlowRunContext
 
-from xml130.report import markdown, summarise
+from xml130.qa_summary import markdown, summarise
 from xml130.validate import iter_files, validate_path
 
 

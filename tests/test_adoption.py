@@ -413,11 +413,11 @@ def test_flow_task_as_a_function_and_the_schedules(his, tmp_path):
 
 
 def test_headings_are_data_and_must_fit_the_tables():
-    from xml130.adoption.report import headers
+    from xml130.adoption.counts import headers
     from xml130.adoption.tables import DEPARTMENT_HEADERS, department_values
 
     assert DEPARTMENT_HEADERS[0] == "Xếp hạng"
-    from xml130.adoption.report import Counts, DepartmentRow
+    from xml130.adoption.counts import Counts, DepartmentRow
 
     assert len(department_values(DepartmentRow("KB", "Khoa Khám bệnh", Counts()))) == len(DEPARTMENT_HEADERS)
     with pytest.raises(ValueError, match=r"\[headers\] staff: 11 headings for 12 columns"):

@@ -34,7 +34,7 @@ def main() -> None:
         screenshot(Path(args[1]), out)
         print(out)
         return
-    from xml130.report_html import html_report
+    from xml130.qa_html import html_report
     from xml130.validate import iter_files, validate_path
 
     files = list(iter_files(args or ["fixtures/invalid", "fixtures/valid"]))

@@ -4,7 +4,7 @@
 queries and computes the counts, rates, changes and ranks, :mod:`.outputs` writes the files.
 """
 
+from .counts import AdoptionReport, build_report
 from .period import Period
-from .report import AdoptionReport, build_report
 
 __all__ = ["AdoptionReport", "Period", "build_report"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from .report import DRILL_HEADERS, AdoptionReport, fact_row, labels, percent, reasons_text
+from .counts import DRILL_HEADERS, AdoptionReport, fact_row, labels, percent, reasons_text
 from .tables import DEPARTMENT_HEADERS, STAFF_HEADERS, department_values, explanation, pct, staff_values
 
 COLOURS = ("#1f77b4", "#2ca02c")  # rate against all, rate against eligible

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from ..mapping import load_mapping
+from .counts import AdoptionReport, build_report, labels
 from .outputs import write_outputs
 from .period import Period
-from .report import AdoptionReport, build_report, labels
 
 
 def read_notes(path: str | Path | None) -> dict[str, str]:

@@ -18,8 +18,8 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 from ..jobs.files import write_atomic, write_json
+from .counts import DRILL_HEADERS, AdoptionReport, DepartmentRow, fact_row, labels
 from .html import html_page
-from .report import DRILL_HEADERS, AdoptionReport, DepartmentRow, fact_row, labels
 from .tables import DEPARTMENT_HEADERS, STAFF_HEADERS, department_values, explanation, pct, staff_values
 
 

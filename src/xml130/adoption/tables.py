@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .report import AdoptionReport, DepartmentRow, StaffRow, headers, percent, reasons_text
+from .counts import AdoptionReport, DepartmentRow, StaffRow, headers, percent, reasons_text
 
 DEPARTMENT_HEADERS = headers("departments", 11)
 STAFF_HEADERS = headers("staff", 11)

@@ -24,7 +24,7 @@ def mapping_check(
     """Every check of a mapping, then N hồ sơ built in a dry run: each field mapped / constant / derived / always
     empty, sample values, and every problem with the line of the mapping to change. Exit 0 clean, 1 problems,
     2 unusable."""
-    from ..mapping.report import check_mapping
+    from ..mapping.dry_run import check_mapping
 
     report = check_mapping(source, mapping, sample)
     out.print(report.render(), markup=False)

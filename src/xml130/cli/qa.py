@@ -70,14 +70,14 @@ def validate(
         err.print("[red]Không có tệp .xml nào để kiểm tra.[/red]")
         raise typer.Exit(EXIT_UNUSABLE)
     if report is not None:
-        from ..report_html import html_report
+        from ..qa_html import html_report
 
         report.parent.mkdir(parents=True, exist_ok=True)
         report.write_text(html_report(all_findings, len(names)), encoding="utf-8")
     if format is ValidateFormat.json:
         sys.stdout.write(json.dumps([f.to_dict() for f in all_findings], ensure_ascii=False, indent=2) + "\n")
     elif format is ValidateFormat.junit:
-        from ..report_html import junit_report
+        from ..qa_html import junit_report
 
         sys.stdout.write(junit_report(all_findings, names))
     else:

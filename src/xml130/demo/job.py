@@ -20,7 +20,7 @@ from ..adoption.job import run_adoption_report, summary
 from ..adoption.period import Period
 from ..catalog.lookup import using
 from ..jobs.files import write_json
-from ..report import summarise
+from ..qa_summary import summarise
 from ..validate import iter_files, validate_path
 from .catalog import prepare_demo
 from .his import START, create_demo

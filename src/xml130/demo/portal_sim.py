@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from ..localserver import serve
 from ..signing import verify
 from ..validate import validate_bytes
+from .localserver import serve
 
 
 @dataclass

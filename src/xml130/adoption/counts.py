@@ -1,4 +1,4 @@
-"""The weekly (or monthly) VNeID health-book adoption report, computed from the HIS through the mapping.
+"""The counts of the VNeID health-book adoption report (weekly or monthly), computed from the HIS through the mapping.
 
 Definitions (also on the report's "Giải thích" sheet):
 

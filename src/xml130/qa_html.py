@@ -8,7 +8,7 @@ from html import escape
 from xml.sax.saxutils import quoteattr
 
 from .findings import ERROR, Finding
-from .report import summarise
+from .qa_summary import summarise
 
 
 def _bars(title: str, counts: dict[str, int]) -> str:
