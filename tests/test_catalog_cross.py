@@ -12,7 +12,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from xml130 import jobs
-from xml130 import scenarios as sc
+from xml130.demo import scenarios as sc
 from xml130.catalog.cross import check_day
 from xml130.catalog.crossstage import cross_stage
 from xml130.catalog.facts import read_facts

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from xml130 import scenarios as sc
+from xml130.demo import scenarios as sc
 from xml130.catalog import Catalog, kinds
 from xml130.catalog.values import BadValue, parse_date, parse_money
 from xml130.cli import app

@@ -157,7 +157,7 @@ def test_rules_command_lists_the_catalogue(root):
 def test_validate_with_rules_junit_and_html(tmp_path, fixtures_dir):
     from decimal import Decimal
 
-    from xml130 import scenarios as sc
+    from xml130.demo import scenarios as sc
     from xml130.models import build_hoso
     from xml130.render import render_hoso
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from xml130 import scenarios as sc
+from xml130.demo import scenarios as sc
 from xml130.models import build_hoso, build_rows
 from xml130.rules import RULES, all_rules, codes_on, run_rules
 from xml130.spec import load_spec
