@@ -7,6 +7,7 @@ environment (``XML130_PORTAL_PASSWORD``, ``XML130_P12_PASSWORD``), else from Pre
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -31,8 +32,8 @@ def send(outbox: str, ledger: str, portal: str, user: str, p12: str | None, dry_
     _secret("xml130-portal-password", "XML130_PORTAL_PASSWORD")
     _secret("xml130-p12-password", PASSWORD_ENV)
     signer = P12Signer.from_file(p12) if p12 else None
-    client = None if dry_run else PortalClient(PortalConfig(base_url=portal, username=user))
-    return jobs.submit(Path(outbox), ledger, client, signer, dry_run=dry_run, unsigned=unsigned).as_dict()
+    with contextlib.nullcontext() if dry_run else PortalClient(PortalConfig(base_url=portal, username=user)) as client:
+        return jobs.submit(Path(outbox), ledger, client, signer, dry_run=dry_run, unsigned=unsigned).as_dict()
 
 
 @flow(name="submit")

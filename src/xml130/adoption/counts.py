@@ -34,10 +34,9 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from sqlalchemy import create_engine
-
 from ..findings import mask
 from ..mapping import Mapping, load_mapping
+from ..mapping.database import his_engine
 from ..mapping.extract import Extractor
 from .period import Period
 
@@ -250,8 +249,7 @@ def build_report(source: str, period: Period, *, mapping: Mapping | None = None,
     if rank_min_patients is None:
         rank_min_patients = int(labels()["report"]["rank_min_patients"])
     history = period.history(periods)
-    engine = create_engine(source)
-    try:
+    with his_engine(source) as engine:
         ex = Extractor(engine, mapping)
         ex.check_adoption({"examinations": EXAM_COLUMNS, "staff": STAFF_COLUMNS})
         # (period, department, patient) → (order, fact) of the latest examination; "" = the hospital as a whole
@@ -275,8 +273,6 @@ def build_report(source: str, period: Period, *, mapping: Mapping | None = None,
                     fact = fact or _fact(row, dept)
                     latest[k] = (order, fact)
         staff_rows = list(ex.adoption_rows("staff"))
-    finally:
-        engine.dispose()
 
     facts: dict[int, dict[str, list[PatientFact]]] = defaultdict(lambda: defaultdict(list))
     for (idx, dept, _who), (_order, fact) in latest.items():

@@ -30,6 +30,7 @@ def export(
 
     from ..jobs.export import run_export
     from ..mapping import MappingError, load_mapping
+    from ..mapping.database import his_engine
     from ..mapping.extract import Extractor, Selection
 
     modes = sum(x is not None and x != [] for x in (since, date_from or date_to, ma_lk))
@@ -41,9 +42,8 @@ def export(
     selection = Selection(since=lower, until=date_to, ma_lk=tuple(ma_lk or ()))
     try:
         m = load_mapping(mapping)
-        from sqlalchemy import create_engine
-
-        total = Extractor(create_engine(source), m).count(selection)
+        with his_engine(source) as engine:
+            total = Extractor(engine, m).count(selection)
         with progress(total, "export") as advance:
             result = run_export(source, m, output, selection, batch_size=batch_size, progress=advance)
     except MappingError as exc:
@@ -172,11 +172,8 @@ def submit(
         signer = P12Signer.from_file(p12) if p12 else None
     except (SigningError, OSError) as exc:
         fail("Không mở được chứng thư số:", exc)
-    client = PortalClient(PortalConfig(base_url=portal, username=user))
-    try:
+    with PortalClient(PortalConfig(base_url=portal, username=user)) as client:
         report = run_job(lambda: jobs.submit(outbox, ledger, client, signer, unsigned=unsigned))
-    finally:
-        client.close()
     print_run(report)
     for q in report.quarantine:
         why = f"{q['ma_ket_qua']} {q['thong_diep'] or ''}".rstrip() if q["ma_ket_qua"] else q["reason"]

@@ -5,10 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from sqlalchemy import create_engine
-
 from ..codes import ObjectCode, Outcome
 from ..mapping import Mapping, load_mapping
+from ..mapping.database import his_engine
 from ..mapping.derive import RuleContext
 from ..mapping.extract import Extractor
 from ..models import Hoso, build_rows
@@ -33,29 +32,28 @@ def checkin(source: str, outbox: Path, ledger_url: str, *, mapping: Mapping | No
     report = RunReport(run_id, "checkin", f"events after {since}")
     ledger.start_run(run_id, "checkin", report.window)
     version = load_spec().latest
-    engine = create_engine(source)
-    extractor = Extractor(engine, mapping)
-    extractor.check()  # the mapping's queries, [checkin] included, before any data moves
-    with engine.connect() as conn:
-        lookups = extractor.lookups(conn)
-        events = extractor.checkin_events(conn, since)
-        keys = sorted({e["key"] for e in events})
-        colls = {name: extractor.rows_by_key(conn, f"checkin.{name}", c.query, c.types, keys)
-                 for name, c in tm.collections.items()}
-    items = []
-    for ev in events:
-        ctx = RuleContext(ev["ma_lk"], mapping.facility, mapping.facility_name, mapping.params, table="XML0",
-                          collections={n: by.get(ev["key"], []) for n, by in colls.items()})
-        row = extractor.row(tm, ev, 1, ev["ma_lk"], ctx, lookups)
-        if str(row.get("MA_DOITUONG_KCB")) == ObjectCode.EMERGENCY:  # emergencies need no check-in
-            report.counts[Outcome.SKIPPED.value] += 1
-            continue
-        item = CheckinItem(ev["ma_lk"], ev["event"], ev["event_at"], findings=list(ctx.findings))
-        if not item.findings:
-            rows = build_rows(version, "XML0", [row], ma_lk=ev["ma_lk"], problems=item.findings)
-            item.hoso = None if item.findings else Hoso(version, {"XML0": rows})
-        items.append(item)
+    with his_engine(source) as engine:
+        extractor = Extractor(engine, mapping)
+        extractor.check()  # the mapping's queries, [checkin] included, before any data moves
+        with engine.connect() as conn:
+            lookups = extractor.lookups(conn)
+            events = extractor.checkin_events(conn, since)
+            keys = sorted({e["key"] for e in events})
+            colls = {name: extractor.rows_by_key(conn, f"checkin.{name}", c.query, c.types, keys)
+                     for name, c in tm.collections.items()}
+        items = []
+        for ev in events:
+            ctx = RuleContext(ev["ma_lk"], mapping.facility, mapping.facility_name, mapping.params, table="XML0",
+                              collections={n: by.get(ev["key"], []) for n, by in colls.items()})
+            row = extractor.row(tm, ev, 1, ev["ma_lk"], ctx, lookups)
+            if str(row.get("MA_DOITUONG_KCB")) == ObjectCode.EMERGENCY:  # emergencies need no check-in
+                report.counts[Outcome.SKIPPED.value] += 1
+                continue
+            item = CheckinItem(ev["ma_lk"], ev["event"], ev["event_at"], findings=list(ctx.findings))
+            if not item.findings:
+                rows = build_rows(version, "XML0", [row], ma_lk=ev["ma_lk"], problems=item.findings)
+                item.hoso = None if item.findings else Hoso(version, {"XML0": rows})
+            items.append(item)
     stage_all(Stager(InsertOnce(ledger, outbox, mapping.facility, run_id), report), items, max(len(items), 1))
     ledger.set_state(state, max((ev["event_at"] for ev in events), default=since))
-    engine.dispose()
     return finish_run(ledger, report, outbox)

@@ -11,9 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import create_engine
-
 from ..mapping import Mapping
+from ..mapping.database import his_engine
 from ..mapping.extract import Extractor, Selection
 from .files import write_json
 from .stager import Folder, RunReport, Stager, new_run_id, stage_all
@@ -21,14 +20,11 @@ from .stager import Folder, RunReport, Stager, new_run_id, stage_all
 
 def run_export(source: str, mapping: Mapping, out: Path, selection: Selection, *, batch_size: int = 500,
                progress: Callable[[int], None] | None = None) -> RunReport:
-    engine = create_engine(source)
-    try:
+    with his_engine(source) as engine:
         extractor = Extractor(engine, mapping, batch_size=batch_size)
         extractor.check()
         report = RunReport(new_run_id("export"), "export", selection.describe())
         stage_all(Stager(Folder(out), report), extractor.extract(selection), batch_size, progress)
-    finally:
-        engine.dispose()
     report.quarantine.sort(key=lambda q: q["ma_lk"])  # as the nightly run lists them
     write_json(out / "quarantine.json", report.quarantine)
     return report

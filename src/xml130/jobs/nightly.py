@@ -13,11 +13,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import create_engine
-
 from ..catalog.crossstage import cross_stage
 from ..catalog.lookup import for_staging, using
 from ..mapping import Mapping, load_mapping
+from ..mapping.database import his_engine
 from ..mapping.extract import Extractor, Selection
 from .files import clean_stale_temp
 from .ledger import Ledger
@@ -57,12 +56,10 @@ def plan_nightly(outbox: Path, ledger_url: str, mapping: Mapping, *, since: dt.d
 
 def day_partitions(source: str, mapping: Mapping, plan: NightlyPlan) -> list[tuple[dt.datetime | None, dt.datetime]]:
     """The run's window cut at midnight of each closing day that has episodes: (since, until] pieces."""
-    engine = create_engine(source)
-    extractor = Extractor(engine, mapping)
     days: set[dt.date] = set()
-    for batch in extractor.batches(plan.selection):
-        days.update(c.date() for _, _, c in batch if c is not None)
-    engine.dispose()
+    with his_engine(source) as engine:
+        for batch in Extractor(engine, mapping).batches(plan.selection):
+            days.update(c.date() for _, _, c in batch if c is not None)
     cuts = [dt.datetime.combine(d, dt.time()) + dt.timedelta(days=1) for d in sorted(days)][:-1]
     bounds = [plan.since, *[c for c in cuts if (plan.since is None or c > plan.since) and c < plan.until], plan.until]
     return list(zip(bounds[:-1], bounds[1:], strict=True))
@@ -74,13 +71,12 @@ def stage_window(source: str, outbox: Path, ledger_url: str, mapping: Mapping, r
     """Stage the episodes closed in (since, until] — a whole run's window or one partition of it."""
     selection = Selection(since=since, until=until)
     report = RunReport(run_id, "nightly_export", selection.describe())
-    engine = create_engine(source)
-    extractor = Extractor(engine, mapping, batch_size=batch_size)
-    extractor.check()
     stager = Stager(Versioned(Ledger(ledger_url), outbox, mapping.facility, run_id), report)
-    with using(for_staging(ledger_url)):  # the approved catalogues imported into the ledger, if any
-        stage_all(stager, extractor.extract(selection), batch_size, on_batch)
-    engine.dispose()
+    with his_engine(source) as engine:
+        extractor = Extractor(engine, mapping, batch_size=batch_size)
+        extractor.check()
+        with using(for_staging(ledger_url)):  # the approved catalogues imported into the ledger, if any
+            stage_all(stager, extractor.extract(selection), batch_size, on_batch)
     return report
 
 

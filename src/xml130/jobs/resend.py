@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from sqlalchemy import create_engine
-
 from ..catalog.lookup import for_staging, using
 from ..mapping import Mapping, load_mapping
+from ..mapping.database import his_engine
 from ..mapping.extract import Extractor, Selection
 from .ledger import Ledger
 from .stager import RunReport, Stager, Versioned, finish_run, new_run_id, stage_all
@@ -23,11 +22,10 @@ def resend(source: str, outbox: Path, ledger_url: str, ma_lks: Iterable[str], re
     selection = Selection(ma_lk=tuple(ma_lks))
     report = RunReport(run_id, "resend", selection.describe() + f": {reason}")
     ledger.start_run(run_id, "resend", report.window)
-    engine = create_engine(source)
-    extractor = Extractor(engine, mapping)
-    extractor.check()
     writer = Versioned(ledger, outbox, mapping.facility, run_id, force_reason=reason)
-    with using(for_staging(ledger_url)):
-        stage_all(Stager(writer, report), extractor.extract(selection), len(selection.ma_lk) or 1)
-    engine.dispose()
+    with his_engine(source) as engine:
+        extractor = Extractor(engine, mapping)
+        extractor.check()
+        with using(for_staging(ledger_url)):
+            stage_all(Stager(writer, report), extractor.extract(selection), len(selection.ma_lk) or 1)
     return finish_run(ledger, report, outbox)

@@ -1,9 +1,23 @@
-"""Creating the demo HIS's PostgreSQL database when it does not exist yet (``xml130 demo-his --url …/newdb``)."""
+"""Connecting to a HIS database: an engine closed when the job is done (:func:`his_engine`), and creating a missing
+PostgreSQL database (``xml130 demo-his --url …/newdb``)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
+
+
+@contextmanager
+def his_engine(url: str, **options) -> Iterator[Engine]:
+    """An engine on the HIS database, disposed (its connections closed) when the block ends, however it ends."""
+    engine = create_engine(url, **options)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
 def ensure_database(url: str) -> bool:
@@ -13,13 +27,9 @@ def ensure_database(url: str) -> bool:
     u = make_url(url)
     if u.get_backend_name() != "postgresql" or not u.database:
         return False
-    admin = create_engine(u.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": u.database}).first():
-                return False
-            quoted = conn.dialect.identifier_preparer.quote_identifier(u.database)
-            conn.execute(text(f"CREATE DATABASE {quoted}"))
-            return True
-    finally:
-        admin.dispose()
+    with his_engine(u.set(database="postgres"), isolation_level="AUTOCOMMIT") as admin, admin.connect() as conn:
+        if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": u.database}).first():
+            return False
+        quoted = conn.dialect.identifier_preparer.quote_identifier(u.database)
+        conn.execute(text(f"CREATE DATABASE {quoted}"))
+        return True

@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from .. import findings as fnd
 from ..rules import run_rules
 from . import Mapping, MappingError, TableMapping, bundled_mapping_path, parse_mapping
 from .check import mapping_problems
+from .database import his_engine
 from .extract import Extracted, Extractor, Selection
 
 OK, PROBLEMS, UNUSABLE = 0, 1, 2
@@ -142,7 +142,13 @@ def check_mapping(source: str, mapping_path: str | Path | None = None, sample: i
         for p in exc.problems:
             report.add(p, text)
         return report
-    engine = create_engine(source)
+    with his_engine(source) as engine:
+        return _against_database(report, engine, mapping, text, sample, source)
+
+
+def _against_database(report: CheckReport, engine, mapping: Mapping, text: str, sample: int,
+                      source: str) -> CheckReport:
+    """The checks that need the database, then the dry run of ``sample`` hồ sơ."""
     try:
         with engine.connect():
             pass
@@ -172,5 +178,4 @@ def check_mapping(source: str, mapping_path: str | Path | None = None, sample: i
             by_table[tid] = {c.lower() for c in conn.execute(ex._query(tid, tm.query), NO_KEYS).keys()}
     for tid, tm in sorted(mapping.tables.items(), key=lambda kv: int(kv[0][3:])):
         report.tables[tid] = _field_table(ex, items, tm, by_table[tid])
-    engine.dispose()
     return report

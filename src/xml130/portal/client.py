@@ -103,6 +103,12 @@ class PortalClient:
     def close(self) -> None:
         self.http.close()
 
+    def __enter__(self) -> PortalClient:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     # --- requests --------------------------------------------------------------------------------------------
     def _pace(self) -> None:
         with self._lock:
