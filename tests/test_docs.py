@@ -17,3 +17,15 @@ def test_every_finding_code_is_in_the_readme(root):
     readme = (root / "README.md").read_text(encoding="utf-8")
     missing = [code for code in CATALOGUE if f"`{code}`" not in readme]
     assert missing == []
+
+
+def test_every_source_path_in_the_readme_exists(root):
+    """The README's tables are a map of the tree: each `src/...` path they name is there (the prose may name a file
+    still to write, such as the next amendment's `qdNNNN.toml`)."""
+    import re
+
+    rows = [line for line in (root / "README.md").read_text(encoding="utf-8").splitlines() if line.startswith("|")]
+    paths = sorted({p for line in rows for p in re.findall(r"`(src/[^`\s]+)`", line)})
+    assert len(paths) > 15  # the table names them
+    missing = [p for p in paths if not (root / p).exists()]
+    assert missing == []
