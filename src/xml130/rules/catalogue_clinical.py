@@ -1,0 +1,380 @@
+"""The rule catalogue, second part: code lists valid on the episode's date, the kind of visit, beds, diagnoses,
+bids and performers, weights and durations, the papers a visit says happened, check-in documents. Registered
+right after :mod:`.catalogue` (which imports this module last), so the rules keep the order of one file."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from ..codes import (
+    BED_KINDS,
+    INPATIENT_KINDS,
+    DischargeKind,
+    ObjectCode,
+    Sex,
+    VisitKind,
+)
+from ..params import is_short_stay, params, stay_hours
+from . import WARNING, Hit, View, codes_on, matches, rule, when
+from .catalogue import ZERO, _items
+
+
+# --- code lists valid on the episode's date ------------------------------------------------------------------------
+def _code_rule(field_: str, list_name: str, source: str, table: str = "XML1", since: dt.date | None = None):
+    @rule(f"R.CODE.{field_}", tables=(table,), fields=(field_,), since=since, source=source,
+          title=f"{field_} thuộc bộ mã có hiệu lực ngày ra",
+          message=f"{field_} = '{{found}}' không thuộc bộ mã hiệu lực ngày {{day}}.")
+    def check(v: View):
+        allowed = codes_on(list_name, v.day)
+        found = getattr(v.x1, field_)
+        if found is not None and allowed is not None and str(found) not in allowed:
+            yield Hit(table, field_, 1, {"found": found, "day": v.day.strftime("%d/%m/%Y") if v.day else "?"})
+
+
+_code_rule("MA_LOAI_KCB", "MA_LOAI_KCB", "QĐ 130 (4750), XML1, MA_LOAI_KCB: «theo Bộ mã DMDC» (9 codes; QĐ 1804/2026:"
+           " 16 codes from 01/08/2026)")
+_code_rule("MA_DOITUONG_KCB", "MA_DOITUONG_KCB", "QĐ 130 (4750), XML1, MA_DOITUONG_KCB: «theo Bộ mã DMDC» (the list"
+           " of QĐ 3276/2025)")
+_code_rule("GIOI_TINH", "GIOI_TINH", "QĐ 130 (4750), XML1, GIOI_TINH: 1 nam, 2 nữ, 3 chưa xác định")
+_code_rule("KET_QUA_DTRI", "KET_QUA_DTRI", "QĐ 130, XML1, KET_QUA_DTRI: mã 1–7; 4750: «Bổ sung mã \"8\": Tử vong"
+           " ngoại viện»")
+_code_rule("MA_LOAI_RV", "MA_LOAI_RV", "QĐ 130 (4750), XML1, MA_LOAI_RV: mã 1 ra viện … 5 chuyển tuyến theo yêu cầu"
+           " người bệnh")
+
+
+@rule("R.CODE.MA_KHOA", severity=WARNING, tables=("XML1", "XML2", "XML3"), fields=("MA_KHOA",),
+      title="MA_KHOA đúng cú pháp K01–K99",
+      source="QĐ 130 (4750), XML1/XML2/XML3, MA_KHOA: «theo Phụ lục số 5 … Quyết định số 5937/QĐ-BYT» (K01–K60, K99"
+             " and sub-codes, QĐ 1804/2026); the sub-codes' shape is not published, hence a warning",
+      message="MA_KHOA '{found}' sai cú pháp mã khoa.")
+def _khoa(v: View):
+    pattern = v.p["khoa_code"]
+    for table in ("XML1", "XML2", "XML3"):
+        rows = [v.x1] if table == "XML1" else v.rows(table)
+        for i, r in enumerate(rows, start=1):
+            for k in _items(r.MA_KHOA):
+                if not matches(pattern, k):
+                    yield Hit(table, "MA_KHOA", v.row_no(r, i), {"found": k})
+
+
+# --- kind of visit -------------------------------------------------------------------------------------------------
+@rule("R.LOAI_KCB.SHORT_STAY", tables=("XML1",), fields=("MA_LOAI_KCB", "NGAY_VAO", "NGAY_RA"),
+      title="Nội trú dưới 4 giờ phải là MA_LOAI_KCB 09",
+      source="Bộ mã DMDC MA_LOAI_KCB (QĐ 130 XML1 «theo Bộ mã DMDC»; QĐ 1804/2026): 09 «nội trú dưới 4 giờ»",
+      message="Nội trú {hours} giờ (< {limit} giờ) nhưng MA_LOAI_KCB = {found}; phải là 09.")
+def _short(v: View):
+    h = stay_hours(v.vao, v.ra)
+    if v.x1.MA_LOAI_KCB == VisitKind.INPATIENT and h is not None and is_short_stay(v.vao, v.ra):
+        yield Hit("XML1", "MA_LOAI_KCB", 1, {"hours": round(h, 1), "limit": v.p["short_stay_hours"],
+                                             "found": v.x1.MA_LOAI_KCB})
+
+
+@rule("R.LOAI_KCB.09_LONG", tables=("XML1",), fields=("MA_LOAI_KCB",), title="MA_LOAI_KCB 09 chỉ cho lưu dưới 4 giờ",
+      source="Bộ mã DMDC MA_LOAI_KCB (QĐ 130 XML1 «theo Bộ mã DMDC»; QĐ 1804/2026): 09 «nội trú dưới 4 giờ»",
+      message="MA_LOAI_KCB = 09 nhưng thời gian điều trị {hours} giờ.")
+def _long09(v: View):
+    h = stay_hours(v.vao, v.ra)
+    if v.x1.MA_LOAI_KCB == VisitKind.SHORT_STAY and h is not None and not is_short_stay(v.vao, v.ra):
+        yield Hit("XML1", "MA_LOAI_KCB", 1, {"hours": round(h, 1)})
+
+
+@rule("R.LOAI_KCB.NOI_TRU_DATE", tables=("XML1",), fields=("NGAY_VAO_NOI_TRU", "MA_LOAI_KCB"),
+      title="Nội trú, điều trị ban ngày có NGAY_VAO_NOI_TRU",
+      source="QĐ 130 (4750), XML1, NGAY_VAO_NOI_TRU: «thời điểm người bệnh được bác sỹ chỉ định vào điều trị nội trú"
+             " hoặc điều trị nội trú ban ngày»",
+      message="MA_LOAI_KCB = {found} nhưng không có NGAY_VAO_NOI_TRU.")
+def _nt_date(v: View):
+    if v.x1.MA_LOAI_KCB in INPATIENT_KINDS and not v.x1.NGAY_VAO_NOI_TRU:
+        yield Hit("XML1", "NGAY_VAO_NOI_TRU", 1, {"found": v.x1.MA_LOAI_KCB})
+
+
+@rule("R.LOAI_KCB.COSTS", tables=("XML1", "XML2", "XML3"), fields=("T_TONGCHI_BV",),
+      title="Có chi phí thì có dòng thuốc/dịch vụ, và ngược lại",
+      source="QĐ 130 (4750), XML1, T_TONGCHI_BV: «là tổng số tiền THANH_TIEN_BV tại bảng XML2 và XML3»",
+      message="T_TONGCHI_BV = {total} nhưng có {rows} dòng chi phí.")
+def _costs_present(v: View):
+    rows = len(v.rows("XML2")) + len(v.rows("XML3"))
+    total = v.x1.T_TONGCHI_BV or ZERO
+    if (total > 0) != (rows > 0):
+        yield Hit("XML1", "T_TONGCHI_BV", 1, {"total": total, "rows": rows})
+
+
+@rule("R.BED.OUTPATIENT", severity=WARNING, tables=("XML3", "XML1"), fields=("MA_NHOM", "MA_LOAI_KCB"),
+      title="Tiền giường chỉ cho nội trú, ban ngày, lưu dưới 4 giờ",
+      source="QĐ 130 (4750), XML3, MA_GIUONG: «mã giường tại khoa điều trị»; no clause forbids a bed row in other"
+             " kinds of visit, hence a warning",
+      message="Dòng giường (MA_NHOM {group}) trong lượt khám MA_LOAI_KCB = {kcb}.")
+def _bed(v: View):
+    if v.x1.MA_LOAI_KCB not in BED_KINDS:
+        for i, r in enumerate(v.rows("XML3"), start=1):
+            if r.MA_NHOM in v.p["bed_groups"]:
+                yield Hit("XML3", "MA_NHOM", v.row_no(r, i), {"group": r.MA_NHOM, "kcb": v.x1.MA_LOAI_KCB})
+
+
+@rule("R.BED.CODE", tables=("XML3",), fields=("MA_GIUONG",), title="MA_GIUONG đúng cú pháp (H/T/C/K + 3 số)",
+      source="QĐ 130 (4750), XML3, MA_GIUONG: «gồm 04 ký tự»: H, T, C or K «+ số giường tại khoa điều trị (đánh số"
+             " từ 001 đến hết)»; several beds «cách nhau bằng dấu chấm phẩy»",
+      message="MA_GIUONG '{found}' sai cú pháp.")
+def _bed_code(v: View):
+    for i, r in enumerate(v.rows("XML3"), start=1):
+        for g in _items(r.MA_GIUONG):
+            if not matches(v.p["bed_code"], g):
+                yield Hit("XML3", "MA_GIUONG", v.row_no(r, i), {"found": g})
+
+
+# --- diagnoses --------------------------------------------------------------------------------------------------
+@rule("R.ICD.SEX", severity=WARNING, tables=("XML1",), fields=("MA_BENH_CHINH", "MA_BENH_KT", "GIOI_TINH"),
+      title="Mã bệnh chỉ dành cho một giới khớp GIOI_TINH",
+      source="ICD-10 (QĐ 4469/QĐ-BYT, cited by XML1 MA_BENH_CHINH) marks sex-specific codes; no clause of QĐ 130"
+             " requires the check, hence a warning",
+      message="Mã bệnh {code} chỉ dùng cho {sex} nhưng GIOI_TINH = {found}.")
+def _icd_sex(v: View):
+    x = v.x1
+    for code in [x.MA_BENH_CHINH, *_items(x.MA_BENH_KT)]:
+        if not code:
+            continue
+        if code.startswith(tuple(v.p["icd_female"])) and x.GIOI_TINH == Sex.MALE:
+            yield Hit("XML1", "MA_BENH_CHINH" if code == x.MA_BENH_CHINH else "MA_BENH_KT", 1,
+                      {"code": code, "sex": "nữ", "found": x.GIOI_TINH})
+        elif code.startswith(tuple(v.p["icd_male"])) and x.GIOI_TINH == Sex.FEMALE:
+            yield Hit("XML1", "MA_BENH_CHINH" if code == x.MA_BENH_CHINH else "MA_BENH_KT", 1,
+                      {"code": code, "sex": "nam", "found": x.GIOI_TINH})
+
+
+@rule("R.ICD.KT_MAX", tables=("XML1",), fields=("MA_BENH_KT",), title="MA_BENH_KT tối đa 12 mã",
+      source="QĐ 130 (4750), XML1, MA_BENH_KT: «Cơ sở KBCB chỉ được ghi tối đa 12 mã bệnh kèm theo»",
+      message="MA_BENH_KT có {n} mã, tối đa {limit}.")
+def _kt_max(v: View):
+    n = len(_items(v.x1.MA_BENH_KT))
+    if n > v.p["max_benh_kt"]:
+        yield Hit("XML1", "MA_BENH_KT", 1, {"n": n, "limit": v.p["max_benh_kt"]})
+
+
+@rule("R.ICD.KT_NOT_CHINH", severity=WARNING, tables=("XML1",), fields=("MA_BENH_KT", "MA_BENH_CHINH"),
+      title="Bệnh kèm theo không lặp bệnh chính",
+      source="QĐ 130 (4750), XML1, MA_BENH_KT: «mã các bệnh kèm theo» (beside MA_BENH_CHINH); no clause forbids a"
+             " repeat, hence a warning",
+      message="MA_BENH_KT lặp lại bệnh chính {found}.")
+def _kt_dup(v: View):
+    if v.x1.MA_BENH_CHINH and v.x1.MA_BENH_CHINH in _items(v.x1.MA_BENH_KT):
+        yield Hit("XML1", "MA_BENH_KT", 1, {"found": v.x1.MA_BENH_CHINH})
+
+
+# --- bids, performers ------------------------------------------------------------------------------------------------
+@rule("R.BID.SYNTAX", tables=("XML2", "XML3"), fields=("TT_THAU",),
+      title="TT_THAU đúng cú pháp số QĐ;gói;nhóm;năm (thuốc: thêm Gi.YY, mã đơn vị áp thầu; vật tư: số QĐ.mã đơn vị;"
+            " tự bào chế, tự sản xuất: số văn bản;năm)",
+      source="QĐ 130 (4750), XML2 TT_THAU: «Số quyết định …; mã gói thầu; mã nhóm thầu; năm ban hành», «Gi.YY», «bổ"
+             " sung mã đơn vị ban hành quyết định», «Số quyết định;XXXX»; XML3 TT_THAU: «Số quyết định.Mã đơn vị ban"
+             " hành quyết định;Gi;Ni;XXXX», «…;Gi;XXXX» before Thông tư 14/2020",
+      message="TT_THAU '{found}' sai cú pháp ({expected}).")
+def _bid_syntax(v: View):
+    for table, key, expected in (("XML2", "bid_info_drug", "số QĐ;Gi;Ni;năm[;Gi.YY][;mã đơn vị] hoặc số văn bản;năm"),
+                                 ("XML3", "bid_info_supply", "số QĐ[.mã đơn vị];Gi;Ni;năm, số QĐ.mã đơn vị;Gi;năm"
+                                                             " hoặc số văn bản;năm")):
+        for i, r in enumerate(v.rows(table), start=1):
+            if r.TT_THAU and not matches(v.p[key], r.TT_THAU):
+                yield Hit(table, "TT_THAU", v.row_no(r, i), {"found": r.TT_THAU, "expected": expected})
+
+
+@rule("R.BID.REQUIRED.XML2", tables=("XML2",), fields=("TT_THAU", "MA_NHOM"),
+      title="Thuốc có TT_THAU (trừ MA_NHOM 7, 17)",
+      source="QĐ 130 portal list, XML2, TT_THAU: «Bắt buộc trừ mã nhóm 7,17»", message="Thuốc {drug} (MA_NHOM {group}) thiếu TT_THAU.")
+def _bid_x2(v: View):
+    for i, r in enumerate(v.rows("XML2"), start=1):
+        if not r.TT_THAU and r.MA_NHOM not in v.p["no_bid_groups"]:
+            yield Hit("XML2", "TT_THAU", v.row_no(r, i), {"drug": r.MA_THUOC, "group": r.MA_NHOM})
+
+
+@rule("R.BID.REQUIRED.XML3", tables=("XML3",), fields=("TT_THAU", "MA_NHOM"), title="Vật tư (MA_NHOM 10) có TT_THAU",
+      source="QĐ 130 portal list, XML3, TT_THAU: «Bắt buộc khi MA_NHOM = 10»",
+      message="Vật tư {item} thiếu TT_THAU.")
+def _bid_x3(v: View):
+    for i, r in enumerate(v.rows("XML3"), start=1):
+        if r.MA_NHOM == 10 and not r.TT_THAU:
+            yield Hit("XML3", "TT_THAU", v.row_no(r, i), {"item": r.MA_VAT_TU})
+
+
+def _sends_sample(v: View, r) -> bool:
+    """A row that sends a lab sample to another facility (MA_DICH_VU XX.YYYY.ZZZZ.K.WWWWW): 4750 exempts it."""
+    return bool(r.MA_DICH_VU) and matches(v.p["sent_sample_service"], r.MA_DICH_VU)
+
+
+_SENT_SAMPLE = "; 4750: «Trường này không bắt buộc trong trường hợp thực hiện chuyển gửi xét nghiệm cận lâm sàng»"
+
+
+@rule("R.PERFORMER.XML3", tables=("XML3",), fields=("NGUOI_THUC_HIEN", "MA_NHOM"),
+      title="DVKT nhóm 1, 2, 3, 8, 18 có NGUOI_THUC_HIEN (trừ chuyển gửi xét nghiệm)",
+      source="QĐ 130 portal list, XML3, NGUOI_THUC_HIEN: «Bắt buộc MA_NHOM =1,2,3,8,18»" + _SENT_SAMPLE,
+      message="Dịch vụ {service} (MA_NHOM {group}) thiếu NGUOI_THUC_HIEN.")
+def _performer(v: View):
+    for i, r in enumerate(v.rows("XML3"), start=1):
+        if r.MA_NHOM in v.p["performer_groups"] and not r.NGUOI_THUC_HIEN and not _sends_sample(v, r):
+            yield Hit("XML3", "NGUOI_THUC_HIEN", v.row_no(r, i), {"service": r.MA_DICH_VU, "group": r.MA_NHOM})
+
+
+@rule("R.TH_YL_REQUIRED.XML3", tables=("XML3",), fields=("NGAY_TH_YL", "MA_NHOM"),
+      title="DVKT nhóm 1, 2, 3, 8, 18 có NGAY_TH_YL (trừ chuyển gửi xét nghiệm)",
+      source="QĐ 130 portal list, XML3, NGAY_TH_YL: «bắt buộc MA_NHOM =1,2,3,8,18»" + _SENT_SAMPLE,
+      message="Dịch vụ {service} (MA_NHOM {group}) thiếu NGAY_TH_YL.")
+def _th_yl_req(v: View):
+    for i, r in enumerate(v.rows("XML3"), start=1):
+        if r.MA_NHOM in v.p["performer_groups"] and not r.NGAY_TH_YL and not _sends_sample(v, r):
+            yield Hit("XML3", "NGAY_TH_YL", v.row_no(r, i), {"service": r.MA_DICH_VU, "group": r.MA_NHOM})
+
+
+@rule("R.REQUIRED.XML3", tables=("XML3",), fields=("NGAY_YL", "MA_BAC_SI"),
+      title="NGAY_YL, MA_BAC_SI có trên mọi dòng XML3 trừ dòng chuyển gửi xét nghiệm",
+      source="QĐ 130 portal list, XML3, NGAY_YL and MA_BAC_SI: «x» (required)" + _SENT_SAMPLE,
+      message="Dòng {service} thiếu {field}.")
+def _x3_required(v: View):
+    for i, r in enumerate(v.rows("XML3"), start=1):
+        if not _sends_sample(v, r):
+            for name in ("NGAY_YL", "MA_BAC_SI"):
+                if not getattr(r, name):
+                    yield Hit("XML3", name, v.row_no(r, i), {"service": r.MA_DICH_VU or r.MA_VAT_TU, "field": name})
+
+
+def _required_when_rule(spec: dict):
+    table, when, fields = spec["table"], spec["when"], tuple(spec["fields"])
+
+    @rule(f"R.REQUIRED_WHEN.{table}.{when}", tables=(table,), fields=fields + (when,),
+          title=f"{', '.join(fields)} bắt buộc theo {when} ({table})",
+          source=f"QĐ 130 portal list, {table}, {', '.join(fields)}: {spec['clause']}",
+          message="{when} = {value} nên phải có {field}.")
+    def check(v: View):
+        for i, r in enumerate(v.rows(table), start=1):
+            value = getattr(r, when, None)
+            items = {str(x) for x in _items(str(value))} if value not in (None, "") else set()
+            if not items or ("unless" in spec and items <= set(spec["unless"])) or \
+                    ("values" in spec and not items & set(spec["values"])):
+                continue
+            for name in fields:
+                if getattr(r, name, None) in (None, ""):
+                    yield Hit(table, name, v.row_no(r, i), {"when": when, "value": value, "field": name})
+
+
+for _spec in params()["required_when"]:
+    _required_when_rule(_spec)
+
+
+# --- weights and durations --------------------------------------------------------------------------------------------
+@rule("R.WEIGHT.BOUNDS", severity=WARNING, tables=("XML1",), fields=("CAN_NANG",),
+      title="CAN_NANG trong giới hạn hợp lý (kg)",
+      source="QĐ 130 (4750), XML1, CAN_NANG: «số kilogram (kg) cân nặng của người bệnh»; the bounds are ours (no"
+             " clause gives them), hence a warning",
+      message="CAN_NANG = {found} kg ngoài khoảng {lo}–{hi} kg.")
+def _weight(v: View):
+    lo, hi = (Decimal(x) for x in v.p["adult_weight_kg"])
+    w = v.x1.CAN_NANG
+    if w is not None and not lo <= w <= hi:
+        yield Hit("XML1", "CAN_NANG", 1, {"found": w, "lo": lo, "hi": hi})
+
+
+@rule("R.WEIGHT.BABY", severity=WARNING, tables=("XML1", "XML9"), fields=("CAN_NANG_CON",),
+      title="Cân nặng con trong giới hạn (gram)",
+      source="QĐ 130 (4750), XML1/XML9, CAN_NANG_CON: «số gram (ký hiệu là: g) … (ví dụ: 3.6 kg = 3600g)»; the bounds"
+             " are ours (no clause gives them), hence a warning",
+      message="CAN_NANG_CON = {found} g ngoài khoảng {lo}–{hi} g.")
+def _baby_weight(v: View):
+    lo, hi = (Decimal(x) for x in v.p["baby_weight_g"])
+    for w in _items(v.x1.CAN_NANG_CON):
+        if not lo <= Decimal(w) <= hi:
+            yield Hit("XML1", "CAN_NANG_CON", 1, {"found": w, "lo": lo, "hi": hi})
+    for i, r in enumerate(v.rows("XML9"), start=1):
+        if r.CAN_NANG_CON is not None and not lo <= r.CAN_NANG_CON <= hi:
+            yield Hit("XML9", "CAN_NANG_CON", i, {"found": r.CAN_NANG_CON, "lo": lo, "hi": hi})
+
+
+@rule("R.ARV_DAYS", tables=("XML6",), fields=("SO_NGAY_CAP_THUOC_ARV", "NGAY_BAT_DAU_XU_TRI", "NGAY_KET_THUC_XU_TRI"),
+      title="Số ngày cấp thuốc ARV không vượt NGAY_KET_THUC_XU_TRI − NGAY_BAT_DAU_XU_TRI",
+      source="QĐ 130 (4750), XML6, SO_NGAY_CAP_THUOC_ARV: «nhỏ hơn hoặc bằng với ngày trong trường thông tin"
+             " NGAY_KET_THUC_XU_TRI trừ đi (-) ngày trong trường thông tin NGAY_BAT_DAU_XU_TRI»",
+      message="SO_NGAY_CAP_THUOC_ARV = {found} vượt {limit} ngày ({start} – {end}).")
+def _arv(v: View):
+    for i, r in enumerate(v.rows("XML6"), start=1):
+        start, end = when(r.NGAY_BAT_DAU_XU_TRI), when(r.NGAY_KET_THUC_XU_TRI)
+        if start and end and (r.SO_NGAY_CAP_THUOC_ARV or 0) > (end - start).days:
+            yield Hit("XML6", "SO_NGAY_CAP_THUOC_ARV", i, {"found": r.SO_NGAY_CAP_THUOC_ARV, "limit": (end - start).days,
+                                                          "start": r.NGAY_BAT_DAU_XU_TRI, "end": r.NGAY_KET_THUC_XU_TRI})
+
+
+@rule("R.LEAVE_DAYS", tables=("XML11",), fields=("SO_NGAY_NGHI", "TU_NGAY", "DEN_NGAY"),
+      title="Giấy nghỉ việc: số ngày nghỉ khớp từ ngày – đến ngày, tối đa 180",
+      source="QĐ 130 (4750), XML11, SO_NGAY_NGHI: «tối đa không quá 30 ngày», «bệnh lao … không quá 180 ngày», «sẩy"
+             " thai … không quá 50 ngày»: the paper does not say which case applies, so 180 is the limit; TU_NGAY"
+             " «ngày bắt đầu», DEN_NGAY «ngày kết thúc hưởng chế độ»",
+      message="SO_NGAY_NGHI = {found} nhưng {tu} – {den} là {expected} ngày (tối đa {limit}).")
+def _leave(v: View):
+    for r in v.rows("XML11"):
+        tu, den = when(r.TU_NGAY), when(r.DEN_NGAY)
+        if tu and den:
+            expected = (den - tu).days + 1
+            if r.SO_NGAY_NGHI != expected or r.SO_NGAY_NGHI > v.p["max_leave_days"]:
+                yield Hit("XML11", "SO_NGAY_NGHI", 1, {"found": r.SO_NGAY_NGHI, "tu": r.TU_NGAY, "den": r.DEN_NGAY,
+                                                       "expected": expected, "limit": v.p["max_leave_days"]})
+
+
+# --- papers the visit says happened ------------------------------------------------------------------------------------
+@rule("R.PAPER.DISCHARGE", tables=("XML1", "XML7"), fields=("MA_LOAI_KCB", "MA_LOAI_RV"),
+      title="Nội trú ra viện có giấy ra viện (XML7)",
+      source="QĐ 130 (4750), XML7 «Chỉ tiêu dữ liệu giấy ra viện»: the paper a discharged inpatient (MA_LOAI_RV 1"
+             " «Ra viện») receives",
+      message="Nội trú ra viện (MA_LOAI_RV {rv}) nhưng không có XML7.")
+def _xml7(v: View):
+    if v.x1.MA_LOAI_KCB == VisitKind.INPATIENT and v.x1.MA_LOAI_RV == DischargeKind.DISCHARGED and not v.has("XML7"):
+        yield Hit("XML7", None, None, {"rv": v.x1.MA_LOAI_RV})
+
+
+@rule("R.PAPER.SUMMARY", tables=("XML1", "XML8"), fields=("MA_LOAI_KCB",),
+      title="Nội trú, điều trị ban ngày có tóm tắt hồ sơ bệnh án (XML8)",
+      source="QĐ 130 (4750), XML8 «Chỉ tiêu dữ liệu tóm tắt hồ sơ bệnh án»: sent for inpatient and day-care episodes"
+             " (reference notes, ../shared/standard/README.md)",
+      message="MA_LOAI_KCB = {kcb} nhưng không có XML8.")
+def _xml8(v: View):
+    if v.x1.MA_LOAI_KCB in INPATIENT_KINDS and not v.has("XML8"):
+        yield Hit("XML8", None, None, {"kcb": v.x1.MA_LOAI_KCB})
+
+
+@rule("R.PAPER.REFERRAL", tables=("XML1", "XML13"), fields=("MA_LOAI_RV", "GIAY_CHUYEN_TUYEN"),
+      title="Chuyển tuyến (MA_LOAI_RV 2) có giấy chuyển tuyến (XML13)",
+      source="QĐ 130 (4750), XML1, MA_LOAI_RV: «Mã \"2\": Chuyển tuyến theo yêu cầu chuyên môn»; XML13 «giấy chuyển"
+             " tuyến» carries that paper",
+      message="MA_LOAI_RV = 2 (chuyển tuyến) nhưng không có XML13.")
+def _xml13(v: View):
+    if v.x1.MA_LOAI_RV == DischargeKind.REFERRED and not v.has("XML13"):
+        yield Hit("XML13", None, None, {})
+
+
+@rule("R.PAPER.APPOINTMENT", tables=("XML1", "XML14"), fields=("NGAY_TAI_KHAM",),
+      title="Có ngày tái khám thì có giấy hẹn khám lại (XML14)",
+      source="QĐ 130 (4750), XML1, NGAY_TAI_KHAM: «ngày cơ sở KBCB hẹn người bệnh tái khám»; XML14 «giấy hẹn khám"
+             " lại» carries that appointment",
+      message="NGAY_TAI_KHAM = {day} nhưng không có XML14.")
+def _xml14(v: View):
+    if v.x1.NGAY_TAI_KHAM and not v.has("XML14"):
+        yield Hit("XML14", None, None, {"day": v.x1.NGAY_TAI_KHAM})
+
+
+@rule("R.PAPER.BIRTH", tables=("XML1", "XML9"), fields=("CAN_NANG_CON",),
+      title="Sinh con: một dòng giấy chứng sinh (XML9) cho mỗi con",
+      source="QĐ 130 (4750), XML1, CAN_NANG_CON: «sinh từ 02 con trở lên thì ghi lần lượt cân nặng của từng con»;"
+             " XML9 «giấy chứng sinh», one row per baby",
+      message="CAN_NANG_CON ghi {n} con nhưng XML9 có {rows} dòng.")
+def _xml9(v: View):
+    n = len(_items(v.x1.CAN_NANG_CON))
+    rows = len(v.rows("XML9"))
+    if n and n != rows:
+        yield Hit("XML9", None, None, {"n": n, "rows": rows})
+
+
+# --- check-in documents (XML0) --------------------------------------------------------------------------------------
+@rule("R.CHECKIN.EMERGENCY", severity=WARNING, tables=("XML0",), fields=("MA_DOITUONG_KCB",),
+      title="Cấp cứu không cần gửi trạng thái KCB (check-in)",
+      source="QĐ 3176, XML0 (check-in): not needed for emergencies (MA_DOITUONG_KCB 2), per the reference notes",
+      message="Dòng check-in MA_LK {ma_lk} là cấp cứu (MA_DOITUONG_KCB 2): không cần gửi.")
+def _checkin_emergency(v: View):
+    for i, r in enumerate(v.rows("XML0"), start=1):
+        if r.MA_DOITUONG_KCB == ObjectCode.EMERGENCY:
+            yield Hit("XML0", "MA_DOITUONG_KCB", r.STT or i, {"ma_lk": r.MA_LK})
