@@ -12,10 +12,10 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from xml130 import jobs
-from xml130.demo import scenarios as sc
 from xml130.catalog.cross import check_day
 from xml130.catalog.crossstage import cross_stage
 from xml130.catalog.facts import read_facts
+from xml130.demo import scenarios as sc
 from xml130.demo.catalog_synthetic import catalogue_for, to_catalog
 from xml130.jobs.ledger import Ledger, cross_finding, hoso_version
 from xml130.models import build_hoso

@@ -9,8 +9,8 @@ from decimal import Decimal
 
 import pytest
 
-from xml130.demo import scenarios as sc
 from xml130.catalog.lookup import using
+from xml130.demo import scenarios as sc
 from xml130.demo.catalog_synthetic import catalogue_for, to_catalog
 from xml130.models import build_hoso
 from xml130.rules import all_rules, run_rules
