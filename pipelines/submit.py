@@ -15,7 +15,8 @@ from prefect import flow, task
 
 from xml130 import jobs
 from xml130.portal.client import PortalClient, PortalConfig
-from xml130.signing import PASSWORD_ENV, P12Signer
+from xml130.signing import PASSWORD_ENV
+from xml130.signing.choose import open_signer
 
 from ._common import database_url, publish, secret
 
@@ -28,20 +29,30 @@ def _secret(block: str, env: str) -> None:
 
 
 @task
-def send(outbox: str, ledger: str, portal: str, user: str, p12: str | None, dry_run: bool, unsigned: bool) -> dict:
+def send(outbox: str, ledger: str, portal: str, user: str, signer_settings: dict, dry_run: bool,
+         unsigned: bool) -> dict:
     _secret("xml130-portal-password", "XML130_PORTAL_PASSWORD")
     _secret("xml130-p12-password", PASSWORD_ENV)
-    signer = P12Signer.from_file(p12) if p12 else None
+    chosen = {k: v for k, v in signer_settings.items() if v is not None}
+    signer = None if dry_run or unsigned or not chosen else open_signer(**chosen)
     with contextlib.nullcontext() if dry_run else PortalClient(PortalConfig(base_url=portal, username=user)) as client:
         return jobs.submit(Path(outbox), ledger, client, signer, dry_run=dry_run, unsigned=unsigned).as_dict()
 
 
 @flow(name="submit")
 def submit(outbox: str, portal: str, user: str, ledger: str | None = None, p12: str | None = None,
+           pkcs11_module: str | None = None, token: str | None = None, key: str | None = None,
+           remote: str | None = None, client_id: str | None = None, remote_user: str | None = None,
            dry_run: bool = False, unsigned: bool = False) -> dict:
-    """Without ``p12`` the flow fails before sending anything, unless ``unsigned`` (only for the simulator).
+    """Signs with exactly one of ``p12`` (a PKCS#12 file), ``pkcs11_module`` + ``token`` + ``key`` (a USB token;
+    PIN from XML130_PKCS11_PIN or the Secret block ``xml130-pkcs11-pin``) or ``remote`` + ``client_id`` +
+    ``remote_user`` (a remote-signing service; its secret from XML130_REMOTE_SECRET or ``xml130-remote-secret``):
+    a version whose remote signature is not confirmed yet waits as ``awaiting_signature``. Without a signer the
+    flow fails before sending anything, unless ``unsigned`` (only for the simulator).
     ``ledger``: none = XML130_LEDGER or the Secret block ``xml130-ledger-url`` (see ``_common``)."""
     ledger = database_url("ledger", ledger)
-    report = send(outbox, ledger, portal, user, p12, dry_run, unsigned)
+    settings = {"p12": Path(p12) if p12 else None, "pkcs11_module": pkcs11_module, "token": token, "key": key,
+                "remote": remote, "client_id": client_id, "remote_user": remote_user}
+    report = send(outbox, ledger, portal, user, settings, dry_run, unsigned)
     publish(report, "submit")
     return report

@@ -296,8 +296,8 @@ def test_the_submit_flow_needs_a_signer_unless_unsigned(portal, staged, monkeypa
     assert submit.parameters.properties["unsigned"]["default"] is False
     monkeypatch.setenv("XML130_P12_PASSWORD", "unused")  # no Secret block lookups in this test
     with pytest.raises(jobs.SignerMissing):
-        send.fn(str(outbox), ledger, url, "bv79999", None, False, False)
+        send.fn(str(outbox), ledger, url, "bv79999", {}, False, False)
     assert sim.requests == 0
-    report = send.fn(str(outbox), ledger, url, "bv79999", None, False, True)
+    report = send.fn(str(outbox), ledger, url, "bv79999", {"p12": None}, False, True)
     assert report["counts"]["refused"] == hoso + checkins and sim.received == []
     assert len(due(ledger)) == hoso

@@ -98,3 +98,32 @@ def test_a_refused_signature_is_staged_again_and_asked_afresh(portal, staged, re
     second = jobs.submit(outbox, ledger, client_for(url), new_signer())
     assert second.counts["accepted"] == 1 and signer_sim.requests == hoso + checkins + 1
     assert len(sim.received) == hoso + checkins
+
+
+def test_submit_command_and_flow_sign_with_a_remote_signer(portal, staged, remote, tmp_path, monkeypatch):
+    """`xml130 submit --remote …` and the `submit` flow's remote parameters choose the same signer as `sign`:
+    the first run leaves the unconfirmed hồ sơ awaiting its signature (exit 1: still due), the next sends it."""
+    from typer.testing import CliRunner
+
+    from pipelines.submit import send
+    from xml130.cli import app
+
+    sim, url = portal
+    outbox, ledger, hoso, checkins = staged
+    signer_sim, new_signer = remote(["confirm"] * checkins + ["never"])
+    signer_url = new_signer().config.base_url
+    args = ["submit", "--outbox", str(outbox), "--ledger", ledger, "--portal", url, "--user", "bv79999",
+            "--remote", signer_url, "--client-id", "xml130", "--remote-user", "bv79999"]
+    first = CliRunner().invoke(app, args)
+    assert first.exit_code == 1, first.output
+    assert set(due(ledger).values()) == {"awaiting_signature"} and len(sim.received) == hoso + checkins - 1
+    for tx in signer_sim.transactions.values():
+        tx.mode = "confirm"
+    settings = {"remote": signer_url, "client_id": "xml130", "remote_user": "bv79999"}
+    report = send.fn(str(outbox), ledger, url, "bv79999", settings, False, False)
+    assert report["counts"]["accepted"] == 1 and due(ledger) == {}
+    sent = Counter(r.request_id for r in sim.received)
+    assert len(sent) == hoso + checkins and set(sent.values()) == {1}
+
+    both = CliRunner().invoke(app, args + ["--p12", str(tmp_path / "x.p12")])  # two signers: refused, exit 2
+    assert both.exit_code == 2 and "chọn đúng một cách ký" in both.output

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from . import DEFAULT_LEDGER, EXIT_FINDINGS, EXIT_OK, Format, app, fail, out, progress, run_job, when
+from .signing import P12, ClientId, Key, Pkcs11Module, Remote, RemoteUser, Token, Wait
 
 
 @app.command()
@@ -146,16 +147,26 @@ def submit(
     ledger: Annotated[str, typer.Option("--ledger", envvar="XML130_LEDGER")] = DEFAULT_LEDGER,
     portal: Annotated[str | None, typer.Option("--portal", help="Base URL of the portal.")] = None,
     user: Annotated[str | None, typer.Option("--user", help="Portal user (password: XML130_PORTAL_PASSWORD).")] = None,
-    p12: Annotated[Path | None, typer.Option("--p12", help="PKCS#12 to sign with (password: XML130_P12_PASSWORD).")] = None,
+    p12: P12 = None,
+    pkcs11_module: Pkcs11Module = None,
+    token: Token = None,
+    key: Key = None,
+    remote: Remote = None,
+    client_id: ClientId = None,
+    remote_user: RemoteUser = None,
+    wait: Wait = None,
     unsigned: Annotated[bool, typer.Option("--unsigned", help="Send without signing: only for the local "
                                                               "simulator (the portal answers 123).")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be sent; send nothing.")] = False,
 ) -> None:
-    """Send staged check-ins and hồ sơ, signed, in order, until accepted; keep every attempt in the ledger.
-    Exit 0 all accepted, 1 some rejected or still due, 2 nothing could be sent (no signer, bad settings)."""
+    """Send staged check-ins and hồ sơ, signed (a PKCS#12 file, a USB token or a remote signer), in order, until
+    accepted; keep every attempt in the ledger. A version a remote signer has not confirmed yet waits
+    (awaiting_signature) while the others go. Exit 0 all accepted, 1 some rejected or still due, 2 nothing could be
+    sent (no signer, bad settings)."""
     from .. import jobs
     from ..portal.client import PortalClient, PortalConfig
-    from ..signing import P12Signer, SigningError
+    from ..signing import SigningError
+    from ..signing.choose import open_signer
 
     if dry_run:
         report = jobs.submit(outbox, ledger, None, None, dry_run=True)
@@ -164,12 +175,14 @@ def submit(
                       markup=False)
         out.print(f"{len(report.items)} would be sent.", markup=False)
         return
-    if p12 is None and not unsigned:
+    if not (p12 or pkcs11_module or remote) and not unsigned:
         fail("Thiếu chữ ký số:", jobs.NO_SIGNER)
     if not portal or not user:
         raise typer.BadParameter("--portal and --user are needed to send (or use --dry-run)")
     try:
-        signer = P12Signer.from_file(p12) if p12 else None
+        signer = None if unsigned else open_signer(
+            p12=p12, pkcs11_module=pkcs11_module, token=token, key=key, remote=remote, client_id=client_id,
+            remote_user=remote_user, wait=wait)
     except (SigningError, OSError) as exc:
         fail("Không mở được chứng thư số:", exc)
     with PortalClient(PortalConfig(base_url=portal, username=user)) as client:

@@ -11,21 +11,31 @@ import typer
 
 from . import Format, app, fail, out, serve_until_stopped
 
+# The signer options, shared by `sign` and `submit`: exactly one of a PKCS#12 file, a token or a remote signer.
+P12 = Annotated[Path | None, typer.Option("--p12", help="PKCS#12 file (password: XML130_P12_PASSWORD).")]
+Pkcs11Module = Annotated[str | None, typer.Option("--pkcs11-module", help="The token's PKCS#11 library "
+                                                  "(PIN: XML130_PKCS11_PIN).")]
+Token = Annotated[str | None, typer.Option("--token", help="Token label.")]
+Key = Annotated[str | None, typer.Option("--key", help="Label of the key on the token.")]
+Remote = Annotated[str | None, typer.Option("--remote", help="Base URL of a remote-signing service "
+                                            "(secret: XML130_REMOTE_SECRET).")]
+ClientId = Annotated[str | None, typer.Option("--client-id")]
+RemoteUser = Annotated[str | None, typer.Option("--remote-user", help="The signer's account there.")]
+Wait = Annotated[float | None, typer.Option("--wait", help="Seconds to wait for the signer's confirmation.")]
+
 
 @app.command()
 def sign(
     file: Annotated[Path, typer.Argument(help="A GIAMDINHHS envelope or a check-in document.")],
     output: Annotated[Path, typer.Option("--out")],
-    p12: Annotated[Path | None, typer.Option("--p12", help="PKCS#12 file (password: XML130_P12_PASSWORD).")] = None,
-    pkcs11_module: Annotated[str | None, typer.Option("--pkcs11-module", help="The token's PKCS#11 library "
-                                                      "(PIN: XML130_PKCS11_PIN).")] = None,
-    token: Annotated[str | None, typer.Option("--token", help="Token label.")] = None,
-    key: Annotated[str | None, typer.Option("--key", help="Label of the key on the token.")] = None,
-    remote: Annotated[str | None, typer.Option("--remote", help="Base URL of a remote-signing service "
-                                               "(secret: XML130_REMOTE_SECRET).")] = None,
-    client_id: Annotated[str | None, typer.Option("--client-id")] = None,
-    remote_user: Annotated[str | None, typer.Option("--remote-user", help="The signer's account there.")] = None,
-    wait: Annotated[float | None, typer.Option("--wait", help="Seconds to wait for the signer's confirmation.")] = None,
+    p12: P12 = None,
+    pkcs11_module: Pkcs11Module = None,
+    token: Token = None,
+    key: Key = None,
+    remote: Remote = None,
+    client_id: ClientId = None,
+    remote_user: RemoteUser = None,
+    wait: Wait = None,
 ) -> None:
     """Sign a file (enveloped XML-DSig, RSA-SHA256, in CHUKYDONVI) with a PKCS#12 file, a token or a remote signer."""
     from ..jobs.files import write_atomic

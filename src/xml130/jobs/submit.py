@@ -16,8 +16,9 @@ class SignerMissing(ValueError):
 
 
 NO_SIGNER = ("Không có chữ ký số (--p12): chưa gửi hồ sơ nào, vì cổng giám định từ chối tệp chưa ký (mã 123). "
-             "No signer: nothing sent. Give --p12 KEY.p12 (password in XML130_P12_PASSWORD), or --unsigned "
-             "only against the local portal simulator.")
+             "No signer: nothing sent. Give --p12 KEY.p12 (password in XML130_P12_PASSWORD), a USB token "
+             "(--pkcs11-module, --token, --key; PIN in XML130_PKCS11_PIN) or a remote signer (--remote, --client-id, "
+             "--remote-user), or --unsigned only against the local portal simulator.")
 
 
 def submit(outbox: Path, ledger_url: str, client: Any | None, signer: Any | None, *, dry_run: bool = False,
