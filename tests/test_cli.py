@@ -179,3 +179,35 @@ def test_validate_with_rules_junit_and_html(tmp_path, fixtures_dir):
     html = report.read_text(encoding="utf-8")
     assert "<svg" in html and "R.TOTAL.T_THUOC" in html and "79999OP0001" in html
     assert "src=" not in html and "href=" not in html  # no external resource: readable offline
+
+
+def test_mistyped_database_files_are_refused_not_created(tmp_path):
+    """A mistyped SQLite path is exit 2 naming the file; nothing is created (a new empty ledger would read as
+    "nothing to do" in the morning check)."""
+    ledger = tmp_path / "typo.db"
+    for args in (("status", "--ledger", f"sqlite:///{ledger}"), ("catalog", "list", "--ledger", f"sqlite:///{ledger}")):
+        r = run(*args)
+        assert r.exit_code == 2 and "typo.db does not exist" in r.output, (args, r.output)
+        assert not ledger.exists()
+    his = tmp_path / "his.dbx"
+    r = run("export", "--source", f"sqlite:///{his}", "--out", tmp_path / "o")
+    assert r.exit_code == 2 and "his.dbx does not exist" in r.output and not his.exists()
+
+
+def test_a_date_alone_as_upper_bound_is_the_whole_day():
+    import datetime as dt
+
+    from xml130.cli import when_end
+
+    assert when_end("2026-11-06") == dt.datetime(2026, 11, 6, 23, 59, 59, 999999)
+    assert when_end("06/11/2026") == dt.datetime(2026, 11, 6, 23, 59, 59, 999999)
+    assert when_end("2026-11-06T09:00") == dt.datetime(2026, 11, 6, 9, 0)
+    assert when_end(None) is None
+
+
+def test_the_console_prints_colons_as_written():
+    from xml130.cli import out
+
+    with out.capture() as cap:
+        out.print("demo_his.toml:100: tables.XML1.fields", markup=False)
+    assert cap.get().strip() == "demo_his.toml:100: tables.XML1.fields"

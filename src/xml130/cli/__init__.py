@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import signal
 import sys
 import time
@@ -21,8 +22,8 @@ from rich.console import Console
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="xml130: QĐ 130/4750/3176 claim data — spec, rendering, validation.")
-err = Console(stderr=True, soft_wrap=True)
-out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True, emoji=False)  # no emoji: "toml:100:" must not print as a picture
+out = Console(highlight=False, soft_wrap=True, emoji=False)
 
 EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE = 0, 1, 2
 DEFAULT_LEDGER = "sqlite:///xml130-ledger.db"
@@ -56,6 +57,25 @@ def when(value: str | dt.datetime | None) -> dt.datetime | None:
         return parse_datetime(value)
     except DateTextError as exc:
         raise typer.BadParameter(f"{value!r}: use {exc.expected}") from None
+
+
+def when_end(value: str | dt.datetime | None) -> dt.datetime | None:
+    """The option type of an inclusive upper bound: a date alone means the end of that day."""
+    moment = when(value)
+    if isinstance(value, str) and moment is not None and ":" not in value and len(re.sub(r"\D", "", value)) <= 8:
+        return moment + dt.timedelta(days=1) - dt.timedelta(microseconds=1)
+    return moment
+
+
+def existing_ledger(url: str) -> str:
+    """A command that only reads the ledger refuses a SQLite file that does not exist (a mistyped path would
+    otherwise read as an empty ledger — "nothing to do" — and leave a new empty file behind)."""
+    from ..mapping.database import missing_sqlite_file
+
+    missing = missing_sqlite_file(url)
+    if missing:
+        fail("Không có sổ cái:", f"{missing} does not exist (check --ledger / XML130_LEDGER)")
+    return url
 
 
 def run_job(fn):

@@ -17,7 +17,7 @@ from typing import Annotated
 import typer
 
 from ..catalog.reader import kinds
-from . import DEFAULT_LEDGER, app, fail, out, when
+from . import DEFAULT_LEDGER, app, existing_ledger, fail, out, when
 
 catalog_app = typer.Typer(no_args_is_help=True, help="The facility's approved catalogues (danh mục) in the ledger.")
 app.add_typer(catalog_app, name="catalog")
@@ -78,7 +78,7 @@ def list_cmd(
     if kind is not None and kind not in kinds():
         fail("Loại danh mục không có:", f"{kind} (chọn một trong: {', '.join(kinds())})")
     day = on.date() if on else None
-    items = list_items(_ledger(ledger), kind, day)
+    items = list_items(_ledger(existing_ledger(ledger)), kind, day)
     if format is ListFormat.json:
         sys.stdout.write(json.dumps(items, ensure_ascii=False, indent=2) + "\n")
         return

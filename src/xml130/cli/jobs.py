@@ -11,7 +11,20 @@ from typing import Annotated
 
 import typer
 
-from . import DEFAULT_LEDGER, EXIT_FINDINGS, EXIT_OK, Format, app, fail, out, progress, run_job, when
+from . import (
+    DEFAULT_LEDGER,
+    EXIT_FINDINGS,
+    EXIT_OK,
+    Format,
+    app,
+    existing_ledger,
+    fail,
+    out,
+    progress,
+    run_job,
+    when,
+    when_end,
+)
 from .signing import P12, ClientId, Key, Pkcs11Module, Remote, RemoteUser, Token, Wait
 
 
@@ -22,7 +35,7 @@ def export(
     mapping: Annotated[Path | None, typer.Option("--mapping", help="Mapping file (default: the demo HIS mapping).")] = None,
     since: Annotated[dt.datetime | None, typer.Option("--since", parser=when, help="Episodes closed after this time.")] = None,
     date_from: Annotated[dt.datetime | None, typer.Option("--from", parser=when, help="Episodes closed from this time…")] = None,
-    date_to: Annotated[dt.datetime | None, typer.Option("--to", parser=when, help="…up to this time (inclusive).")] = None,
+    date_to: Annotated[dt.datetime | None, typer.Option("--to", parser=when_end, help="…up to this time (inclusive; a date alone: the whole day).")] = None,
     ma_lk: Annotated[list[str] | None, typer.Option("--ma-lk", help="Only these MA_LK (repeatable).")] = None,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 500,
 ) -> None:
@@ -31,7 +44,7 @@ def export(
 
     from ..jobs.export import run_export
     from ..mapping import MappingError, load_mapping
-    from ..mapping.database import his_engine
+    from ..mapping.database import DatabaseMissing, his_engine
     from ..mapping.extract import Extractor, Selection
 
     modes = sum(x is not None and x != [] for x in (since, date_from or date_to, ma_lk))
@@ -49,6 +62,8 @@ def export(
             result = run_export(source, m, output, selection, batch_size=batch_size, progress=advance)
     except MappingError as exc:
         fail("Cấu hình ánh xạ không hợp lệ:", exc)
+    except DatabaseMissing as exc:
+        fail("Không có CSDL:", exc)
     except SQLAlchemyError as exc:
         fail("Lỗi CSDL:", f"{source.split('@')[-1]}: {str(exc).splitlines()[0]}")
     out.print(f"{result.counts['staged']} envelopes written to {output}/, {len(result.quarantine)} hồ sơ "
@@ -132,7 +147,7 @@ def status(
     from ..jobs.ledger import Ledger
     from ..jobs.status import ledger_status, status_lines
 
-    summary = run_job(lambda: ledger_status(Ledger(ledger), now, within))
+    summary = run_job(lambda: ledger_status(Ledger(existing_ledger(ledger)), now, within))
     if format is Format.json:
         sys.stdout.write(json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
         return

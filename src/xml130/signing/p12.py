@@ -32,6 +32,9 @@ class P12Signer(CoreSigner):
             key, cert, extra = pkcs12.load_key_and_certificates(
                 data, password.encode() if isinstance(password, str) else password)
         except ValueError:
+            if password is None:
+                raise SigningError(f"cannot open {Path(path).name}: no password given ({PASSWORD_ENV} is not set) "
+                                   "or not a PKCS#12 file") from None
             raise SigningError(f"cannot open {Path(path).name}: wrong password or not a PKCS#12 file") from None
         if key is None or cert is None:
             raise SigningError(f"{Path(path).name} holds no private key and certificate")
