@@ -31,7 +31,7 @@ PREFIX = "CROSS."
 
 def _versions(conn, facility: str, where) -> list[dict[str, Any]]:
     t = hoso_version
-    q = select(t.c.ma_lk, t.c.version, t.c.status, t.c.path, t.c.reasons, t.c.closed_at).where(
+    q = select(t.c.ma_lk, t.c.version, t.c.status, t.c.path, t.c.reasons, t.c.closed_at, t.c.run_id).where(
         t.c.facility == facility, t.c.path.is_not(None), t.c.status != "replaced", where)
     return [dict(r._mapping) for r in conn.execute(q)]
 
@@ -99,6 +99,9 @@ def _record(ledger: Ledger, facility: str, report: Any, rows: list[dict[str, Any
             if errors and status == "staged":
                 status = "quarantined"
                 counts["held_back_by_cross_check"] += 1
+                if r["run_id"] == report.run_id:  # staged by this run: count it where it ends, as the ledger does
+                    counts["staged"] -= 1
+                    counts["quarantined"] += 1
                 report.quarantine.append({"ma_lk": r["ma_lk"], "reasons": reasons})
                 report.quarantined_by_code.update(f.code for f in errors)
             elif not errors and status == "quarantined":  # held back by this stage before; the conflict is gone
