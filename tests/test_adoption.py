@@ -385,6 +385,10 @@ def test_command(his, tmp_path):
     assert res.exit_code == 2 and "2026-W60" in res.output
     res = runner.invoke(app, ["adoption-report", "--source", f"sqlite:///{tmp_path / 'none.db'}", "--week", WEEK,
                               "--out", str(tmp_path)])
+    assert res.exit_code == 2 and "none.db does not exist" in res.output and not (tmp_path / "none.db").exists()
+    (tmp_path / "empty.db").touch()  # a database without the HIS's tables: the mapping's query names itself
+    res = runner.invoke(app, ["adoption-report", "--source", f"sqlite:///{tmp_path / 'empty.db'}", "--week", WEEK,
+                              "--out", str(tmp_path)])
     assert res.exit_code == 2 and "adoption.examinations: query fails" in res.output
 
 
