@@ -204,24 +204,21 @@ def _sends_sample(v: View, r) -> bool:
 _SENT_SAMPLE = "; 4750: «Trường này không bắt buộc trong trường hợp thực hiện chuyển gửi xét nghiệm cận lâm sàng»"
 
 
-@rule("R.PERFORMER.XML3", tables=("XML3",), fields=("NGUOI_THUC_HIEN", "MA_NHOM"),
-      title="DVKT nhóm 1, 2, 3, 8, 18 có NGUOI_THUC_HIEN (trừ chuyển gửi xét nghiệm)",
-      source="QĐ 130 portal list, XML3, NGUOI_THUC_HIEN: «Bắt buộc MA_NHOM =1,2,3,8,18»" + _SENT_SAMPLE,
-      message="Dịch vụ {service} (MA_NHOM {group}) thiếu NGUOI_THUC_HIEN.")
-def _performer(v: View):
-    for i, r in enumerate(v.rows("XML3"), start=1):
-        if r.MA_NHOM in v.p["performer_groups"] and not r.NGUOI_THUC_HIEN and not _sends_sample(v, r):
-            yield Hit("XML3", "NGUOI_THUC_HIEN", v.row_no(r, i), {"service": r.MA_DICH_VU, "group": r.MA_NHOM})
+def _required_for_groups(code: str, field_: str, quote: str):
+    """A field the portal's list requires on XML3 rows of the performer groups (1, 2, 3, 8, 18 — params), except
+    rows that send a lab sample elsewhere: one family, each rule with its own code."""
+    @rule(code, tables=("XML3",), fields=(field_, "MA_NHOM"),
+          title=f"DVKT nhóm 1, 2, 3, 8, 18 có {field_} (trừ chuyển gửi xét nghiệm)",
+          source=f"QĐ 130 portal list, XML3, {field_}: «{quote}»" + _SENT_SAMPLE,
+          message=f"Dịch vụ {{service}} (MA_NHOM {{group}}) thiếu {field_}.")
+    def check(v: View):
+        for i, r in enumerate(v.rows("XML3"), start=1):
+            if r.MA_NHOM in v.p["performer_groups"] and not getattr(r, field_) and not _sends_sample(v, r):
+                yield Hit("XML3", field_, v.row_no(r, i), {"service": r.MA_DICH_VU, "group": r.MA_NHOM})
 
 
-@rule("R.TH_YL_REQUIRED.XML3", tables=("XML3",), fields=("NGAY_TH_YL", "MA_NHOM"),
-      title="DVKT nhóm 1, 2, 3, 8, 18 có NGAY_TH_YL (trừ chuyển gửi xét nghiệm)",
-      source="QĐ 130 portal list, XML3, NGAY_TH_YL: «bắt buộc MA_NHOM =1,2,3,8,18»" + _SENT_SAMPLE,
-      message="Dịch vụ {service} (MA_NHOM {group}) thiếu NGAY_TH_YL.")
-def _th_yl_req(v: View):
-    for i, r in enumerate(v.rows("XML3"), start=1):
-        if r.MA_NHOM in v.p["performer_groups"] and not r.NGAY_TH_YL and not _sends_sample(v, r):
-            yield Hit("XML3", "NGAY_TH_YL", v.row_no(r, i), {"service": r.MA_DICH_VU, "group": r.MA_NHOM})
+_required_for_groups("R.PERFORMER.XML3", "NGUOI_THUC_HIEN", "Bắt buộc MA_NHOM =1,2,3,8,18")
+_required_for_groups("R.TH_YL_REQUIRED.XML3", "NGAY_TH_YL", "bắt buộc MA_NHOM =1,2,3,8,18")
 
 
 @rule("R.REQUIRED.XML3", tables=("XML3",), fields=("NGAY_YL", "MA_BAC_SI"),
