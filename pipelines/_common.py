@@ -13,6 +13,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.context import FlowRunContext
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from xml130.codes import DEFAULT_LEDGER
 from xml130.signing.core import secret_value
 
 RETRY_DELAYS = [10, 60, 300]
@@ -22,7 +23,6 @@ URL_SOURCES = {"source": ("XML130_SOURCE", "xml130-source-url"), "ledger": ("XML
 # every Secret block the flows read -> the environment variable that takes its place
 SECRET_BLOCKS = {**{block: env for env, block in URL_SOURCES.values()},
                  "xml130-portal-password": "XML130_PORTAL_PASSWORD", "xml130-p12-password": "XML130_P12_PASSWORD"}
-DEFAULT_LEDGER = "sqlite:///xml130-ledger.db"
 
 
 def secret(block: str, env: str) -> str | None:

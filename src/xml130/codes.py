@@ -1,4 +1,5 @@
-"""Code values, each written once: the standard's codes that code decides on, and the statuses xml130 keeps.
+"""Code values, each written once: the standard's codes that code decides on, the statuses and kinds xml130 keeps,
+and where a job keeps its ledger when told nothing.
 
 String enums compare equal to, and are stored as, their text (``VisitKind.INPATIENT == "03"``), so models, the
 ledger's columns and the JSON files carry the same values as before. The full code lists with their validity
@@ -73,6 +74,17 @@ OPEN_STATUSES = (Status.STAGED, Status.QUARANTINED, Status.SUBMITTED, Status.AWA
 # What `submit` sends: staged, or submitted without an answer (sent again with the same request id), or waiting
 # for a remote signer's confirmation (looked at again, sent once confirmed).
 TO_SEND = (Status.STAGED, Status.SUBMITTED, Status.AWAITING_SIGNATURE)
+
+
+class Kind(StrEnum):
+    """What a ledger row or a submission is about: a hồ sơ version (GIAMDINHHS envelope) or a check-in event (XML0)."""
+
+    HOSO = "hoso"
+    CHECKIN = "checkin"
+
+
+# The ledger of the command line and of the flows when neither --ledger, XML130_LEDGER nor a Secret block names one.
+DEFAULT_LEDGER = "sqlite:///xml130-ledger.db"
 
 
 class Outcome(StrEnum):

@@ -24,6 +24,7 @@ from xml.sax.saxutils import escape
 
 from pydantic import ValidationError
 
+from .dates import compact
 from .demo import scenarios as sc
 from .findings import ERROR, Finding
 from .models import HosoError, build_hoso, build_rows
@@ -99,12 +100,7 @@ def catalogue() -> Catalogue:
 
 # --- placing a value ------------------------------------------------------------------------------------------
 def _moment(text: str) -> dt.datetime | None:
-    if not text.isdigit() or len(text) not in (8, 12):
-        return None
-    try:
-        return dt.datetime.strptime(text, "%Y%m%d%H%M" if len(text) == 12 else "%Y%m%d")
-    except ValueError:
-        return None
+    return compact(text) if len(text) in (8, 12) else None
 
 
 def _shift(value: Any, delta: dt.timedelta) -> Any:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import lru_cache
 
-__all__ = ["DateTextError", "KNOWN_FORMATS", "parse_datetime", "parse_date", "to_datetime"]
+__all__ = ["DateTextError", "KNOWN_FORMATS", "compact", "parse_datetime", "parse_date", "to_datetime"]
 
 # Tried in this order when the mapping names no format. Each entry: a regular expression that decides, then the
 # strptime format that reads (the expression keeps "20261128" from being read by a looser format).
@@ -58,6 +59,20 @@ def parse_datetime(value: str, fmt: str | None = None) -> dt.datetime:
             except ValueError:  # well-formed but impossible: 31/11, 29/02 of a common year
                 raise DateTextError(value, "a real calendar date") from None
     raise DateTextError(value, DESCRIBED)
+
+
+@lru_cache(maxsize=65536)
+def compact(text: str | None) -> dt.datetime | None:
+    """The standard's compact form — ``yyyyMMdd``, ``yyyyMMddHHmm`` or ``yyyyMMddHHmmss`` — → datetime; None when
+    the text is empty, of another form, or no real calendar moment (a partial date's month or day ``00``). The
+    same texts recur in every row of every hồ sơ: cached."""
+    if not text or len(text) not in (8, 12, 14) or not (text.isascii() and text.isdigit()):
+        return None
+    try:
+        return dt.datetime(int(text[0:4]), int(text[4:6]), int(text[6:8]), int(text[8:10] or 0),
+                           int(text[10:12] or 0), int(text[12:14] or 0))
+    except ValueError:
+        return None
 
 
 def parse_date(value: str, fmt: str | None = None) -> dt.date:

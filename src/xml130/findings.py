@@ -110,16 +110,33 @@ IDENTITY_FIELDS = frozenset({"SO_CCCD", "SO_CCCD_NND", "MA_THE_BHYT", "MA_THE_NN
                              "MA_BHXH_NND", "MA_CHA", "MA_ME", "DIEN_THOAI"})
 
 
+_IDENTITY_KEYS = frozenset({"card"})  # a message value that is always an identity number
+_VALUE_KEYS = frozenset({"value", "found"})  # a message value that is the value of the finding's field
+
+
 def mask(value: Any) -> str:
+    """An identity number as it may be shown: its last 4 characters."""
     text = str(value)
     return text if len(text) <= 4 else "…" + text[-4:]
+
+
+def shown(field: str | None, value: Any) -> str:
+    """A value of ``field`` as it may be shown: masked when the field holds an identity number."""
+    return mask(value) if field in IDENTITY_FIELDS else str(value)
+
+
+def masked(values: dict[str, Any], field: str | None, *, identity: bool = False) -> dict[str, Any]:
+    """The values of a message with every identity number masked: ``card`` always, ``value`` and ``found`` when
+    the finding's field is an identity field (or ``identity``: the finding is about an identity number)."""
+    ident = identity or field in IDENTITY_FIELDS
+    return {k: mask(v) if k in _IDENTITY_KEYS or (ident and k in _VALUE_KEYS) else v for k, v in values.items()}
 
 
 def make(code: str, *, file=None, ma_lk=None, table=None, field=None, row=None, **ctx: Any) -> Finding:
     """Build a finding from the catalogue; ``ctx`` fills the message template."""
     severity, template = CATALOGUE[code]
-    if "value" in ctx and (field in IDENTITY_FIELDS or code.startswith("CARD.")):
-        ctx["value"] = mask(ctx["value"])
+    if ctx:
+        ctx = masked(ctx, field, identity=code.startswith("CARD."))
     values = {"table": table, "field": field, **ctx}
     for key in ("value", "detail"):
         if key in values and isinstance(values[key], str) and len(values[key]) > 200:

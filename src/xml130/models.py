@@ -23,6 +23,7 @@ from pydantic import Field as PydanticField
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from . import findings as fnd
+from .dates import compact
 from .spec import Field, SpecVersion, Table, load_spec
 
 __all__ = ["model_for", "Hoso", "HosoError", "build_hoso", "build_rows", "errors_to_findings"]
@@ -35,14 +36,9 @@ def _fail(code: str, **ctx: Any) -> PydanticCustomError:
 
 
 def _calendar_ok(text: str, partial: bool) -> bool:
-    y, m, d = int(text[0:4]), int(text[4:6]), int(text[6:8])
-    if partial and (m == 0 or d == 0):
+    if partial and (text[4:6] == "00" or text[6:8] == "00"):
         return True
-    try:
-        dt.date(y, m, d)
-    except ValueError:
-        return False
-    return True
+    return compact(text) is not None
 
 
 def _to_text(f: Field, table_id: str, value: Any) -> str:

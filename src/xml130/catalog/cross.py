@@ -135,7 +135,7 @@ def episode_overlaps(hosos: list[HosoFacts]) -> Iterator[CrossFinding]:
             pairs = [(a, b) for a, b in _overlaps(items)
                      if a.ma_lk != b.ma_lk and frozenset((a.ma_lk, b.ma_lk)) not in reported]
             reported.update(frozenset((a.ma_lk, b.ma_lk)) for a, b in pairs)
-            shown = fnd.mask(key) if field == "MA_THE_BHYT" else key
+            shown = fnd.shown(field, key)
             for h, others in _group(pairs).items():
                 yield CrossFinding(code, h.ma_lk, h.version, h.start.date(), "XML1", field, 1,
                                    tuple(sorted(o.ma_lk for o in others)),

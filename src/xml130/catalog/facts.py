@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from ..dates import compact as when
 from ..params import params
 from ..parse import decode_base64, parse_xml, row_elements, table_for_root
-from ..rules import when
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
 
+from ..dates import compact
+
 EXCEL_EPOCH = dt.date(1899, 12, 30)  # serial 1 = 1900-01-01, counting Excel's phantom 29/02/1900
 _DMY = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?")
 _DIGITS = re.compile(r"\d+")
@@ -50,7 +52,10 @@ def parse_date(value: object) -> dt.date | None:
             return _serial(float(value))
         if _DIGITS.fullmatch(raw):
             if len(raw) in (8, 12, 14):
-                return dt.date(int(raw[0:4]), int(raw[4:6]), int(raw[6:8]))
+                moment = compact(raw)
+                if moment is None:
+                    raise ValueError(raw)
+                return moment.date()
             if len(raw) <= 6:
                 return _serial(float(raw))
         m = _DMY.fullmatch(raw)

@@ -26,7 +26,6 @@ err = Console(stderr=True, soft_wrap=True, emoji=False)  # no emoji: "toml:100:"
 out = Console(highlight=False, soft_wrap=True, emoji=False)
 
 EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE = 0, 1, 2
-DEFAULT_LEDGER = "sqlite:///xml130-ledger.db"
 
 
 class Format(StrEnum):

@@ -17,7 +17,8 @@ from typing import Annotated
 import typer
 
 from ..catalog.reader import kinds
-from . import DEFAULT_LEDGER, app, existing_ledger, fail, out, when
+from ..codes import DEFAULT_LEDGER
+from . import app, existing_ledger, fail, out, when
 
 catalog_app = typer.Typer(no_args_is_help=True, help="The facility's approved catalogues (danh mục) in the ledger.")
 app.add_typer(catalog_app, name="catalog")

@@ -11,8 +11,8 @@ from typing import Annotated
 
 import typer
 
+from ..codes import DEFAULT_LEDGER
 from . import (
-    DEFAULT_LEDGER,
     EXIT_FINDINGS,
     EXIT_OK,
     Format,

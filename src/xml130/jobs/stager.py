@@ -28,6 +28,7 @@ from typing import Any, Protocol
 
 from .. import findings as fnd
 from ..codes import Outcome, Status
+from ..dates import compact
 from ..models import Hoso
 from ..render import render_checkin, render_hoso
 from ..rules import run_rules
@@ -221,7 +222,7 @@ class Versioned(_Envelopes):
             path = outbox_path(self.outbox, self.facility, item.closed_at, item.ma_lk, version)
             write_atomic(path, data)
             rel, spec_version = path.relative_to(self.outbox).as_posix(), item.hoso.version.id
-            deadline = deadline_for(dt.datetime.strptime(item.hoso.summary.NGAY_RA, "%Y%m%d%H%M"))
+            deadline = deadline_for(compact(item.hoso.summary.NGAY_RA))
         elif item.closed_at:
             deadline = deadline_for(item.closed_at)  # QA must fix it in time too
         reasons: Any = judged.reasons

@@ -99,7 +99,7 @@ def _how(tm: TableMapping, name: str, columns: set[str]) -> str:
 def _sample(name: str, value: Any) -> str:
     if value in (None, "", []):
         return ""
-    text = fnd.mask(value) if name in fnd.IDENTITY_FIELDS else str(value)
+    text = fnd.shown(name, value)
     return text if len(text) <= 60 else text[:57] + "…"
 
 

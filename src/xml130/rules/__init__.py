@@ -15,12 +15,13 @@ import tomllib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import cache, lru_cache
+from functools import cache
 from importlib import resources
 from typing import Any
 
 from .. import findings as fnd
 from ..catalog.lookup import active as _active_catalog
+from ..dates import compact as when  # yyyyMMdd[HHmm] → datetime, None when absent or partial
 from ..models import Hoso, TableModel, episode_date
 from ..params import params
 
@@ -97,19 +98,6 @@ def codes_on(name: str, day: dt.date | None) -> frozenset[str] | None:
     return None
 
 
-@lru_cache(maxsize=65536)
-def when(text: str | None) -> dt.datetime | None:
-    """yyyyMMdd[HHmm] → datetime (None when absent or partial). The same texts recur in every row: cached."""
-    if not text:
-        return None
-    try:
-        if len(text) >= 12:
-            return dt.datetime(int(text[0:4]), int(text[4:6]), int(text[6:8]), int(text[8:10]), int(text[10:12]))
-        return dt.datetime(int(text[0:4]), int(text[4:6]), int(text[6:8]))
-    except ValueError:
-        return None
-
-
 class View:
     """What a rule reads: the hồ sơ's tables, its summary, its dates, and the parameters."""
 
@@ -155,8 +143,7 @@ def run_rules(hoso: Hoso, *, file: str | None = None, codes: Iterable[str] | Non
         if not r.applies(view.day) or (r.tables == ("XML0",)) != checkin:
             continue
         for hit in r.check(view):
-            values = {k: (fnd.mask(v) if k == "card" or (hit.field in fnd.IDENTITY_FIELDS and k == "found")
-                          else _show(v)) for k, v in hit.values.items()}
+            values = {k: _show(v) for k, v in fnd.masked(hit.values, hit.field).items()}
             try:
                 message = r.message.format(**values)
             except (KeyError, IndexError):

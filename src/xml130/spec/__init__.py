@@ -19,6 +19,8 @@ from functools import cached_property, lru_cache
 from importlib import resources
 from typing import Any
 
+from ..dates import compact
+
 __all__ = ["Field", "Table", "SpecVersion", "Spec", "load_spec", "KINDS", "TABLE_IDS"]
 
 TABLE_IDS = tuple(f"XML{i}" for i in range(16))
@@ -193,11 +195,8 @@ def _as_date(when: Any) -> dt.date | None:
         return when.date()
     if isinstance(when, dt.date):
         return when
-    text = str(when)
-    try:
-        return dt.date(int(text[0:4]), int(text[4:6]), int(text[6:8]))
-    except (ValueError, IndexError):
-        return None
+    moment = compact(str(when))
+    return moment.date() if moment else None
 
 
 def _int_or_none(text: str) -> int | None:
