@@ -14,6 +14,7 @@ from prefect.context import FlowRunContext
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from xml130.codes import DEFAULT_LEDGER
+from xml130.errors import SettingError
 from xml130.signing.core import secret_value
 
 RETRY_DELAYS = [10, 60, 300]
@@ -39,7 +40,7 @@ def database_url(name: str, value: str | None) -> str:
     env, block = URL_SOURCES[name]
     if value:
         if make_url(value).password is not None:
-            raise ValueError(f"{name}: a database URL with a password must not be a flow parameter (parameters are "
+            raise SettingError(f"{name}: a database URL with a password must not be a flow parameter (parameters are "
                              f"stored and printed in plain text); set {env} for the worker or the Secret block {block}")
         return value
     found = secret(block, env)
@@ -47,7 +48,7 @@ def database_url(name: str, value: str | None) -> str:
         return found
     if name == "ledger":
         return DEFAULT_LEDGER
-    raise ValueError(f"{name}: no database URL — set {env} for the worker (or serve) process, or create the Prefect "
+    raise SettingError(f"{name}: no database URL — set {env} for the worker (or serve) process, or create the Prefect "
                      f"Secret block {block}")
 
 

@@ -22,6 +22,8 @@ import os
 from prefect import serve
 from prefect.schedules import Cron, Interval
 
+from xml130.errors import Xml130Error
+
 from ._common import database_url
 from .adoption_report import adoption_report
 from .checkin import checkin
@@ -73,6 +75,6 @@ if __name__ == "__main__":
 
     try:
         database_url("source", None)  # stop now, with the message, when no HIS URL is configured
-    except ValueError as exc:
+    except Xml130Error as exc:
         sys.exit(f"xml130 serve: {exc}")
     serve(*deployments())

@@ -12,6 +12,8 @@ import datetime as dt
 import re
 from functools import lru_cache
 
+from .errors import Xml130Error
+
 __all__ = ["DateTextError", "KNOWN_FORMATS", "compact", "parse_datetime", "parse_date", "to_datetime"]
 
 # Tried in this order when the mapping names no format. Each entry: a regular expression that decides, then the
@@ -34,7 +36,7 @@ _COMPILED = tuple((re.compile(rx), fmt) for rx, fmt in KNOWN_FORMATS)
 DESCRIBED = "yyyy-mm-dd[ hh:mm[:ss]], dd/mm/yyyy[ hh:mm[:ss]], dd-mm-yyyy[ hh:mm], yyyymmdd[HHMM[SS]]"
 
 
-class DateTextError(ValueError):
+class DateTextError(Xml130Error, ValueError):
     """A text that is no date in the expected format(s)."""
 
     def __init__(self, value: str, expected: str):

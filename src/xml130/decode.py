@@ -16,7 +16,7 @@ def _table_doc(content: bytes) -> dict[str, Any]:
 
 
 def describe(data: bytes) -> dict[str, Any]:
-    """A JSON-ready description of an envelope, check-in document or bare table (raises ValueError)."""
+    """A JSON-ready description of an envelope, check-in document or bare table (raises :class:`ParseError`)."""
     root = parse_xml(data)
     if root.tag != ENVELOPE_ROOT:
         table, rows = read_table(root)

@@ -8,13 +8,22 @@ messages may be reworded. The catalogue below is the single place where codes an
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from enum import StrEnum
 from typing import Any
 
-ERROR = "error"
-WARNING = "warning"
+
+class Severity(StrEnum):
+    """How bad a finding is: ``error`` blocks sending (the hồ sơ goes to quarantine), ``warning`` is shown. Stored
+    and printed as this text (JSON, JUnit, the ledger), so it compares equal to ``"error"``/``"warning"``."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+
+ERROR, WARNING = Severity.ERROR, Severity.WARNING
 
 # code → (severity, message template). Templates take the finding's context as keywords.
-CATALOGUE: dict[str, tuple[str, str]] = {
+CATALOGUE: dict[str, tuple[Severity, str]] = {
     "FILE.READ": (ERROR, "Không đọc được tệp: {detail}"),
     "XML.MALFORMED": (ERROR, "Tệp không phải XML hợp lệ (không đúng cú pháp hoặc không phải UTF-8): {detail}"),
     "XML.ROOT": (
@@ -82,7 +91,7 @@ class Finding:
     table: str | None = None
     field: str | None = None
     row: int | None = None
-    severity: str = ERROR
+    severity: Severity = ERROR
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

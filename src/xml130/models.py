@@ -24,6 +24,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from . import findings as fnd
 from .dates import compact
+from .errors import Xml130Error
 from .spec import Field, SpecVersion, Table, load_spec
 
 __all__ = ["model_for", "Hoso", "HosoError", "build_hoso", "build_rows", "errors_to_findings"]
@@ -327,7 +328,7 @@ def errors_to_findings(exc: ValidationError, table: str, version: str, *, row: i
     return out
 
 
-class HosoError(ValueError):
+class HosoError(Xml130Error, ValueError):
     """A hồ sơ whose data breaks the spec; ``findings`` holds every reason (for quarantine)."""
 
     def __init__(self, findings: list[fnd.Finding]):

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from .errors import Xml130Error
 from .models import Hoso, build_hoso, build_rows
 from .spec import SpecVersion, Table, load_spec
 
@@ -21,7 +22,7 @@ ENVELOPE_ROOT = "GIAMDINHHS"
 DATE_HINTS = ("NGAY_RA", "NGAY_VAO", "NGAY_YL", "NGAY_CT", "NGAY_KQ", "THOI_DIEM_DBLS")
 
 
-class ParseError(ValueError):
+class ParseError(Xml130Error, ValueError):
     """The bytes are not a document xml130 can read (detail in the message)."""
 
 

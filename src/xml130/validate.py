@@ -22,6 +22,7 @@ from lxml import etree
 from pydantic_core import PydanticCustomError
 
 from . import findings as fnd
+from .errors import Xml130Error
 from .findings import Finding
 from .models import _make_coercer, build_rows, episode_date
 from .parse import (
@@ -42,7 +43,7 @@ from .spec.xsd import ENVELOPE_NAME, envelope_xsd, table_xsd
 __all__ = ["validate_bytes", "validate_path", "iter_files", "FileUnreadable"]
 
 
-class FileUnreadable(OSError):
+class FileUnreadable(Xml130Error, OSError):
     """The input cannot be read at all (missing path, permission): the CLI exits 2."""
 
 

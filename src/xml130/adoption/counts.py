@@ -38,7 +38,7 @@ from ..findings import mask
 from ..mapping import Mapping, load_mapping
 from ..mapping.database import his_engine
 from ..mapping.extract import Extractor
-from .period import Period
+from .period import Period, ReportInputError
 
 EXAM_COLUMNS = {"key", "ma_lk", "patient", "examined_at", "department", "department_name", "identified_by",
                 "level2_identity", "health_book", "card_no", "card_valid_from", "card_valid_to"}
@@ -385,7 +385,7 @@ def headers(table: str, width: int) -> list[str]:
     """A table's column headings from labels.toml, refused unless there is one per value of its rows."""
     names = list(labels()["headers"][table])
     if len(names) != width:
-        raise ValueError(f"labels.toml [headers] {table}: {len(names)} headings for {width} columns")
+        raise ReportInputError(f"labels.toml [headers] {table}: {len(names)} headings for {width} columns")
     return names
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from ..mapping import load_mapping
 from .counts import AdoptionReport, build_report, labels
 from .outputs import write_outputs
-from .period import Period
+from .period import Period, ReportInputError
 
 
 def read_notes(path: str | Path | None) -> dict[str, str]:
@@ -21,7 +21,7 @@ def read_notes(path: str | Path | None) -> dict[str, str]:
     known = labels()["staff_notes"]
     unknown = sorted(set(data) - set(known))
     if unknown:
-        raise ValueError(f"{path}: unknown keys {unknown} (known: {', '.join(known)})")
+        raise ReportInputError(f"{path}: unknown keys {unknown} (known: {', '.join(known)})")
     return {k: str(v) for k, v in data.items()}
 
 
@@ -30,7 +30,7 @@ def resolve_period(period: str | None, kind: str = "week", now: dt.datetime | No
     if period:
         return Period.parse(period)
     if kind not in ("week", "month"):
-        raise ValueError(f"{kind!r}: a report covers a week or a month")
+        raise ReportInputError(f"{kind!r}: a report covers a week or a month")
     return Period.last_complete(kind, now)
 
 

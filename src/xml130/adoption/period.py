@@ -11,9 +11,15 @@ import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from ..errors import Xml130Error
+
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+class ReportInputError(Xml130Error, ValueError):
+    """A period, a notes file or a heading of labels.toml the report cannot use."""
 
 
 @dataclass(frozen=True, order=True)
@@ -32,12 +38,12 @@ class Period:
             try:
                 monday = dt.date.fromisocalendar(year, week, 1)
             except ValueError:
-                raise ValueError(f"{value}: year {year} has no ISO week {week}") from None
+                raise ReportInputError(f"{value}: year {year} has no ISO week {week}") from None
             return cls.week_of(monday)
         m = MONTH.match(value.strip())
         if m and 1 <= int(m[2]) <= 12:
             return cls.month_of(dt.date(int(m[1]), int(m[2]), 1))
-        raise ValueError(f"{value!r}: expected an ISO week such as 2026-W47 or a month such as 2026-11")
+        raise ReportInputError(f"{value!r}: expected an ISO week such as 2026-W47 or a month such as 2026-11")
 
     @classmethod
     def week_of(cls, day: dt.date) -> Period:

@@ -53,7 +53,7 @@ class CrossFinding:
     values: tuple[tuple[str, Any], ...]
 
     @property
-    def severity(self) -> str:
+    def severity(self) -> fnd.Severity:
         return MESSAGES[self.code][0]
 
     @property

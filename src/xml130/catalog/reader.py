@@ -24,6 +24,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from ..errors import Xml130Error
 from .values import BadValue, parse_date, parse_int, parse_money, text
 
 HEADER_SEARCH_ROWS = 10  # title lines above the header row that exports sometimes carry
@@ -77,7 +78,7 @@ class BadRow:
         return f"{self.sheet}, dòng {self.row}: {self.reason}"
 
 
-class UnknownLayout(ValueError):
+class UnknownLayout(Xml130Error, ValueError):
     """A sheet whose header row matches no catalogue kind; the message lists the expected headers."""
 
 

@@ -13,6 +13,7 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from ..dates import compact
+from ..errors import Xml130Error
 
 EXCEL_EPOCH = dt.date(1899, 12, 30)  # serial 1 = 1900-01-01, counting Excel's phantom 29/02/1900
 _DMY = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?")
@@ -20,7 +21,7 @@ _DIGITS = re.compile(r"\d+")
 _MONEY = re.compile(r"-?[\d.,\s\u00a0]+")
 
 
-class BadValue(ValueError):
+class BadValue(Xml130Error, ValueError):
     """A cell that cannot be read as the column requires (the message is the reason shown to the user)."""
 
 

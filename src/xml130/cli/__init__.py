@@ -78,14 +78,17 @@ def existing_ledger(url: str) -> str:
 
 
 def run_job(fn):
-    """Run a job; a bad mapping, an unreachable database or a refused value is exit 2 with a message."""
+    """Run a job: the one error policy. An :class:`~xml130.errors.Xml130Error` (a bad mapping, a missing database,
+    a refused value) or a database error is exit 2 with its message; a value in a field is a finding, never an
+    error, so anything else is a bug (:func:`main` still makes it exit 2, named as unexpected)."""
     from sqlalchemy.exc import SQLAlchemyError
 
+    from ..errors import Xml130Error
     from ..mapping import MappingError
 
     try:
         return fn()
-    except (MappingError, SQLAlchemyError, ValueError) as exc:
+    except (Xml130Error, SQLAlchemyError) as exc:
         if _signals:  # a library turned the signal into an error of its own (e.g. a failed rollback)
             raise Interrupted(_signals[0]) from exc
         if isinstance(exc, MappingError):

@@ -11,7 +11,8 @@ from typing import Annotated
 import typer
 
 from .. import findings as fnd
-from ..spec import load_spec
+from ..errors import Xml130Error
+from ..spec import SpecError, load_spec
 from . import EXIT_FINDINGS, EXIT_OK, EXIT_UNUSABLE, Format, app, err, fail, out
 
 schemas_app = typer.Typer(no_args_is_help=True, help="XSDs generated from the spec.")
@@ -36,8 +37,8 @@ def _version(value: str | None):
         return None
     try:
         return load_spec().get(value)
-    except KeyError as exc:
-        raise typer.BadParameter(str(exc.args[0])) from None
+    except SpecError as exc:
+        raise typer.BadParameter(str(exc)) from None
 
 
 @app.command()
@@ -124,7 +125,7 @@ def inspect(
         fail("Không đọc được:", f"{file}: {exc.strerror or exc}")
     try:
         doc = describe(data)
-    except ValueError as exc:
+    except Xml130Error as exc:
         fail("Không giải mã được:", f"{file}: {exc}")
     doc["file"] = str(file)
     if format is Format.json:

@@ -89,6 +89,7 @@ def signer_sim(
     """Run the local remote-signing simulator on 127.0.0.1 (secret from XML130_REMOTE_SECRET) until interrupted."""
 
     from ..demo.signer_sim import SignerSim
+    from ..errors import Xml130Error
     from ..signing import P12Signer, SigningError
 
     secret = os.environ.get("XML130_REMOTE_SECRET")
@@ -98,7 +99,7 @@ def signer_sim(
         held = P12Signer.from_file(p12)
         sim = SignerSim(held.key, held.certificate, client_id=client_id, secret=secret, user_id=user, mode=mode,
                         delay=delay, expire_after=expire_after)
-    except (SigningError, ValueError, OSError) as exc:
+    except (Xml130Error, OSError) as exc:
         fail("Không chạy được:", exc)
     serve_until_stopped(sim, port, f"remote-signing simulator at {{url}} (mode {mode}, user {user})",
                          lambda: f"remote-signing simulator stopped: {sim.requests} signing requests")

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from ..findings import ERROR
 from ..signing import verify
 from ..validate import validate_bytes
 from .localserver import serve
@@ -137,7 +138,7 @@ class PortalSim:
             code = "123" if check.reason.startswith("chưa ký số") else "125"
             text = "File chưa được ký số" if code == "123" else "Ký sai, file gốc có thể đã bị chỉnh sửa"
             return 200, {"maKetQua": code, "thongDiep": text}
-        findings = [f for f in validate_bytes(data, rules=False) if f.severity == "error"]
+        findings = [f for f in validate_bytes(data, rules=False) if f.severity == ERROR]
         if findings:
             return 422, {"maKetQua": "422", "thongDiep": "Dữ liệu không hợp lệ",
                          "loi": [{"bang": f.table, "truong": f.field, "dong": f.row, "ma": f.code,

@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 from ..codes import ObjectCode, Outcome
-from ..mapping import Mapping, load_mapping
+from ..mapping import Mapping, MappingError, load_mapping
 from ..mapping.database import his_engine
 from ..mapping.derive import RuleContext
 from ..mapping.extract import Extractor
@@ -23,7 +23,7 @@ def checkin(source: str, outbox: Path, ledger_url: str, *, mapping: Mapping | No
     """New check-in events since the last run → one XML0 document each (emergencies skipped)."""
     mapping = mapping or load_mapping()
     if mapping.checkin is None:
-        raise ValueError(f"mapping {mapping.name!r} has no [checkin] section")
+        raise MappingError(f"mapping {mapping.name!r} has no [checkin] section")
     tm = mapping.checkin
     ledger = Ledger(ledger_url)
     state = f"checkin:{mapping.facility}"

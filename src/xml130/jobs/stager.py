@@ -251,8 +251,7 @@ class InsertOnce:
         self.known: set[tuple[str, str]] = set()
         self.pending: list[dict[str, Any]] = []
 
-    def render(self, item: CheckinItem) -> bytes:
-        assert item.hoso is not None
+    def render(self, item: Any) -> bytes:  # the stager renders only an item with a hồ sơ
         return render_checkin(item.hoso.version, item.hoso.tables["XML0"])
 
     def label(self, item: CheckinItem) -> dict[str, Any]:

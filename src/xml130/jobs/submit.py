@@ -7,11 +7,12 @@ from pathlib import Path
 from typing import Any
 
 from ..codes import Status
+from ..errors import Xml130Error
 from .ledger import Ledger
 from .stager import RunReport, finish_run, new_run_id
 
 
-class SignerMissing(ValueError):
+class SignerMissing(Xml130Error, ValueError):
     """``submit`` without a signer: nothing is sent (the portal answers 123 to an unsigned file)."""
 
 

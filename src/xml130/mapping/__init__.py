@@ -38,8 +38,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from ..errors import Xml130Error
 from ..spec import SpecVersion, load_spec
-from .columns import TYPE_NAMES, ColumnType, parse_duration
+from .columns import TYPE_NAMES, ColumnType, ValueProblem, parse_duration
 
 __all__ = ["Mapping", "TableMapping", "FieldRule", "MappingError", "load_mapping", "bundled_mapping_path"]
 
@@ -48,7 +49,7 @@ FIELD_KEYS = {"column", "const", "lookup", "join", "sep", "collect", "round", "f
 DEFAULT_LOOKBACK = "1d"  # a HIS's commit lag and minute-precision closing times, re-read for free (ledger hash)
 
 
-class MappingError(ValueError):
+class MappingError(Xml130Error, ValueError):
     """The mapping is wrong (unknown field, missing column, wrong type…): raised before any data moves."""
 
     def __init__(self, problems: list[str]):
@@ -196,7 +197,7 @@ def parse_mapping(data: dict[str, Any], source: str = "", version: SpecVersion |
         problems.append(f"episodes.types.{col}: the episodes query has only key, ma_lk and closed_at")
     try:
         lookback = parse_duration(ep_raw.get("lookback", DEFAULT_LOOKBACK))
-    except ValueError as exc:
+    except ValueProblem as exc:
         problems.append(f"episodes.lookback: {exc}")
         lookback = parse_duration(DEFAULT_LOOKBACK)
     lookups = {}

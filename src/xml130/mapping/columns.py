@@ -18,6 +18,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ..dates import DESCRIBED, DateTextError, to_datetime
+from ..errors import Xml130Error
 
 TYPE_NAMES = ("decimal", "date", "datetime", "integer", "text", "boolean")
 # field kind of the standard → the type its column is read as
@@ -38,7 +39,7 @@ class ColumnType:
         return self.type + (f" ({self.format})" if self.format else "")
 
 
-class ValueProblem(ValueError):
+class ValueProblem(Xml130Error, ValueError):
     def __init__(self, value: Any, expected: str):
         self.value, self.expected = value, expected
         super().__init__(f"{value!r}: expected {expected}")
@@ -142,10 +143,10 @@ RULE_INPUTS: dict[str, tuple[str | None, dict[str, Input]]] = {
 
 
 def parse_duration(text: Any) -> dt.timedelta:
-    """``"90m"``, ``"6h"``, ``"2d"`` (or a number of minutes) → timedelta; ValueError otherwise."""
+    """``"90m"``, ``"6h"``, ``"2d"`` (or a number of minutes) → timedelta; :class:`ValueProblem` otherwise."""
     if isinstance(text, int) and not isinstance(text, bool):
         return dt.timedelta(minutes=text)
     m = re.fullmatch(r"\s*(\d+)\s*([mhd])\s*", str(text))
     if not m:
-        raise ValueError(f"{text!r} is not a duration like \"90m\", \"6h\" or \"1d\"")
+        raise ValueProblem(text, 'a duration like "90m", "6h" or "1d"')
     return dt.timedelta(**{{"m": "minutes", "h": "hours", "d": "days"}[m.group(2)]: int(m.group(1))})

@@ -10,6 +10,8 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 
+from ..errors import Xml130Error
+
 
 @contextmanager
 def his_engine(url: str, **options) -> Iterator[Engine]:
@@ -25,7 +27,7 @@ def his_engine(url: str, **options) -> Iterator[Engine]:
         engine.dispose()
 
 
-class DatabaseMissing(ValueError):
+class DatabaseMissing(Xml130Error, ValueError):
     """A database named by a URL is not there (a mistyped SQLite path)."""
 
 

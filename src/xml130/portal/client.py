@@ -29,13 +29,15 @@ from typing import Any
 
 import httpx
 
+from ..errors import Xml130Error
+
 SUCCESS_CODES = ("200",)
 UNSIGNED_CODES = ("123", "125")  # 123 the file is not signed, 125 the signature does not match the content
 AUTH_HTTP = (401, 403)  # the credentials, after one token refresh: nothing can go until they are fixed
 SENDER_HTTP = (*AUTH_HTTP, 404, 405, 408)  # … and a wrong path or method (settings), a request timeout
 
 
-class PortalError(RuntimeError):
+class PortalError(Xml130Error, RuntimeError):
     """The portal could not be reached or kept failing after the retries (the file may be sent again later)."""
 
 

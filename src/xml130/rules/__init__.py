@@ -25,7 +25,8 @@ from ..dates import compact as when  # yyyyMMdd[HHmm] → datetime, None when ab
 from ..models import Hoso, TableModel, episode_date
 from ..params import params
 
-ERROR, WARNING = fnd.ERROR, fnd.WARNING
+Severity = fnd.Severity
+ERROR, WARNING = Severity.ERROR, Severity.WARNING
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ class Hit:
 @dataclass(frozen=True)
 class Rule:
     code: str
-    severity: str
+    severity: Severity
     tables: tuple[str, ...]
     fields: tuple[str, ...]
     message: str  # Vietnamese template; {placeholders} come from the Hit's values
@@ -66,7 +67,7 @@ class Rule:
 RULES: dict[str, Rule] = {}
 
 
-def rule(code: str, *, severity: str = ERROR, tables: tuple[str, ...], fields: tuple[str, ...], message: str,
+def rule(code: str, *, severity: Severity = ERROR, tables: tuple[str, ...], fields: tuple[str, ...], message: str,
          title: str, source: str, since: dt.date | None = None, until: dt.date | None = None):
     """Register a rule (used as a decorator in the catalogue)."""
 

@@ -15,7 +15,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from . import WARNING, Hit, View, rule, when
+from . import ERROR, WARNING, Hit, Severity, View, rule, when
 
 SRC_DRUG = "Danh mục thuốc được phê duyệt (MA_THUOC, HAM_LUONG, SO_DANG_KY, TT_THAU, DON_GIA_BH; TU_NGAY–DEN_NGAY)"
 SRC_SUPPLY = "Danh mục VTYT được phê duyệt (MA_VAT_TU, TT_THAU, DON_GIA_BH, TYLE_TT_BH; TU_NGAY–DENNGAY)"
@@ -102,7 +102,7 @@ def _show_day(day: dt.date | None) -> str:
     return day.strftime("%d/%m/%Y") if day else "?"
 
 
-def _drug_rule(stage: str, field: str, title: str, message: str, severity: str = "error"):
+def _drug_rule(stage: str, field: str, title: str, message: str, severity: Severity = ERROR):
     @rule(f"R.CAT.DRUG.{stage}", severity=severity, tables=("XML2",), fields=(field,), title=title, message=message,
           source=SRC_DRUG)
     def check(v: View):

@@ -30,13 +30,15 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from lxml import etree
 from signxml import XMLSigner, methods
 
+from ..errors import Xml130Error
+
 DS = "http://www.w3.org/2000/09/xmldsig#"
 SLOT = "CHUKYDONVI"
 EXC_C14N = "http://www.w3.org/2001/10/xml-exc-c14n#"
 DECLARATION = b'<?xml version="1.0" encoding="utf-8"?>\n'  # the declaration our unsigned files carry
 
 
-class SigningError(ValueError):
+class SigningError(Xml130Error, ValueError):
     """Signing is impossible (certificate unusable, wrong PIN or password, token or key missing, signer refused)."""
 
 
@@ -160,7 +162,8 @@ class Pending:
         except InvalidSignature:
             raise SigningError("chữ ký trả về không khớp chứng thư số (khóa khác với chứng thư?)") from None
         placeholder = _value_element(b"\0" * len(signature))
-        assert self.template.count(placeholder) == 1
+        if self.template.count(placeholder) != 1:
+            raise SigningError(f"chữ ký dài {len(signature)} byte không khớp chỗ dành cho nó trong tài liệu")
         return self.template.replace(placeholder, _value_element(signature))
 
 
@@ -183,7 +186,8 @@ def prepare(document: bytes, certificate: x509.Certificate, chain: list[x509.Cer
                        c14n_algorithm=EXC_C14N)
     signed = signer.sign(root, key=recorder, key_info=_key_info(certificate, list(chain)))
     template = DECLARATION + etree.tostring(signed, encoding="utf-8", xml_declaration=False)
-    assert recorder.signed_info is not None
+    if recorder.signed_info is None:
+        raise SigningError("signxml did not ask for the signature value (no SignedInfo to sign)")
     return Pending(template, recorder.signed_info, certificate)
 
 

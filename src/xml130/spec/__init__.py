@@ -20,6 +20,7 @@ from importlib import resources
 from typing import Any
 
 from ..dates import compact
+from ..errors import Xml130Error
 
 __all__ = ["Field", "Table", "SpecVersion", "Spec", "load_spec", "KINDS", "TABLE_IDS"]
 
@@ -42,7 +43,7 @@ KINDS: dict[str, str | None] = {
 REQUIRED_VALUES = ("yes", "no", "cond")
 
 
-class SpecError(ValueError):
+class SpecError(Xml130Error, ValueError):
     """The spec data itself is inconsistent (raised at load time, never for user data)."""
 
 
@@ -174,7 +175,7 @@ class Spec:
             if v.id == version_id:
                 return v
         known = ", ".join(v.id for v in self.versions)
-        raise KeyError(f"unknown spec version {version_id!r} (known: {known})")
+        raise SpecError(f"unknown spec version {version_id!r} (known: {known})")
 
     def for_date(self, when: dt.date | dt.datetime | str | None) -> SpecVersion:
         """The version in force on ``when`` (a date, or a yyyyMMdd[HHmm] string); the latest when unknown."""
