@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from ..codes import Kind
 from ..portal.client import UNSIGNED_CODES
 from .ledger import Ledger, checkin_event, hoso_version, submission
 
@@ -67,7 +68,7 @@ def ledger_status(ledger: Ledger, at: dt.datetime | None = None, within_days: in
         entry["sent"][group] += 1
         if group != "accepted":
             entry["problems"].append({
-                "kind": a.kind, "ma_lk": a.ma_lk, "id": f"v{a.version}" if a.kind == "hoso" else a.event,
+                "kind": a.kind, "ma_lk": a.ma_lk, "id": f"v{a.version}" if a.kind == Kind.HOSO else a.event,
                 "outcome": group, "ma_ket_qua": a.ma_ket_qua, "thong_diep": a.thong_diep, "reason": a.reason,
                 "sent_at": a.sent_at.isoformat(), "status_now": now_status.get(a.id)})
     for entry in days.values():
@@ -87,7 +88,7 @@ def _status_now(conn, attempts: list[Any]) -> dict[int, str]:
         select(h.c.facility, h.c.ma_lk, h.c.version, h.c.status).where(h.c.ma_lk.in_(ma_lks)))}
     events = {(r.facility, r.ma_lk, r.event): r.status for r in conn.execute(
         select(c.c.facility, c.c.ma_lk, c.c.event, c.c.status).where(c.c.ma_lk.in_(ma_lks)))}
-    return {a.id: (versions.get((a.facility, a.ma_lk, a.version)) if a.kind == "hoso"
+    return {a.id: (versions.get((a.facility, a.ma_lk, a.version)) if a.kind == Kind.HOSO
                    else events.get((a.facility, a.ma_lk, a.event))) for a in attempts}
 
 

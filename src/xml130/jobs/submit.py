@@ -6,7 +6,7 @@ import contextlib
 from pathlib import Path
 from typing import Any
 
-from ..codes import Status
+from ..codes import Kind, Status
 from ..errors import Xml130Error
 from .ledger import Ledger
 from .stager import RunReport, finish_run, new_run_id
@@ -41,7 +41,8 @@ def submit(outbox: Path, ledger_url: str, client: Any | None, signer: Any | None
     ledger = Ledger(ledger_url)
     run_id = run_id or new_run_id("submit")
     report = RunReport(run_id, "submit", "dry run" if dry_run else "send" + (" unsigned" if signer is None else ""))
-    work = [("checkin", r) for r in ledger.pending_checkins(facility)] + [("hoso", r) for r in ledger.pending_hoso(facility)]
+    work = ([(Kind.CHECKIN, r) for r in ledger.pending_checkins(facility)]
+            + [(Kind.HOSO, r) for r in ledger.pending_hoso(facility)])
     if dry_run:
         for kind, row in work:
             report.items.append(_submit_item(kind, row))
@@ -58,7 +59,7 @@ def submit(outbox: Path, ledger_url: str, client: Any | None, signer: Any | None
 
 
 def _submit_item(kind: str, row: dict[str, Any]) -> dict[str, Any]:
-    ident = f"v{row['version']}" if kind == "hoso" else row["event"]
+    ident = f"v{row['version']}" if kind == Kind.HOSO else row["event"]
     return {"kind": kind, "ma_lk": row["ma_lk"], "id": ident, "path": row["path"], "status": row["status"],
             "request_id": f"{row['facility']}:{row['ma_lk']}:{ident}"}
 
@@ -118,7 +119,7 @@ def _send_one(ledger: Ledger, client: Any, signer: Any | None, outbox: Path, kin
         clear_pending(path)  # the signed bytes are in the ledger now
     receipt, reason = None, None
     try:
-        receipt = client.send_hoso(data, request_id) if kind == "hoso" else client.send_checkin(data, request_id)
+        receipt = client.send_hoso(data, request_id) if kind == Kind.HOSO else client.send_checkin(data, request_id)
     except PortalAuthError as exc:
         outcome, reason = "refused", str(exc)
     except PortalError as exc:
