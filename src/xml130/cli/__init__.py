@@ -192,4 +192,4 @@ def _interrupted(signum: int) -> None:
 
 
 # the commands register themselves on `app` (order: the order of `xml130 --help`)
-from . import qa, demo, jobs, adoption, signing, catalog, mapping  # noqa: E402,F401,I001
+from . import qa, demo, jobs, adoption, signing, catalog, mapping, anonymize  # noqa: E402,F401,I001
