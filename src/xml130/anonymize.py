@@ -31,6 +31,7 @@ from html import unescape
 from importlib import resources
 from typing import Any
 
+from .errors import Xml130Error
 from .params import params
 from .spec import load_spec
 
@@ -40,7 +41,7 @@ OTHER_FIELDS = "trong trường khác"  # full personal values found again in ot
 KEPT_DATES = "ngày giữ nguyên"  # dates no other day of their month keeps with the same findings
 
 
-class AnonymizeError(ValueError):
+class AnonymizeError(Xml130Error, ValueError):
     """The file cannot be anonymized safely (nothing is written; the message says why, never a value)."""
 
 
