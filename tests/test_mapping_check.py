@@ -4,6 +4,7 @@ type; ``xml130 mapping check`` and its exit codes."""
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 
@@ -116,7 +117,11 @@ def test_mapping_check_command(vn_url, tmp_path):
     assert "derived (xml130)" in ok.output.split("\nXML2\n")[1].splitlines()[1]  # XML2's STT
     assert "constant 1" in lines["STT"] and "always empty" in lines["NHOM_MAU"]
     assert "mapped (collection departments.ma_khoa, lookup departments)" in lines["MA_KHOA"]
-    assert "derived (rules person, cards, visit_kind, settlement, totals)" in lines["HO_TEN"]
+    # the one table rule that filled each field, not every rule of the table
+    for name, rule in (("HO_TEN", "person"), ("MA_THE_BHYT", "cards"), ("MA_LOAI_KCB", "visit_kind"),
+                       ("THANG_QT", "settlement"), ("T_TONGCHI_BV", "totals")):
+        assert f"derived (rule {rule}) " in lines[name], lines[name]
+    assert "warning(s)" not in ok.output
     broken = tmp_path / "broken.toml"
     source = VN_MAPPING.read_text(encoding="utf-8").replace('GHI_CHU', 'GHI_CHU').replace(
         'LY_DO_VV = "ly_do"', 'LY_DO_VV = "ly_doo"')
@@ -157,3 +162,48 @@ def test_text_dates_in_several_formats():
         [__import__("decimal").Decimal(x) for x in ("1.50", "125000.00", "-3.00")]
     assert [coerce(v, ColumnType("boolean")) for v in ("Có", "không", 1, 0, "x")] == [True, False, True, False, True]
     assert coerce(Path("/x").name, ColumnType("text")) == "x"
+
+
+def test_mapping_check_groups_a_repeated_problem_and_says_why_fields_are_empty(vn_url, tmp_path):
+    """One mapping mistake in every hồ sơ is one line (how many hồ sơ, the first MA_LK); when no hồ sơ could be
+    built, an empty field is not called "always empty"."""
+    with create_engine(vn_url).begin() as conn:
+        conn.execute(text("UPDATE luot_kham SET ma_khoa = 'XYZ'"))
+    r = CliRunner().invoke(app, ["mapping", "check", "--source", vn_url, "--mapping", str(VN_MAPPING),
+                                 "--sample", "4"])
+    assert r.exit_code == 1, r.output
+    assert "4 hồ sơ built in a dry run (nothing written); 4 of them kept out by the problems below" in r.output
+    problems = r.output.split("\n1 problem(s):\n")[1].splitlines()
+    lines = VN_MAPPING.read_text(encoding="utf-8").splitlines()
+    line = next(i for i, t in enumerate(lines) if t.startswith("MA_KHOA") and i > lines.index("[tables.XML1.fields]"))
+    assert len(problems) == 1
+    assert re.fullmatch(rf"  vn_his.toml:{line + 1}: tables.XML1.fields.MA_KHOA: 4 hồ sơ \(first MA_LK \d+\): "
+                        r"MAPPING.LOOKUP: Mã 'XYZ' \(cột collections.departments.ma_khoa\) không có trong bảng quy "
+                        r"đổi departments của cấu hình ánh xạ \(trường MA_KHOA\).", problems[0]), problems[0]
+    xml1 = {line.split()[0]: line for line in r.output.split("\nXML1\n")[1].split("\n\n")[0].splitlines()}
+    assert "empty: no hồ sơ of the sample was built (problems below)" in xml1["NHOM_MAU"]
+    assert "derived (rule person)" in xml1["HO_TEN"]  # the values as built, though the hồ sơ was kept out
+
+
+def test_a_constant_in_clinical_free_text_is_a_placeholder_warning(vn_url, tmp_path):
+    source = VN_MAPPING.read_text(encoding="utf-8")
+    anchor = "[tables.XML1.fields]\n"
+    placeholder = tmp_path / "placeholder.toml"
+    placeholder.write_text(source.replace(anchor, anchor + 'PP_DIEU_TRI = { const = "Điều trị nội khoa" }\n', 1),
+                           encoding="utf-8")
+    line = source.splitlines().index("[tables.XML1.fields]") + 2
+    r = CliRunner().invoke(app, ["mapping", "check", "--source", vn_url, "--mapping", str(placeholder),
+                                 "--sample", "2"])
+    assert r.exit_code == 0, r.output  # a warning: the author decides, the check still passes
+    assert r.output.split("\n1 warning(s):\n")[1].splitlines() == [
+        f"  placeholder.toml:{line}: tables.XML1.fields.PP_DIEU_TRI: MAPPING.PLACEHOLDER: Trường PP_DIEU_TRI (bảng "
+        "XML1) là nội dung lâm sàng nhưng cấu hình ánh xạ ghi hằng số 'Điều trị nội khoa': đó là giá trị tạm, không "
+        "được gửi lên cổng giám định; lấy từ bệnh án trong HIS."]
+
+
+def test_clinical_free_text_fields_are_fields_of_the_spec():
+    from xml130.mapping.dry_run import clinical_text_fields
+    from xml130.spec import load_spec
+
+    names = {f.name: f.kind for v in load_spec().versions for t in v.tables.values() for f in t.fields}
+    assert clinical_text_fields() and all(names.get(n) == "string" for n in clinical_text_fields())

@@ -75,6 +75,9 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "NEWBORN.NAME": (ERROR, "Trẻ sơ sinh chưa có tên và không có tên mẹ, cha, người giám hộ hay biên bản bàn giao để ghi HO_TEN."),
     "MAPPING.LOOKUP": (ERROR, "Mã '{value}' (cột {column}) không có trong bảng quy đổi {lookup} của cấu hình ánh xạ "
                               "(trường {field})."),
+    "MAPPING.PLACEHOLDER": (WARNING, "Trường {field} (bảng {table}) là nội dung lâm sàng nhưng cấu hình ánh xạ ghi "
+                            "hằng số '{value}': đó là giá trị tạm, không được gửi lên cổng giám định; lấy từ bệnh án "
+                            "trong HIS."),
     "MAPPING.VALUE": (ERROR, "Giá trị '{value}' của HIS (cột {column}) không đọc được theo định dạng {expected} "
                              "(trường {field})."),
     "EXPORT.INTERNAL": (ERROR, "Lỗi nội bộ khi xử lý hồ sơ (đã đưa vào khu cách ly, cần kiểm tra): {detail}"),

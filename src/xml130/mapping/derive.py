@@ -36,6 +36,7 @@ class RuleContext:
     tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     findings: list[fnd.Finding] = field(default_factory=list)
     table: str = ""
+    filled_by: dict[tuple[str, str], str] = field(default_factory=dict)  # (table, field) → the table rule that filled it
 
     def problem(self, code: str, field_name: str, row: int | None = None, **ctx: Any) -> None:
         self.findings.append(fnd.make(code, ma_lk=self.ma_lk, table=self.table, field=field_name, row=row, **ctx))

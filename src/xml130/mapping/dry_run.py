@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -33,22 +35,31 @@ class CheckReport:
     path: Path
     exit_code: int = OK
     problems: list[tuple[int | None, str]] = field(default_factory=list)  # (line of the mapping, problem)
+    warnings: list[tuple[int | None, str]] = field(default_factory=list)  # shown; the exit code stays
     tables: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)  # table → (field, how, sample)
     sampled: int = 0
+    failed: int = 0  # hồ sơ of the sample kept out by a problem
 
     def add(self, text: str, source: str) -> None:
         self.problems.append((locate(source, _path_of(text)), text))
         self.exit_code = max(self.exit_code, PROBLEMS)
 
+    def warn(self, text: str, source: str) -> None:
+        self.warnings.append((locate(source, _path_of(text)), text))
+
     def render(self) -> str:
-        lines = [f"mapping {self.path}: {self.sampled} hồ sơ built in a dry run (nothing written)"]
+        failed = f"; {self.failed} of them kept out by the problems below" if self.failed else ""
+        lines = [f"mapping {self.path}: {self.sampled} hồ sơ built in a dry run (nothing written){failed}"]
         for table, rows in self.tables.items():
             lines.append(f"\n{table}")
             width = max(len(r[0]) for r in rows)
             lines += [f"  {name:<{width}}  {how:<34}  {sample}".rstrip() for name, how, sample in rows]
-        lines.append(f"\n{len(self.problems)} problem(s)" + (":" if self.problems else ""))
-        for line, text in self.problems:
-            lines.append(f"  {self.path.name}:{line}: {text}" if line else f"  {self.path.name}: {text}")
+        for title, entries in (("problem(s)", self.problems), ("warning(s)", self.warnings)):
+            if title == "warning(s)" and not entries:
+                continue
+            lines.append(f"\n{len(entries)} {title}" + (":" if entries else ""))
+            for line, text in entries:
+                lines.append(f"  {self.path.name}:{line}: {text}" if line else f"  {self.path.name}: {text}")
         return "\n".join(lines)
 
 
@@ -105,25 +116,76 @@ def _sample(name: str, value: Any) -> str:
 
 def _field_table(ex: Extractor, items: list[Extracted], tm: TableMapping, columns: set[str]) -> list[tuple]:
     rows = []
+    built = any(it.hoso is not None for it in items)
     for f in ex.version[tm.table].fields:
-        values = [v for it in items if it.hoso is not None for v in _values(it, tm.table, f.name)]
+        values = [v for it in items for v in _values(it, tm.table, f.name)]
         how = _how(tm, f.name, columns)
         if not how:
-            by_rules = tm.rules and f.name not in ("MA_LK", "STT")  # these two xml130 fills itself
-            how = (f"derived (rules {', '.join(tm.rules)})" if by_rules else "derived (xml130)") if values \
-                else "always empty"
+            # the one table rule that filled the field (several when it differs between hồ sơ)
+            by = Counter(it.filled_by[(tm.table, f.name)] for it in items if (tm.table, f.name) in it.filled_by)
+            if by:
+                how = f"derived (rule {', '.join(name for name, _ in by.most_common())})"
+            elif values:
+                how = "derived (xml130)"  # MA_LK and STT
+            else:
+                how = "always empty" if built else "empty: no hồ sơ of the sample was built (problems below)"
         elif not values and not how.startswith("constant"):
-            how += ", empty in the sample"
+            how += ", empty in the sample" if built else ", empty: no hồ sơ of the sample was built"
         rows.append((f.name, how, _sample(f.name, values[0] if values else None)))
     return rows
 
 
 def _values(item: Extracted, table: str, name: str) -> list[Any]:
-    rows = item.hoso.tables.get(table) if item.hoso else None
+    """The field's values in a hồ sơ: from its models, or as built when a problem kept it out."""
+    if item.hoso is not None:
+        rows = item.hoso.tables.get(table)
+        get = getattr
+    else:
+        rows = item.rows.get(table)
+        def get(r, n, default):
+            return r.get(n, default)
     if rows is None:
         return []
     rows = rows if isinstance(rows, list | tuple) else [rows]
-    return [getattr(r, name, None) for r in rows if getattr(r, name, None) not in (None, "")]
+    return [get(r, name, None) for r in rows if get(r, name, None) not in (None, "", [])]
+
+
+@cache
+def clinical_text_fields() -> frozenset[str]:
+    """Fields of clinical free text (spec/data/free_text.toml): a constant there is a placeholder."""
+    text = (resources.files("xml130.spec") / "data" / "free_text.toml").read_text(encoding="utf-8")
+    return frozenset(tomllib.loads(text)["clinical"])
+
+
+def placeholders(mapping: Mapping) -> list[str]:
+    """MAPPING.PLACEHOLDER for every constant mapped into a field of clinical free text."""
+    out = []
+    for tid, tm in sorted(mapping.tables.items(), key=lambda kv: int(kv[0][3:])):
+        for name, rule in tm.fields.items():
+            if rule.const is not None and name in clinical_text_fields():
+                f = fnd.make("MAPPING.PLACEHOLDER", table=tid, field=name, value=rule.const)
+                out.append(f"tables.{tid}.fields.{name}: {f.code}: {f.message}")
+    return out
+
+
+def _grouped(items: list[Extracted]) -> list[str]:
+    """The problems of the sampled hồ sơ, one line per place and code: how many hồ sơ, the first MA_LK and its
+    message (a mapping mistake repeats in every hồ sơ)."""
+    groups: dict[tuple[str, str], list[fnd.Finding]] = {}
+    for item in items:
+        found = item.findings or ([f for f in run_rules(item.hoso) if f.severity == fnd.ERROR] if item.hoso else [])
+        for f in found:
+            where = f"tables.{f.table}.fields.{f.field}" if f.table and f.field else f"tables.{f.table}"
+            groups.setdefault((where, f.code), []).append(f)
+    out = []
+    for (where, code), found in groups.items():
+        first = found[0]
+        n = len({f.ma_lk for f in found})
+        if n == 1:
+            out.append(f"{where}: MA_LK {first.ma_lk}: {code}: {first.message}")
+        else:
+            out.append(f"{where}: {n} hồ sơ (first MA_LK {first.ma_lk}): {code}: {first.message}")
+    return out
 
 
 def check_mapping(source: str, mapping_path: str | Path | None = None, sample: int = 20) -> CheckReport:
@@ -142,6 +204,8 @@ def check_mapping(source: str, mapping_path: str | Path | None = None, sample: i
         for p in exc.problems:
             report.add(p, text)
         return report
+    for w in placeholders(mapping):
+        report.warn(w, text)
     with his_engine(source) as engine:
         return _against_database(report, engine, mapping, text, sample, source)
 
@@ -166,11 +230,9 @@ def _against_database(report: CheckReport, engine, mapping: Mapping, text: str, 
         items = list(ex.assemble(batch[:sample]))
         break
     report.sampled = len(items)
-    for item in items:
-        found = item.findings or ([f for f in run_rules(item.hoso) if f.severity == fnd.ERROR] if item.hoso else [])
-        for f in found:
-            where = f"tables.{f.table}.fields.{f.field}" if f.table and f.field else f"tables.{f.table}"
-            report.add(f"{where}: MA_LK {f.ma_lk}: {f.code}: {f.message}", text)
+    report.failed = sum(1 for it in items if it.hoso is None)
+    for problem in _grouped(items):
+        report.add(problem, text)
     by_table: dict[str, set[str]] = defaultdict(set)
     from .check import NO_KEYS
     with engine.connect() as conn:

@@ -51,6 +51,8 @@ class Extracted:
     closed_at: dt.datetime | None
     hoso: Hoso | None = None
     findings: list[fnd.Finding] = field(default_factory=list)
+    rows: dict[str, Any] = field(default_factory=dict)  # table → the rows as built, before the models (mapping check)
+    filled_by: dict[tuple[str, str], str] = field(default_factory=dict)  # (table, field) → table rule that filled it
 
 
 def _lower(row) -> dict[str, Any]:
@@ -296,7 +298,7 @@ class Extractor:
                 built = [self.row(tm, r, i, ma_lk, ctx, lookups) for i, r in enumerate(rows, start=1)]
                 ctx.tables[tm.table] = built
                 raw[tm.table] = built if self.version[tm.table].is_list else built[0]
-            item.findings = ctx.findings
+            item.findings, item.rows, item.filled_by = ctx.findings, raw, ctx.filled_by
             if not item.findings:
                 try:
                     item.hoso = build_hoso(raw)
@@ -316,7 +318,13 @@ class Extractor:
                 if f.name.lower() in src:
                     out[f.name] = src[f.name.lower()]
         for rule_name in tm.rules:
-            out.update(self._run_rule(rule_name, src if rule_name not in AFTER_TABLES else out, ctx, index))
+            derived = self._run_rule(rule_name, src if rule_name not in AFTER_TABLES else out, ctx, index)
+            out.update(derived)
+            for name, value in derived.items():
+                if value in (None, "", []):
+                    ctx.filled_by.pop((tm.table, name), None)
+                else:
+                    ctx.filled_by[(tm.table, name)] = rule_name
         for name, rule in tm.fields.items():
             out[name] = self._value(tm, rule, src, ctx, lookups, index)
         if "MA_LK" in table.by_name and out.get("MA_LK") is None:
