@@ -16,14 +16,16 @@ STANDARD = Path(__file__).resolve().parents[2] / "shared" / "standard" / "qd4750
 
 
 def test_versions_side_by_side(spec):
-    assert [v.id for v in spec.versions] == ["4750", "3176", "1931"]
-    assert [v.effective_from for v in spec.versions] == [dt.date(2024, 1, 1), dt.date(2025, 1, 1), dt.date(2026, 7, 1)]
-    assert spec.versions[-1].decisions == ("130", "4750", "3176", "1931")
+    assert [v.id for v in spec.versions] == ["4750", "3176", "dvhc2025", "1931"]
+    assert [v.effective_from for v in spec.versions] == [dt.date(2024, 1, 1), dt.date(2025, 1, 1), dt.date(2025, 7, 1),
+                                                         dt.date(2026, 7, 1)]
+    assert spec.versions[-1].decisions == ("130", "4750", "3176", "dvhc2025", "1931")
 
 
 @pytest.mark.parametrize(
     "when, expected",
-    [("202406030800", "4750"), ("20241231", "4750"), ("20250101", "3176"), ("202606302359", "3176"),
+    [("202406030800", "4750"), ("20241231", "4750"), ("20250101", "3176"), ("202506302359", "3176"),
+     ("202507010000", "dvhc2025"), ("202606302359", "dvhc2025"),
      ("202607010000", "1931"), (dt.date(2026, 11, 2), "1931"), (None, "1931"), ("garbage", "1931")],
 )
 def test_version_chosen_by_episode_date(spec, when, expected):

@@ -98,6 +98,23 @@ def catalogue() -> Catalogue:
                      tuple(raw["appendix"]["fields_with_examples"]))
 
 
+@dataclass(frozen=True)
+class ListDecision:
+    """Whether a code field holds several codes (``list``: ``;``-separated) or ``one``, and why (spec/data/
+    list_audit.toml; the spec's ``sep`` must say the same)."""
+
+    name: str
+    tables: tuple[str, ...]
+    decision: str
+    reason: str
+
+
+@cache
+def list_audit() -> tuple[ListDecision, ...]:
+    raw = tomllib.loads((resources.files("xml130.spec") / "data" / "list_audit.toml").read_text(encoding="utf-8"))
+    return tuple(ListDecision(e["name"], tuple(e["tables"]), e["decision"], e["reason"]) for e in raw["field"])
+
+
 # --- placing a value ------------------------------------------------------------------------------------------
 def _moment(text: str) -> dt.datetime | None:
     return compact(text) if len(text) in (8, 12) else None
@@ -256,6 +273,17 @@ def render_markdown() -> str:
         expect = c.expect if c.expect == VALID else f"`{c.expect}`"
         lines.append(f"| {c.table} | {c.field} | {c.source} | {values} | {expect} | {_cell(c.clause)}"
                      f"{' — ' + _cell(c.note) if c.note else ''} |")
+    audit = list_audit()
+    lines += ["", "## Several codes in one field: the audit", "",
+              "Every code field of every table (and every field that holds a list), read for one question: do its"
+              " size and its description allow several codes? *list* means the spec gives it the separator `;`"
+              " (models, XSD patterns, rules and docs/spec.md follow), each item with the field's grammar; *one*"
+              " means a `;` in it is `FIELD.FORMAT`. Data: `src/xml130/spec/data/list_audit.toml`"
+              f" ({len(audit)} entries, {sum(len(a.tables) for a in audit)} fields; `tests/test_text_decisions.py`"
+              " checks that it covers every such field and that the spec agrees).", "",
+              "| field | tables | decision | reason from the text |", "|---|---|---|---|"]
+    for a in sorted(audit, key=lambda a: (a.decision != "list", a.name)):
+        lines.append(f"| {a.name} | {', '.join(a.tables)} | {a.decision} | {_cell(a.reason)} |")
     lines += ["", "## Not testable", "", "| table | field | clause | why |", "|---|---|---|---|"]
     for u in cat.untestable:
         lines.append(f"| {u.table} | {u.field} | {_cell(u.clause)} | {_cell(u.why)} |")

@@ -412,4 +412,13 @@ def write_fixtures(directory: Path) -> list[Path]:
         e = p.with_suffix(".expected.json")
         e.write_text(json.dumps(expected, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         written += [p, e]
+    from .quirks import quirk_files  # the shapes real HIS write (issue 24); imports this module
+
+    (directory / "quirks").mkdir(parents=True, exist_ok=True)
+    for name, (data, expected) in quirk_files().items():
+        p = directory / "quirks" / name
+        p.write_bytes(data)
+        e = p.with_suffix(".expected.json")
+        e.write_text(json.dumps(expected, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        written += [p, e]
     return written

@@ -385,11 +385,14 @@ def _temp_card(v: View):
                 yield Hit("XML1", "MA_DKBD", 1, {"card": card, "dkbd": want[0], "tu": want[1], "den": want[2]})
 
 
-@rule("R.NEWBORN.BIRTH_TIME", tables=("XML1",), fields=("NGAY_SINH",),
-      title="Trẻ đến 28 ngày tuổi: NGAY_SINH có giờ, phút",
+@rule("R.NEWBORN.BIRTH_TIME", severity=WARNING, tables=("XML1",), fields=("NGAY_SINH",),
+      title="Trẻ đến 28 ngày tuổi: NGAY_SINH ghi 00:00 (giờ sinh không rõ hay sinh đúng 00:00) — giám định viên xác nhận",
       source="QĐ 130 (4750), XML1, NGAY_SINH: «trẻ mới sinh (từ đủ 28 ngày tuổi trở xuống) thì phải ghi đầy đủ thông"
-             " tin ngày, tháng, năm, giờ, phút sinh của trẻ»",
-      message="Trẻ {days} ngày tuổi nhưng NGAY_SINH {born} không có giờ, phút.")
+             " tin ngày, tháng, năm, giờ, phút sinh của trẻ (nếu có)» and «không có thông tin giờ, phút sinh thì ký tự"
+             " giờ và phút được mặc định là 0000»: …0000 is both a birth at 00:00 and an unknown time, so a file"
+             " cannot be refused for it (a warning for the giám định staff)",
+      message="Trẻ {days} ngày tuổi, NGAY_SINH {born} ghi giờ sinh 00:00: sinh đúng 00:00 hay không rõ giờ sinh?"
+              " Giám định viên cần xác nhận (trẻ đến 28 ngày tuổi phải ghi giờ, phút sinh nếu có).")
 def _birth_time(v: View):
     born = v.x1.NGAY_SINH
     b = when(born)

@@ -16,7 +16,7 @@ from ..codes import (
     VisitKind,
 )
 from ..params import is_short_stay, params, stay_hours
-from . import WARNING, Hit, View, codes_on, matches, rule, when
+from . import ERROR, WARNING, Hit, View, _codelists, codes_on, matches, rule, when
 from .catalogue import ZERO, _items
 
 
@@ -159,6 +159,75 @@ def _kt_max(v: View):
 def _kt_dup(v: View):
     if v.x1.MA_BENH_CHINH and v.x1.MA_BENH_CHINH in _items(v.x1.MA_BENH_KT):
         yield Hit("XML1", "MA_BENH_KT", 1, {"found": v.x1.MA_BENH_CHINH})
+
+
+# ICD-10 codes as written in the field. QĐ 4469 (the ICD-10 the fields cite) prints the dual classification's marks
+# beside the codes: † the cause (dagger), * the manifestation (asterisk). The mark is not part of the code.
+ICD_MARKS = {"†": "dấu cộng (†, nguyên nhân)", "*": "dấu sao (*, biểu hiện)"}
+ICD_FIELDS = (("XML1", "MA_BENH_CHINH"), ("XML1", "MA_BENH_KT"), ("XML3", "MA_BENH"), ("XML13", "MA_BENH_CHINH"),
+              ("XML13", "MA_BENH_KT"), ("XML14", "MA_BENH_CHINH"), ("XML14", "MA_BENH_KT"))
+TT06 = dt.date(2026, 7, 1)  # TT 06/2026/TT-BYT: the ICD-10 code set from 01/07/2026, chosen by the end of the visit
+
+
+def _icd_codes(v: View, fields=ICD_FIELDS):
+    """(table, field, row, code as written) of every ICD-10 code of the hồ sơ."""
+    for table, name in fields:
+        rows = [v.x1] if table == "XML1" else v.rows(table)
+        for i, r in enumerate(rows, start=1):
+            for code in _items(getattr(r, name, None)):
+                yield table, name, (v.row_no(r, i) if table != "XML1" else 1), code
+
+
+@rule("R.ICD.MARK", severity=WARNING, tables=tuple(dict.fromkeys(t for t, _ in ICD_FIELDS)),
+      fields=tuple(dict.fromkeys(f for _, f in ICD_FIELDS)),
+      title="Mã ICD-10 ghi kèm dấu † hoặc * của hệ song mã (được nhận, mã là phần trước dấu)",
+      source="QĐ 130 (4750), XML1 MA_BENH_CHINH / MA_BENH_KT, XML3 MA_BENH: «mã ICD-10 do Bộ trưởng Bộ Y tế ban hành"
+             " (Quyết định số 4469/QĐ-BYT …)»; QĐ 4469 prints † and * beside the codes of the dual classification, so"
+             " a code written with its mark is the code of the list (accepted), but the mark is not part of the code",
+      message="{field} ghi '{found}': {mark} là ký hiệu song mã ICD-10, không thuộc mã; mã bệnh là '{code}'.")
+def _icd_mark(v: View):
+    for table, name, row, code in _icd_codes(v):
+        if code[-1] in ICD_MARKS:
+            yield Hit(table, name, row, {"field": name, "found": code, "mark": ICD_MARKS[code[-1]], "code": code[:-1]})
+
+
+def _asterisk_main_rule(code: str, severity: str, since, until, source: str, consequence: str):
+    @rule(code, severity=severity, tables=("XML1",), fields=("MA_BENH_CHINH",), since=since, until=until,
+          title="Mã dấu sao (*, biểu hiện bệnh) không làm bệnh chính", source=source,
+          message="MA_BENH_CHINH '{found}' là mã dấu sao (biểu hiện bệnh): " + consequence)
+    def check(v: View):
+        main = v.x1.MA_BENH_CHINH
+        if main and main.endswith("*"):
+            yield Hit("XML1", "MA_BENH_CHINH", 1, {"found": main})
+
+
+_asterisk_main_rule(
+    "R.ICD.ASTERISK_MAIN", WARNING, None, TT06 - dt.timedelta(days=1),
+    "ICD-10 (QĐ 4469/QĐ-BYT, cited by XML1 MA_BENH_CHINH): the asterisk code names a manifestation and goes with"
+    " the dagger code of its cause; before TT 06/2026 no clause of QĐ 130 refuses it as the main disease, hence a"
+    " warning",
+    "bệnh chính nên là mã dấu cộng (†) của nguyên nhân, mã dấu sao ghi ở MA_BENH_KT.")
+_asterisk_main_rule(
+    "R.ICD.ASTERISK_MAIN_TT06", ERROR, TT06, None,
+    "TT 06/2026/TT-BYT (ICD-10 from 01/07/2026, by the end of the visit): column 24, codes «không dùng làm bệnh"
+    " chính»; an asterisk code (manifestation) is one of them",
+    "từ 01/07/2026 (TT 06/2026/TT-BYT) mã này không được dùng làm bệnh chính; ghi mã dấu cộng (†) của nguyên nhân.")
+
+
+@rule("R.ICD.REPLACED_TT06", tables=tuple(dict.fromkeys(t for t, _ in ICD_FIELDS)),
+      fields=tuple(dict.fromkeys(f for _, f in ICD_FIELDS)), since=TT06,
+      title="Mã ICD-10 đã bị thay thế từ 01/07/2026 (TT 06/2026/TT-BYT)",
+      source="TT 06/2026/TT-BYT (ICD-10 from 01/07/2026, chosen by the end of the visit): codes replaced by another"
+             " (Q87.11 → Q87.1); the list is codelists.toml ICD_REPLACED",
+      message="{field} = '{found}' không còn dùng từ {since} (TT 06/2026/TT-BYT); ghi '{replacement}'.")
+def _icd_replaced(v: View):
+    periods = [p for p in _codelists()["ICD_REPLACED"] if v.day is None or p["from"] <= v.day]
+    period = periods[-1] if periods else {"codes": []}
+    for table, name, row, code in _icd_codes(v):
+        bare = code.rstrip("".join(ICD_MARKS))
+        if bare in period["codes"]:
+            yield Hit(table, name, row, {"field": name, "found": code, "since": period["from"].strftime("%d/%m/%Y"),
+                                         "replacement": period["replacement"][bare]})
 
 
 # --- bids, performers ------------------------------------------------------------------------------------------------
@@ -375,3 +444,26 @@ def _checkin_emergency(v: View):
     for i, r in enumerate(v.rows("XML0"), start=1):
         if r.MA_DOITUONG_KCB == ObjectCode.EMERGENCY:
             yield Hit("XML0", "MA_DOITUONG_KCB", r.STT or i, {"ma_lk": r.MA_LK})
+
+
+FIRST_COSTS = (("MA_DICH_VU", "TEN_DICH_VU"), ("MA_THUOC", "TEN_THUOC"), ("MA_VAT_TU", "TEN_VAT_TU"))
+
+
+@rule("R.CHECKIN.FIRST_COST", tables=("XML0",), fields=tuple(f for pair in FIRST_COSTS for f in pair),
+      title="Check-in ghi chi phí đầu tiên: dịch vụ (MA_DICH_VU, TEN_DICH_VU), thuốc (MA_THUOC, TEN_THUOC) hoặc vật tư"
+            " (MA_VAT_TU, TEN_VAT_TU), mã kèm tên",
+      source="QĐ 4750, XML0 (trạng thái KCB): MA_DICH_VU, TEN_DICH_VU «… là dịch vụ kỹ thuật hoặc tiền khám bệnh»;"
+             " MA_THUOC, TEN_THUOC «… là thuốc»; MA_VAT_TU, TEN_VAT_TU «… là VTYT» (the portal's 130 list marks"
+             " MA_DICH_VU and TEN_DICH_VU «x» from before these fields existed)",
+      message="Dòng check-in MA_LK {ma_lk}: {problem}.")
+def _checkin_first_cost(v: View):
+    for i, r in enumerate(v.rows("XML0"), start=1):
+        present = [(code, name) for code, name in FIRST_COSTS if getattr(r, code, None) or getattr(r, name, None)]
+        if not present:
+            yield Hit("XML0", "MA_DICH_VU", r.STT or i, {"ma_lk": r.MA_LK, "problem": "không có chi phí đầu tiên"
+                      " (MA_DICH_VU/TEN_DICH_VU, MA_THUOC/TEN_THUOC hoặc MA_VAT_TU/TEN_VAT_TU)"})
+        for code, name in present:
+            missing = code if not getattr(r, code, None) else (name if not getattr(r, name, None) else None)
+            if missing:
+                yield Hit("XML0", missing, r.STT or i, {"ma_lk": r.MA_LK, "problem": f"có {code if missing == name else name}"
+                          f" nhưng thiếu {missing}"})

@@ -74,6 +74,11 @@ class Field:
         return self.required == "yes"
 
     @property
+    def source_label(self) -> str:
+        """The decision as people cite it: "QĐ 4750"; a change that is not a decision keeps its id ("dvhc2025")."""
+        return f"QĐ {self.source}" if self.source.isdigit() else self.source
+
+    @property
     def item_regex(self) -> str | None:
         """Grammar of one value (XSD/Python regex) or None when any text is allowed."""
         if self.pattern:

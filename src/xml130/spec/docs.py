@@ -47,7 +47,7 @@ def render_markdown() -> str:
             for i, f in enumerate(t.fields, start=1):
                 pattern = f"`{f.pattern}`" if f.pattern else ""
                 lines.append(f"| {i} | {f.name} | {_kind(f)} | {f.size or 'n'} | {f.required} | {pattern} | "
-                             f"QĐ {f.source} | {f.note} |")
+                             f"{f.source_label} | {f.note} |")
             lines.append("")
         previous = v
     return "\n".join(lines) + "\n"

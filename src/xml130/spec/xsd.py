@@ -34,7 +34,7 @@ def _header(version: SpecVersion, what: str) -> list[str]:
 
 def _field_element(f: Field, indent: str) -> list[str]:
     occurs = "" if f.is_required else ' minOccurs="0"'
-    doc = f"{f.kind}" + (f"({f.scale})" if f.scale is not None else "") + f"; required={f.required}; source=QĐ {f.source}"
+    doc = f"{f.kind}" + (f"({f.scale})" if f.scale is not None else "") + f"; required={f.required}; source={f.source_label}"
     if f.note:
         doc += f"; {f.note}"
     facets = []

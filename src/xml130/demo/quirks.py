@@ -1,0 +1,125 @@
+"""Files in the shapes real hospitals' HIS write (issue 24), each with the exact findings the standard's text gives:
+``fixtures/quirks/NAME.xml`` and ``NAME.expected.json``. Synthetic ("shapes, not people"): a valid scenario of
+:mod:`.scenarios`, rendered, then edited as text the way the HIS wrote it. Findings may be warnings (what the portal
+accepts, shown to QA) or errors (what the text refuses); each list is written by hand here, never recorded from the
+validator's output. ``xml130 fixtures`` writes them with the other fixtures.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..models import build_rows
+from ..render import render_checkin, render_table
+from ..spec import load_spec
+from . import scenarios as sc
+
+
+@dataclass(frozen=True)
+class Quirk:
+    """A file: the bytes (a function, so that nothing renders at import) and the findings QA must see."""
+
+    make: Callable[[], bytes]
+    expected: tuple[dict, ...]  # code, severity, table, field, row, ma_lk
+    why: str  # the class of issue 24 and the clause that decides it
+
+
+def _hoso(base: str, table: str, *edits: tuple[str, str]) -> Callable[[], bytes]:
+    return lambda: sc._mutate(sc.Broken(base, table, edits, ()))
+
+
+def _edit(text: str, edits: tuple[tuple[str, str], ...]) -> bytes:
+    for old, new in edits:
+        text, hits = re.subn(old, new, text, count=1)
+        if not hits:
+            raise ValueError(f"{old!r} not found")
+    return text.encode("utf-8")
+
+
+def _checkin(*edits: tuple[str, str]) -> Callable[[], bytes]:
+    def make() -> bytes:
+        latest = load_spec().latest
+        return _edit(render_checkin(latest, build_rows(latest, "XML0", sc.checkin_rows())).decode("utf-8"), edits)
+    return make
+
+
+def _xml12(*edits: tuple[str, str]) -> Callable[[], bytes]:
+    def make() -> bytes:
+        latest = load_spec().latest
+        return _edit(render_table(latest["XML12"], build_rows(latest, "XML12", [sc.xml12_row()])).decode("utf-8"), edits)
+    return make
+
+
+def _f(code: str, severity: str, table: str, field: str, row: int | None, ma_lk: str | None) -> dict:
+    return {"code": code, "severity": severity, "table": table, "field": field, "row": row, "ma_lk": ma_lk}
+
+
+OP, OP24, NB = "79999OP0001", "79999OP0012", "79999NB0004"  # MA_LK of the base scenarios
+_DISTRICT = (r"<MAHUYEN_CU_TRU>\d+</MAHUYEN_CU_TRU>", "<MAHUYEN_CU_TRU></MAHUYEN_CU_TRU>")
+
+QUIRKS: dict[str, Quirk] = {
+    # 2. a ';'-list in XML3 MA_BENH (100 characters: the ICD-10 codes a service was ordered for)
+    "xml3_ma_benh_list": Quirk(
+        _hoso("outpatient_drugs_labs", "XML3", ("<MA_BENH>J02.9</MA_BENH>", "<MA_BENH>J30.3;K21.9;K30</MA_BENH>")),
+        (), "XML3 MA_BENH holds several ICD-10 codes ';'-separated (list audit, docs/conformance.md)"),
+    # 3. the district level abolished on 01/07/2025: MAHUYEN_CU_TRU empty, decided by the episode's date
+    "district_empty_2026": Quirk(
+        _hoso("outpatient_drugs_labs", "XML1", _DISTRICT), (),
+        "MAHUYEN_CU_TRU empty in an episode of 11/2026: optional from 01/07/2025 (spec version dvhc2025)"),
+    "district_empty_2024": Quirk(
+        _hoso("outpatient_2024", "XML1", _DISTRICT),
+        (_f("FIELD.REQUIRED", "error", "XML1", "MAHUYEN_CU_TRU", 1, OP24),),
+        "MAHUYEN_CU_TRU empty in an episode of 06/2024: the district still existed, the field is required"),
+    # 4. ICD-10 codes written with the dual classification's marks, and TT 06/2026/TT-BYT by the episode's date
+    "icd_marks": Quirk(
+        _hoso("outpatient_drugs_labs", "XML1", ("<MA_BENH_KT>K21.9;E11.9</MA_BENH_KT>",
+                                                "<MA_BENH_KT>K21.9;M51.1†;G55.1*</MA_BENH_KT>")),
+        (_f("R.ICD.MARK", "warning", "XML1", "MA_BENH_KT", 1, OP),
+         _f("R.ICD.MARK", "warning", "XML1", "MA_BENH_KT", 1, OP)),
+        "a dagger and an asterisk code as QĐ 4469 prints them: accepted, each mark warned"),
+    "icd_asterisk_main_2024": Quirk(
+        _hoso("outpatient_2024", "XML1", (r"<MA_BENH_CHINH>[^<]*</MA_BENH_CHINH>", "<MA_BENH_CHINH>G55.2*</MA_BENH_CHINH>")),
+        (_f("R.ICD.MARK", "warning", "XML1", "MA_BENH_CHINH", 1, OP24),
+         _f("R.ICD.ASTERISK_MAIN", "warning", "XML1", "MA_BENH_CHINH", 1, OP24)),
+        "an asterisk code as the main disease before TT 06/2026: a warning"),
+    "icd_asterisk_main_2026": Quirk(
+        _hoso("outpatient_drugs_labs", "XML1", (r"<MA_BENH_CHINH>[^<]*</MA_BENH_CHINH>",
+                                                "<MA_BENH_CHINH>G55.2*</MA_BENH_CHINH>")),
+        (_f("R.ICD.MARK", "warning", "XML1", "MA_BENH_CHINH", 1, OP),
+         _f("R.ICD.ASTERISK_MAIN_TT06", "error", "XML1", "MA_BENH_CHINH", 1, OP)),
+        "an asterisk code as the main disease from 01/07/2026: TT 06/2026 column 24 refuses it"),
+    "icd_replaced_2024": Quirk(
+        _hoso("outpatient_2024", "XML1", (r"<MA_BENH_KT>[^<]*</MA_BENH_KT>", "<MA_BENH_KT>Q87.11</MA_BENH_KT>")),
+        (), "Q87.11 in an episode of 06/2024: a code of QĐ 4469"),
+    "icd_replaced_2026": Quirk(
+        _hoso("outpatient_drugs_labs", "XML1", (r"<MA_BENH_KT>[^<]*</MA_BENH_KT>", "<MA_BENH_KT>Q87.11</MA_BENH_KT>")),
+        (_f("R.ICD.REPLACED_TT06", "error", "XML1", "MA_BENH_KT", 1, OP),),
+        "Q87.11 in an episode of 11/2026: TT 06/2026 replaced it by Q87.1"),
+    # 7. the last classes of the audit of the text
+    "checkin_first_cost_drug": Quirk(
+        _checkin(("<MA_DICH_VU>K01.1918</MA_DICH_VU><TEN_DICH_VU>Giường Nội khoa loại 1</TEN_DICH_VU>"
+                  "<MA_THUOC/><TEN_THUOC/>",
+                  "<MA_DICH_VU/><TEN_DICH_VU/><MA_THUOC>40.17</MA_THUOC><TEN_THUOC>Oxy</TEN_THUOC>")),
+        (), "a ward admission whose first cost is a drug: MA_THUOC/TEN_THUOC instead of MA_DICH_VU/TEN_DICH_VU (4750)"),
+    "checkin_no_first_cost": Quirk(
+        _checkin(("<MA_DICH_VU>K01.1918</MA_DICH_VU><TEN_DICH_VU>Giường Nội khoa loại 1</TEN_DICH_VU>",
+                  "<MA_DICH_VU/><TEN_DICH_VU>Giường Nội khoa loại 1</TEN_DICH_VU>")),
+        (_f("R.CHECKIN.FIRST_COST", "error", "XML0", "MA_DICH_VU", 2, "79999CI0002"),),
+        "a first cost named without its code"),
+    "xml12_without_optional": Quirk(
+        _xml12((r"<DANG_HUONG_CHE_DO>[^<]*</DANG_HUONG_CHE_DO>", "<DANG_HUONG_CHE_DO/>"),
+               (r"<TONG_TYLE_TTCT>[^<]*</TONG_TYLE_TTCT>", "<TONG_TYLE_TTCT/>")),
+        (), "XML12 DANG_HUONG_CHE_DO («để trống nếu không thuộc…») and TONG_TYLE_TTCT («(nếu có)») left empty"),
+    "newborn_born_at_midnight": Quirk(
+        _hoso("newborn_temporary_card", "XML1", ("<NGAY_SINH>202611012305</NGAY_SINH>",
+                                                 "<NGAY_SINH>202611010000</NGAY_SINH>")),
+        (_f("R.NEWBORN.BIRTH_TIME", "warning", "XML1", "NGAY_SINH", 1, NB),),
+        "a newborn whose NGAY_SINH ends 0000: born at 00:00 or time unknown — a warning for the giám định staff"),
+}
+
+
+def quirk_files() -> dict[str, tuple[bytes, list[dict]]]:
+    """File name → (bytes, expected findings)."""
+    return {f"{name}.xml": (q.make(), list(q.expected)) for name, q in QUIRKS.items()}
