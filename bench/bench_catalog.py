@@ -37,7 +37,7 @@ def main() -> None:
     ap.add_argument("--part", choices=("both", "validate", "cross"), default="both",
                     help="run one half alone (each holds the batch in memory)")
     args = ap.parse_args()
-    from xml130.jobs.ledger import Ledger
+    from xml130.store.ledger import Ledger
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -50,12 +50,13 @@ def main() -> None:
 
 
 def _validate(count: int, folder: Path, ledger, url: str) -> None:
-    from xml130.catalog.lookup import Catalog, using
-    from xml130.catalog.store import import_files
+    from xml130.catalog.imports import import_files
+    from xml130.catalog.lookup import using
     from xml130.demo.catalog_synthetic import catalogue_for, write_xlsx
     from xml130.demo.synthetic import generate_batch
     from xml130.models import build_hoso
     from xml130.render import render_hoso
+    from xml130.store.catalogues import Catalog
     from xml130.validate import validate_bytes
 
     hosos = [build_hoso(raw) for raw in generate_batch(count)]

@@ -17,9 +17,10 @@ from xml130.catalog.crossstage import cross_stage
 from xml130.catalog.facts import read_facts
 from xml130.demo import scenarios as sc
 from xml130.demo.catalog_synthetic import catalogue_for, to_catalog
-from xml130.jobs.ledger import Ledger, cross_finding, hoso_version
 from xml130.models import build_hoso
 from xml130.render import render_hoso
+from xml130.store.ledger import Ledger
+from xml130.store.tables import cross_finding, hoso_version
 
 H = dt.timedelta(hours=1)
 

@@ -9,7 +9,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 from xml130.demo.job import run_demo
-from xml130.jobs.ledger import Ledger, cross_finding, hoso_version
+from xml130.store.ledger import Ledger
+from xml130.store.tables import cross_finding, hoso_version
 
 
 def test_demo_shows_each_planted_mismatch_once(tmp_path):

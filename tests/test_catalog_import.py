@@ -18,8 +18,9 @@ from xml130.catalog.values import BadValue, parse_date, parse_money
 from xml130.cli import app
 from xml130.demo import scenarios as sc
 from xml130.demo.catalog_synthetic import catalogue_for, write_csv, write_xlsx
-from xml130.jobs.ledger import Ledger, approved_import, approved_item
 from xml130.models import build_hoso
+from xml130.store.ledger import Ledger
+from xml130.store.tables import approved_import, approved_item
 
 runner = CliRunner()
 

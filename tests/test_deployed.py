@@ -18,7 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from xml130 import jobs
-from xml130.jobs.ledger import Ledger, hoso_version
+from xml130.store.ledger import Ledger
+from xml130.store.tables import hoso_version
 
 from .conftest import PG_URL, drop_pg_database
 from .e2e import BIN, ROOT, Site, doc_steps

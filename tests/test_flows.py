@@ -54,7 +54,8 @@ def test_dask_partitions_give_the_same_files_as_one_process(prefect_server, tmp_
 
     from pipelines.nightly_export import nightly_export, on_dask
     from xml130.demo.his import create_demo
-    from xml130.jobs.ledger import Ledger, hoso_version
+    from xml130.store.ledger import Ledger
+    from xml130.store.tables import hoso_version
 
     his = f"sqlite:///{tmp_path / 'his.db'}"
     create_demo(his, 700)  # episodes close over several days: one partition each

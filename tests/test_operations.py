@@ -91,7 +91,8 @@ def test_the_commands_read_the_database_urls_from_the_environment(tmp_path):
     r = CliRunner().invoke(app, ["nightly", "--outbox", str(tmp_path / "outbox")], env=env)
     assert r.exit_code == 0, r.output
     assert "'staged': 17" in r.output and "'quarantined': 3" in r.output  # episodes 12, 13, 17
-    from xml130.jobs.ledger import Ledger, hoso_version
+    from xml130.store.ledger import Ledger
+    from xml130.store.tables import hoso_version
 
     with Ledger(ledger).engine.connect() as conn:  # the ledger of XML130_LEDGER, not the default file
         assert conn.execute(select(func.count()).select_from(hoso_version)).scalar() == 20

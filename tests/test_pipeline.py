@@ -18,7 +18,8 @@ from sqlalchemy import create_engine, func, select, text
 from xml130 import jobs
 from xml130.demo.his import START, create_demo
 from xml130.jobs.deadlines import add_working_days, deadline_for
-from xml130.jobs.ledger import Ledger, checkin_event, hoso_version
+from xml130.store.ledger import Ledger
+from xml130.store.tables import checkin_event, hoso_version
 from xml130.validate import iter_files, validate_path
 
 

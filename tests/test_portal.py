@@ -15,8 +15,8 @@ from xml130 import jobs
 from xml130.cli import app
 from xml130.demo.his import create_demo
 from xml130.demo.portal_sim import PortalSim
-from xml130.jobs.ledger import Ledger
 from xml130.portal.client import PortalClient, PortalConfig, PortalError
+from xml130.store.ledger import Ledger
 
 
 @pytest.fixture()

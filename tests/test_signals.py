@@ -14,8 +14,8 @@ import time
 import pytest
 
 from xml130.demo.his import create_demo
-from xml130.jobs.ledger import Ledger
 from xml130.portal.client import PortalClient, PortalConfig
+from xml130.store.ledger import Ledger
 
 from .test_pipeline import check_stopped_then_resumed, ledger_rows, start_big_nightly
 
@@ -96,7 +96,7 @@ def test_nightly_stopped_by_sigterm_leaves_no_partial_file_and_the_next_run_comp
 def test_submit_stopped_by_sigterm_resends_the_same_bytes_and_accepts_each_once(tmp_path, pki, signer):
     from xml130 import jobs
     from xml130.demo.portal_sim import PortalSim
-    from xml130.jobs.ledger import flow_run
+    from xml130.store.tables import flow_run
 
     his, outbox, ledger = f"sqlite:///{tmp_path / 'his.db'}", tmp_path / "outbox", f"sqlite:///{tmp_path / 'l.db'}"
     create_demo(his, 40)

@@ -10,10 +10,10 @@ import pytest
 
 from xml130 import jobs
 from xml130.demo.signer_sim import SignerSim
-from xml130.jobs.ledger import Ledger
 from xml130.signing import verify
 from xml130.signing.remote import RemoteConfig, RemoteSigner
 from xml130.signing.waiting import paths
+from xml130.store.ledger import Ledger
 
 from . import test_portal
 from .pki import xmlsec1_verify

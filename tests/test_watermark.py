@@ -12,8 +12,9 @@ from sqlalchemy import create_engine, func, select, text
 from xml130 import jobs
 from xml130.demo import his as demo
 from xml130.demo import his_vn as vn
-from xml130.jobs.ledger import Ledger, hoso_version
 from xml130.mapping import bundled_mapping_path, load_mapping
+from xml130.store.ledger import Ledger
+from xml130.store.tables import hoso_version
 
 SHAPES = {  # HIS shape → (create, MA_LK of episode i, table, closing column, closing time as the HIS writes it)
     "demo (timestamps)": (demo.create_demo, lambda i: f"{demo.FACILITY}{demo.START:%y%m}{i:08d}", "encounter",

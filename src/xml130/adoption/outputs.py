@@ -17,7 +17,7 @@ from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
-from ..jobs.files import write_atomic, write_json
+from ..store.files import write_atomic, write_json
 from .counts import DRILL_HEADERS, AdoptionReport, DepartmentRow, fact_row, labels
 from .html import html_page
 from .tables import DEPARTMENT_HEADERS, STAFF_HEADERS, department_values, explanation, pct, staff_values

@@ -24,8 +24,8 @@ from typing import Any
 
 from .. import findings as fnd
 from ..params import params
+from ..store.catalogues import Catalog
 from .facts import HosoFacts
-from .lookup import Catalog
 
 MESSAGES = {
     "CROSS.PERFORMER_OVERLAP": (fnd.ERROR, "Người thực hiện '{who}' làm dịch vụ {service} lúc {when} trùng thời gian "

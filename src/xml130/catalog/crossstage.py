@@ -16,24 +16,16 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select, update
-
-from ..jobs.files import write_json
-from ..jobs.ledger import Ledger, cross_finding, hoso_version, now
 from ..params import params
 from ..parse import ParseError
+from ..store.catalogues import Catalog
+from ..store.cross import record_cross, run_versions, versions_closed
+from ..store.files import write_json
+from ..store.ledger import Ledger
 from .cross import CrossFinding, check_day
 from .facts import HosoFacts, read_facts
-from .lookup import Catalog
 
 PREFIX = "CROSS."
-
-
-def _versions(conn, facility: str, where) -> list[dict[str, Any]]:
-    t = hoso_version
-    q = select(t.c.ma_lk, t.c.version, t.c.status, t.c.path, t.c.reasons, t.c.closed_at, t.c.run_id).where(
-        t.c.facility == facility, t.c.path.is_not(None), t.c.status != "replaced", where)
-    return [dict(r._mapping) for r in conn.execute(q)]
 
 
 def _facts(outbox: Path, rows: list[dict[str, Any]]) -> list[HosoFacts]:
@@ -50,8 +42,7 @@ def cross_stage(ledger_url: str, outbox: Path, facility: str, report: Any, *,
                 exam_limit: int | None = None) -> list[CrossFinding]:
     """Check the run ``report.run_id`` against its days; update the ledger and ``report`` (counts, quarantine)."""
     ledger = Ledger(ledger_url)
-    with ledger.engine.connect() as conn:
-        mine = _versions(conn, facility, hoso_version.c.run_id == report.run_id)
+    mine = run_versions(ledger, facility, report.run_id)
     facts = _facts(outbox, mine)
     if not facts:
         return []
@@ -61,11 +52,9 @@ def cross_stage(ledger_url: str, outbox: Path, facility: str, report: Any, *,
     if first and last:
         since = dt.datetime.combine(first.date() - dt.timedelta(days=params()["cross_lookback_days"]), dt.time())
         until = dt.datetime.combine(last.date() + dt.timedelta(days=1), dt.time())
-        with ledger.engine.connect() as conn:
-            others = _versions(conn, facility, and_(hoso_version.c.run_id != report.run_id,
-                                                    hoso_version.c.closed_at >= since, hoso_version.c.closed_at < until))
+        others = versions_closed(ledger, facility, since, until, except_run=report.run_id)
         facts += _facts(outbox, others)
-    catalog = Catalog.from_ledger(ledger_url)
+    catalog = Catalog.from_ledger(ledger)
     found = check_day(facts, catalog if len(catalog) else None, exam_limit=exam_limit)
     _record(ledger, facility, report, mine + others, found)
     _publish_files(outbox, report, found)
@@ -76,43 +65,32 @@ def _record(ledger: Ledger, facility: str, report: Any, rows: list[dict[str, Any
     by_version: dict[tuple[str, int], list[CrossFinding]] = defaultdict(list)
     for f in found:
         by_version[(f.ma_lk, f.version)].append(f)
-    t, c = hoso_version, cross_finding
     counts: Counter = Counter()
-    with ledger.engine.begin() as conn:
-        keys = [(r["ma_lk"], r["version"]) for r in rows]
-        for i in range(0, len(keys), 400):  # the findings of these versions are recomputed as a whole
-            conn.execute(delete(c).where(c.c.facility == facility, or_(*[
-                and_(c.c.ma_lk == m, c.c.version == v) for m, v in keys[i:i + 400]])))
-        if found:
-            conn.execute(c.insert(), [{
-                "facility": facility, "ma_lk": f.ma_lk, "version": f.version, "day": f.day, "code": f.code,
-                "severity": f.severity, "row": f.row, "others": json.dumps(list(f.others)), "message": f.message,
-                "run_id": report.run_id} for f in found])
-        for r in rows:
-            mine = by_version.get((r["ma_lk"], r["version"]), [])
-            old = json.loads(r["reasons"]) if r["reasons"] else []
-            old = old if isinstance(old, list) else [old]  # a resend's reason stays, first
-            reasons = [x for x in old if not str(x.get("code", "")).startswith(PREFIX)]
-            reasons += [f.finding().to_dict() for f in mine]
-            status = r["status"]
-            errors = [f for f in mine if f.severity == "error"]
-            if errors and status == "staged":
-                status = "quarantined"
-                counts["held_back_by_cross_check"] += 1
-                if r["run_id"] == report.run_id:  # staged by this run: count it where it ends, as the ledger does
-                    counts["staged"] -= 1
-                    counts["quarantined"] += 1
-                report.quarantine.append({"ma_lk": r["ma_lk"], "reasons": reasons})
-                report.quarantined_by_code.update(f.code for f in errors)
-            elif not errors and status == "quarantined":  # held back by this stage before; the conflict is gone
-                status = "staged"
-                counts["released_by_cross_check"] += 1
-            if status == r["status"] and reasons == old:
-                continue
-            conn.execute(update(t).where(t.c.facility == facility, t.c.ma_lk == r["ma_lk"],
-                                         t.c.version == r["version"]).values(
-                status=status, reasons=json.dumps(reasons, ensure_ascii=False) if reasons else None,
-                updated_at=now()))
+    changes: list[dict[str, Any]] = []
+    for r in rows:
+        mine = by_version.get((r["ma_lk"], r["version"]), [])
+        old = json.loads(r["reasons"]) if r["reasons"] else []
+        old = old if isinstance(old, list) else [old]  # a resend's reason stays, first
+        reasons = [x for x in old if not str(x.get("code", "")).startswith(PREFIX)]
+        reasons += [f.finding().to_dict() for f in mine]
+        status = r["status"]
+        errors = [f for f in mine if f.severity == "error"]
+        if errors and status == "staged":
+            status = "quarantined"
+            counts["held_back_by_cross_check"] += 1
+            if r["run_id"] == report.run_id:  # staged by this run: count it where it ends, as the ledger does
+                counts["staged"] -= 1
+                counts["quarantined"] += 1
+            report.quarantine.append({"ma_lk": r["ma_lk"], "reasons": reasons})
+            report.quarantined_by_code.update(f.code for f in errors)
+        elif not errors and status == "quarantined":  # held back by this stage before; the conflict is gone
+            status = "staged"
+            counts["released_by_cross_check"] += 1
+        if status != r["status"] or reasons != old:
+            changes.append({"ma_lk": r["ma_lk"], "version": r["version"], "status": status, "reasons": reasons})
+    record_cross(ledger, facility, [(r["ma_lk"], r["version"]) for r in rows], [{
+        "ma_lk": f.ma_lk, "version": f.version, "day": f.day, "code": f.code, "severity": f.severity, "row": f.row,
+        "others": json.dumps(list(f.others)), "message": f.message, "run_id": report.run_id} for f in found], changes)
     counts.update(f"cross_{f.severity}s" for f in found)
     report.counts.update(counts)
 

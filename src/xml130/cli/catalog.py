@@ -32,7 +32,7 @@ class ListFormat(StrEnum):
 def _ledger(url: str):
     from sqlalchemy.exc import SQLAlchemyError
 
-    from ..jobs.ledger import Ledger
+    from ..store.ledger import Ledger
 
     try:
         return Ledger(url)
@@ -46,8 +46,8 @@ def import_cmd(
     ledger: Annotated[str, typer.Option("--ledger", envvar="XML130_LEDGER", help="Ledger database URL.")] = DEFAULT_LEDGER,
 ) -> None:
     """Load drugs, supplies, services, staff, departments/beds and equipment with their validity periods."""
+    from ..catalog.imports import import_files
     from ..catalog.reader import UnknownLayout
-    from ..catalog.store import import_files
 
     store = _ledger(ledger)
     try:
@@ -74,7 +74,7 @@ def list_cmd(
     format: Annotated[ListFormat, typer.Option("--format", "-f")] = ListFormat.text,
 ) -> None:
     """The approved items, by kind and code, each with its validity period."""
-    from ..catalog.store import list_items
+    from ..catalog.imports import list_items
 
     if kind is not None and kind not in kinds():
         fail("Loại danh mục không có:", f"{kind} (chọn một trong: {', '.join(kinds())})")
@@ -94,7 +94,7 @@ def load_catalog(url: str):
     no catalogue)."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from ..catalog.lookup import Catalog
+    from ..store.catalogues import Catalog
 
     try:
         catalog = Catalog.from_ledger(url)

@@ -144,8 +144,8 @@ def status(
 ) -> None:
     """What to act on, per day: hồ sơ staged, check-ins, what was sent (accepted; rejected with maKetQua and
     thongDiep; unanswered; awaiting signature), then what is overdue or due within --within days."""
-    from ..jobs.ledger import Ledger
     from ..jobs.status import ledger_status, status_lines
+    from ..store.ledger import Ledger
 
     summary = run_job(lambda: ledger_status(Ledger(existing_ledger(ledger)), now, within))
     if format is Format.json:

@@ -38,9 +38,9 @@ def sign(
     wait: Wait = None,
 ) -> None:
     """Sign a file (enveloped XML-DSig, RSA-SHA256, in CHUKYDONVI) with a PKCS#12 file, a token or a remote signer."""
-    from ..jobs.files import write_atomic
     from ..signing import SigningError
     from ..signing.choose import open_signer
+    from ..store.files import write_atomic
 
     try:
         signer = open_signer(p12=p12, pkcs11_module=pkcs11_module, token=token, key=key, remote=remote,

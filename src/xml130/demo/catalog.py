@@ -141,9 +141,9 @@ def _busy_doctor(conn, limit: int, used: set[str]) -> list[str]:
 def prepare_demo(his: Engine, folder: Path, ledger_url: str) -> tuple[dict[str, list[str]], Any]:
     """Plant the mismatches, write the catalogue files, import them into the ledger; returns what was planted
     and the catalogue to validate against."""
-    from ..catalog.lookup import Catalog
-    from ..catalog.store import import_files
-    from ..jobs.ledger import Ledger
+    from ..catalog.imports import import_files
+    from ..store.catalogues import Catalog
+    from ..store.ledger import Ledger
 
     planted = plant_mismatches(his)
     import_files(Ledger(ledger_url), demo_catalogues(his, folder))

@@ -11,9 +11,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ..catalog.lookup import Catalog
 from ..catalog.reader import kinds, read_rows
 from ..models import Hoso
+from ..store.catalogues import Catalog
 
 SINCE = "20200101"  # approved since (yyyymmdd text, one of the forms the exports use)
 

@@ -19,8 +19,8 @@ from .. import jobs
 from ..adoption.job import run_adoption_report, summary
 from ..adoption.period import Period
 from ..catalog.lookup import using
-from ..jobs.files import write_json
 from ..qa_summary import summarise
+from ..store.files import write_json
 from ..validate import iter_files, validate_path
 from .catalog import prepare_demo
 from .his import START, create_demo

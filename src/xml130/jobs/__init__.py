@@ -3,8 +3,8 @@ without a Prefect server: ``export`` (:mod:`.export`), the nightly export (:mod:
 (:mod:`.checkin`), resend (:mod:`.resend`) and submit (:mod:`.submit`).
 
 Every job that writes stages through the one stager (:mod:`.stager`) and declares its write behaviour there;
-:mod:`.ledger` keeps versions, watermarks and attempts, :mod:`.deadlines` the sending deadlines, :mod:`.files`
-the atomic writes, :mod:`.status` what to act on. Import the job functions from here (``jobs.nightly(...)``).
+:mod:`.deadlines` keeps the sending deadlines, :mod:`.status` what to act on; the state (versions, watermarks,
+attempts) and the atomic writes are :mod:`xml130.store`'s. Import the job functions from here (``jobs.nightly(...)``).
 """
 
 from .checkin import checkin

@@ -12,7 +12,7 @@ from ..mapping.derive import RuleContext
 from ..mapping.extract import Extractor
 from ..models import Hoso, build_rows
 from ..spec import load_spec
-from .ledger import Ledger
+from ..store.ledger import Ledger
 from .stager import CheckinItem, InsertOnce, RunReport, Stager, finish_run, new_run_id, stage_all
 
 EPOCH = dt.datetime(1900, 1, 1)

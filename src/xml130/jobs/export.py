@@ -14,7 +14,7 @@ from pathlib import Path
 from ..mapping import Mapping
 from ..mapping.database import his_engine
 from ..mapping.extract import Extractor, Selection
-from .files import write_json
+from ..store.files import write_json
 from .stager import Folder, RunReport, Stager, new_run_id, stage_all
 
 

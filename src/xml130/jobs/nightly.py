@@ -18,8 +18,8 @@ from ..catalog.lookup import for_staging, using
 from ..mapping import Mapping, load_mapping
 from ..mapping.database import his_engine
 from ..mapping.extract import Extractor, Selection
-from .files import clean_stale_temp
-from .ledger import Ledger
+from ..store.files import clean_stale_temp
+from ..store.ledger import Ledger
 from .stager import RunReport, Stager, Versioned, finish_run, new_run_id, stage_all
 
 

@@ -32,9 +32,10 @@ from ..dates import compact
 from ..models import Hoso
 from ..render import render_checkin, render_hoso
 from ..rules import run_rules
+from ..store.files import write_atomic, write_json
+from ..store.ledger import Ledger
+from ..store.versions import Latest
 from .deadlines import deadline_for
-from .files import write_atomic, write_json
-from .ledger import Latest, Ledger
 
 
 def new_run_id(flow: str) -> str:

@@ -24,7 +24,8 @@ from sqlalchemy import func, select
 
 from ..codes import Kind
 from ..portal.client import UNSIGNED_CODES
-from .ledger import Ledger, checkin_event, hoso_version, submission
+from ..store.ledger import Ledger
+from ..store.tables import checkin_event, hoso_version, submission
 
 SENT = ("accepted", "rejected", "unanswered", "signature_refused", "refused")
 LABELS = {"accepted": "accepted", "rejected": "rejected", "unanswered": "unanswered",

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..codes import Kind, Status
 from ..errors import Xml130Error
-from .ledger import Ledger
+from ..store.ledger import Ledger
 from .stager import RunReport, finish_run, new_run_id
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from ..jobs.files import write_atomic
+from ..store.files import write_atomic
 from .core import Pending, SigningError, prepare
 from .remote import CONFIRMED, WAITING, RemoteSigner
 

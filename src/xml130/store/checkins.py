@@ -1,0 +1,38 @@
+"""Check-in events: each check-in document once (the unique key refuses an event twice)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from ..codes import TO_SEND
+from .tables import checkin_event, now
+
+
+class Checkins:
+    engine: Engine
+
+    def checkin_known(self, facility: str, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
+        if not keys:
+            return set()
+        t = checkin_event
+        ma_lks = sorted({k[0] for k in keys})
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(t.c.ma_lk, t.c.event).where(t.c.facility == facility, t.c.ma_lk.in_(ma_lks)))
+            return {(r[0], r[1]) for r in rows}
+
+    def add_checkins(self, rows: list[dict[str, Any]]) -> None:
+        """Insert check-in events in one transaction (the unique key refuses an event twice)."""
+        if rows:
+            stamp = now()
+            with self.engine.begin() as conn:
+                conn.execute(checkin_event.insert(), [{**r, "staged_at": stamp} for r in rows])
+
+    def pending_checkins(self, facility: str | None = None) -> list[dict[str, Any]]:
+        t = checkin_event
+        q = select(t).where(t.c.status.in_(TO_SEND))
+        if facility:
+            q = q.where(t.c.facility == facility)
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(q.order_by(t.c.event_at, t.c.ma_lk, t.c.event))]
