@@ -138,6 +138,13 @@ def test_the_replaced_code_message_names_the_replacement():
     assert f.message == "MA_BENH_KT = 'Q87.11*' không còn dùng từ 01/07/2026 (TT 06/2026/TT-BYT); ghi 'Q87.1'."
 
 
+def test_a_secondary_code_repeating_the_main_one_is_found_whatever_its_mark():
+    raw = sc.outpatient_drugs_labs()
+    raw["XML1"].update(MA_BENH_CHINH="A17.0†", MA_BENH_KT="K21.9;A17.0")
+    got = [(f.code, f.field) for f in run_rules(build_hoso(raw))]
+    assert got == [("R.ICD.KT_NOT_CHINH", "MA_BENH_KT"), ("R.ICD.MARK", "MA_BENH_CHINH")]
+
+
 # --- 7. check-in first cost, XML12, newborn at 00:00 -------------------------------------------------------------
 def _checkin(rows):
     version = load_spec().latest

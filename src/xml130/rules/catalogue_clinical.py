@@ -124,6 +124,16 @@ def _bed_code(v: View):
 
 
 # --- diagnoses --------------------------------------------------------------------------------------------------
+# ICD-10 codes as written in the field. QĐ 4469 (the ICD-10 the fields cite) prints the dual classification's marks
+# beside the codes: † the cause (dagger), * the manifestation (asterisk). The mark is not part of the code.
+ICD_MARKS = {"†": "dấu cộng (†, nguyên nhân)", "*": "dấu sao (*, biểu hiện)"}
+
+
+def _bare(code: str | None) -> str:
+    """The ICD-10 code without the mark it may be written with (G55.2* → G55.2)."""
+    return (code or "").rstrip("".join(ICD_MARKS))
+
+
 @rule("R.ICD.SEX", severity=WARNING, tables=("XML1",), fields=("MA_BENH_CHINH", "MA_BENH_KT", "GIOI_TINH"),
       title="Mã bệnh chỉ dành cho một giới khớp GIOI_TINH",
       source="ICD-10 (QĐ 4469/QĐ-BYT, cited by XML1 MA_BENH_CHINH) marks sex-specific codes; no clause of QĐ 130"
@@ -157,13 +167,11 @@ def _kt_max(v: View):
              " repeat, hence a warning",
       message="MA_BENH_KT lặp lại bệnh chính {found}.")
 def _kt_dup(v: View):
-    if v.x1.MA_BENH_CHINH and v.x1.MA_BENH_CHINH in _items(v.x1.MA_BENH_KT):
+    main = _bare(v.x1.MA_BENH_CHINH)
+    if main and main in {_bare(k) for k in _items(v.x1.MA_BENH_KT)}:
         yield Hit("XML1", "MA_BENH_KT", 1, {"found": v.x1.MA_BENH_CHINH})
 
 
-# ICD-10 codes as written in the field. QĐ 4469 (the ICD-10 the fields cite) prints the dual classification's marks
-# beside the codes: † the cause (dagger), * the manifestation (asterisk). The mark is not part of the code.
-ICD_MARKS = {"†": "dấu cộng (†, nguyên nhân)", "*": "dấu sao (*, biểu hiện)"}
 ICD_FIELDS = (("XML1", "MA_BENH_CHINH"), ("XML1", "MA_BENH_KT"), ("XML3", "MA_BENH"), ("XML13", "MA_BENH_CHINH"),
               ("XML13", "MA_BENH_KT"), ("XML14", "MA_BENH_CHINH"), ("XML14", "MA_BENH_KT"))
 TT06 = dt.date(2026, 7, 1)  # TT 06/2026/TT-BYT: the ICD-10 code set from 01/07/2026, chosen by the end of the visit
@@ -224,7 +232,7 @@ def _icd_replaced(v: View):
     periods = [p for p in _codelists()["ICD_REPLACED"] if v.day is None or p["from"] <= v.day]
     period = periods[-1] if periods else {"codes": []}
     for table, name, row, code in _icd_codes(v):
-        bare = code.rstrip("".join(ICD_MARKS))
+        bare = _bare(code)
         if bare in period["codes"]:
             yield Hit(table, name, row, {"field": name, "found": code, "since": period["from"].strftime("%d/%m/%Y"),
                                          "replacement": period["replacement"][bare]})
