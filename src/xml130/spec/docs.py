@@ -33,7 +33,8 @@ def render_markdown() -> str:
                     if f.name not in old:
                         changed.append(f"- {t.id}.{f.name}: added ({_kind(f)}, size {f.size or 'n'})")
                     elif old[f.name] != f:
-                        changed.append(f"- {t.id}.{f.name}: now {_kind(f)}, size {f.size or 'n'}, pattern `{f.pattern}`")
+                        changed.append(f"- {t.id}.{f.name}: now {_kind(f)}, size {f.size or 'n'}, required {f.required},"
+                                       f" pattern `{f.pattern}`" + (f" — {f.note}" if f.note else ""))
                 for name in old:
                     if name not in t.by_name:
                         changed.append(f"- {t.id}.{name}: removed")
