@@ -397,28 +397,23 @@ def invalid_files() -> dict[str, tuple[bytes, list[dict]]]:
 
 
 def write_fixtures(directory: Path) -> list[Path]:
+    """fixtures/valid, fixtures/invalid and fixtures/quirks (each file of the last two with its expected findings)."""
     import json
 
+    from .quirks import quirk_files  # the shapes real HIS write (issue 24); imports this module
+
+    (directory / "valid").mkdir(parents=True, exist_ok=True)
     written = []
-    for sub in ("valid", "invalid"):
-        (directory / sub).mkdir(parents=True, exist_ok=True)
     for name, data in valid_files().items():
         p = directory / "valid" / name
         p.write_bytes(data)
         written.append(p)
-    for name, (data, expected) in invalid_files().items():
-        p = directory / "invalid" / name
-        p.write_bytes(data)
-        e = p.with_suffix(".expected.json")
-        e.write_text(json.dumps(expected, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-        written += [p, e]
-    from .quirks import quirk_files  # the shapes real HIS write (issue 24); imports this module
-
-    (directory / "quirks").mkdir(parents=True, exist_ok=True)
-    for name, (data, expected) in quirk_files().items():
-        p = directory / "quirks" / name
-        p.write_bytes(data)
-        e = p.with_suffix(".expected.json")
-        e.write_text(json.dumps(expected, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-        written += [p, e]
+    for sub, files in (("invalid", invalid_files()), ("quirks", quirk_files())):
+        (directory / sub).mkdir(parents=True, exist_ok=True)
+        for name, (data, expected) in files.items():
+            p = directory / sub / name
+            p.write_bytes(data)
+            e = p.with_suffix(".expected.json")
+            e.write_text(json.dumps(expected, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+            written += [p, e]
     return written
