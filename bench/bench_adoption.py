@@ -31,6 +31,7 @@ def main() -> None:
 
     from xml130.adoption import Period, build_report
     from xml130.adoption.outputs import write_outputs
+    from xml130.demo import demo_mapping
     from xml130.demo.his import START, create_demo
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -51,7 +52,7 @@ def main() -> None:
                                  {"end": period.end}).scalar()
         engine.dispose()
         t = time.perf_counter()
-        report = build_report(his, period, periods=args.weeks)
+        report = build_report(his, period, mapping=demo_mapping(), periods=args.weeks)
         computed = time.perf_counter() - t
         t = time.perf_counter()
         files = write_outputs(report, Path(tmp) / "out")

@@ -19,12 +19,12 @@ from pathlib import Path
 
 
 def run_one(url: str, out: str, batch: int) -> dict:
+    from xml130.demo import demo_mapping
     from xml130.jobs.export import run_export
-    from xml130.mapping import load_mapping
     from xml130.mapping.extract import Selection
 
     t = time.perf_counter()
-    result = run_export(url, load_mapping(), Path(out), Selection(), batch_size=batch)
+    result = run_export(url, demo_mapping(), Path(out), Selection(), batch_size=batch)
     spent = time.perf_counter() - t
     total = result.counts["staged"] + result.counts["quarantined"]
     return {"db": url.split(":")[0], "hoso": total, "written": result.counts["staged"],

@@ -25,6 +25,7 @@ def main() -> None:
     add_his_arguments(ap)
     args = ap.parse_args()
     from xml130 import jobs
+    from xml130.demo import demo_mapping
     from xml130.demo.his import create_demo
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -35,10 +36,11 @@ def main() -> None:
         ledger = f"sqlite:///{tmp}/ledger.db"
         t = time.perf_counter()
         until = dt.datetime(2100, 1, 1)  # a big demo HIS has episodes closing after today (7 minutes apart)
-        first = jobs.nightly(his, Path(tmp) / "outbox", ledger, until=until)
+        first = jobs.nightly(his, Path(tmp) / "outbox", ledger, mapping=demo_mapping(), until=until)
         first_s = time.perf_counter() - t
         t = time.perf_counter()
-        again = jobs.nightly(his, Path(tmp) / "outbox", ledger, since=dt.datetime(2000, 1, 1), until=until)
+        again = jobs.nightly(his, Path(tmp) / "outbox", ledger, mapping=demo_mapping(),
+                             since=dt.datetime(2000, 1, 1), until=until)
         again_s = time.perf_counter() - t
         print(json.dumps({
             "db": args.db, "episodes": args.encounters, "demo_his_s": round(made, 1),

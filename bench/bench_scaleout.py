@@ -56,6 +56,7 @@ def main() -> None:
     ap.add_argument("--encounters", type=int, default=10_000)
     args = ap.parse_args()
     from pipelines.nightly_export import nightly_export, on_dask
+    from xml130.demo import mapping_path
     from xml130.demo.his import create_demo
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -68,7 +69,8 @@ def main() -> None:
             out = Path(tmp) / name.replace(" ", "_")
             with TreeRss() as rss:
                 t = time.perf_counter()
-                report = run(source=his, outbox=str(out), ledger=f"sqlite:///{out}.db", until=until, **extra)
+                report = run(source=his, outbox=str(out), ledger=f"sqlite:///{out}.db", mapping=str(mapping_path()),
+                             until=until, **extra)
                 spent = time.perf_counter() - t
             results[name] = out
             print(json.dumps({"run": name, "episodes": args.encounters, "seconds": round(spent, 1),

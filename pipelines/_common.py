@@ -5,9 +5,13 @@ Secrets never travel as flow parameters (a deployment's parameters are stored in
 and printed by ``prefect deployment run``) nor as Prefect variables. The database URLs — which may carry a password —
 come from the environment of the worker or serve process (``XML130_SOURCE``, ``XML130_LEDGER``), else from Prefect
 Secret blocks (``xml130-source-url``, ``xml130-ledger-url``); a flow refuses a URL with a password as a parameter.
+Every flow that reads the HIS needs the hospital's mapping (:func:`mapping_file`): a parameter or
+``XML130_MAPPING``, never the demo's.
 """
 
 from __future__ import annotations
+
+import os
 
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.context import FlowRunContext
@@ -15,6 +19,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from xml130.codes import DEFAULT_LEDGER
 from xml130.errors import SettingError
+from xml130.mapping import MAPPING_ENV
 from xml130.signing.core import secret_value
 
 RETRY_DELAYS = [10, 60, 300]
@@ -50,6 +55,17 @@ def database_url(name: str, value: str | None) -> str:
         return DEFAULT_LEDGER
     raise SettingError(f"{name}: no database URL — set {env} for the worker (or serve) process, or create the Prefect "
                      f"Secret block {block}")
+
+
+def mapping_file(value: str | None) -> str:
+    """The hospital's mapping: the parameter ``mapping`` when given (prefect.yaml: the variable
+    ``xml130_mapping``), else ``XML130_MAPPING`` of the worker (or serve) process. Never the demo's: neither is a
+    :class:`~xml130.errors.SettingError` that names both, before anything is read."""
+    found = value or os.environ.get(MAPPING_ENV)
+    if not found:
+        raise SettingError(f"mapping: no mapping file — give the parameter mapping (prefect.yaml: the Prefect "
+                           f"variable xml130_mapping) or set {MAPPING_ENV} for the worker (or serve) process")
+    return found
 
 
 def is_transient(task, task_run, state) -> bool:

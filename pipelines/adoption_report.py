@@ -15,11 +15,11 @@ from prefect.context import FlowRunContext
 
 from xml130.adoption.job import run_adoption_report, summary
 
-from ._common import RETRY_DELAYS, database_url, is_transient
+from ._common import RETRY_DELAYS, database_url, is_transient, mapping_file
 
 
 @task(retries=3, retry_delay_seconds=RETRY_DELAYS, retry_condition_fn=is_transient)
-def build_and_write(source: str, out: str, period: str | None, kind: str, mapping: str | None,
+def build_and_write(source: str, out: str, period: str | None, kind: str, mapping: str,
                     periods: int | None, notes: str | None, rank_min_patients: int | None = None) -> dict:
     report, files = run_adoption_report(source, Path(out), period=period, kind=kind, mapping=mapping,
                                         periods=periods, notes=notes, rank_min_patients=rank_min_patients)
@@ -48,7 +48,7 @@ def adoption_report(out: str, source: str | None = None, period: str | None = No
                     rank_min_patients: int | None = None) -> dict:
     """``period``: 2026-W47 or 2026-11; none = the last complete ``kind`` (week or month) in Asia/Ho_Chi_Minh.
     ``source``: none = XML130_SOURCE or the Secret block ``xml130-source-url`` (see ``_common``)."""
-    source = database_url("source", source)
+    source, mapping = database_url("source", source), mapping_file(mapping)
     result = build_and_write(source, out, period, kind, mapping, periods, notes, rank_min_patients)
     publish(result)
     return result

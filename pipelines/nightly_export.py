@@ -18,7 +18,7 @@ from xml130.catalog.crossstage import publish_artifacts as publish_cross_artifac
 from xml130.dates import parse_datetime
 from xml130.mapping import load_mapping
 
-from ._common import RETRY_DELAYS, database_url, is_transient, publish
+from ._common import RETRY_DELAYS, database_url, is_transient, mapping_file, publish
 
 
 def _when(value: str | None) -> dt.datetime | None:
@@ -27,7 +27,7 @@ def _when(value: str | None) -> dt.datetime | None:
 
 
 @task(retries=3, retry_delay_seconds=RETRY_DELAYS, retry_condition_fn=is_transient)
-def plan_run(source: str, outbox: str, ledger: str, mapping: str | None, since: str | None, until: str | None,
+def plan_run(source: str, outbox: str, ledger: str, mapping: str, since: str | None, until: str | None,
              partition: str) -> tuple[jobs.NightlyPlan, list]:
     m = load_mapping(mapping)
     plan = jobs.plan_nightly(Path(outbox), ledger, m, since=_when(since), until=_when(until))
@@ -36,13 +36,13 @@ def plan_run(source: str, outbox: str, ledger: str, mapping: str | None, since: 
 
 
 @task(retries=3, retry_delay_seconds=RETRY_DELAYS, retry_condition_fn=is_transient)
-def stage_partition(source: str, outbox: str, ledger: str, mapping: str | None, run_id: str,
+def stage_partition(source: str, outbox: str, ledger: str, mapping: str, run_id: str,
                     since: dt.datetime | None, until: dt.datetime) -> jobs.RunReport:
     return jobs.stage_window(source, Path(outbox), ledger, load_mapping(mapping), run_id, since, until)
 
 
 @task
-def complete_run(outbox: str, ledger: str, mapping: str | None, plan: jobs.NightlyPlan,
+def complete_run(outbox: str, ledger: str, mapping: str, plan: jobs.NightlyPlan,
                  parts: list[jobs.RunReport]) -> dict:
     return jobs.complete_nightly(Path(outbox), ledger, load_mapping(mapping), plan, parts).as_dict()
 
@@ -52,7 +52,7 @@ def nightly_export(outbox: str, source: str | None = None, ledger: str | None = 
                    since: str | None = None, until: str | None = None, partition: str = "none") -> dict:
     """``partition``: "none" (one window) or "day" (one task per closing day, run by the flow's task runner).
     ``source``/``ledger``: none = XML130_SOURCE/XML130_LEDGER or the Secret blocks (see ``_common``)."""
-    source, ledger = database_url("source", source), database_url("ledger", ledger)
+    source, ledger, mapping = database_url("source", source), database_url("ledger", ledger), mapping_file(mapping)
     plan, parts = plan_run(source, outbox, ledger, mapping, since, until, partition)
     futures = [stage_partition.submit(source, outbox, ledger, mapping, plan.run_id, lo, hi) for lo, hi in parts]
     report = complete_run(outbox, ledger, mapping, plan, [f.result() for f in futures])

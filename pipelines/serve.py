@@ -1,7 +1,7 @@
 """Serve the scheduled deployments from one long-running process (no work pool needed):
 
     XML130_SOURCE=postgresql+psycopg://reader:…@his/his XML130_LEDGER=postgresql+psycopg://xml130:…@db/xml130 \
-    XML130_OUTBOX=/srv/xml130/outbox python -m pipelines.serve
+    XML130_MAPPING=/etc/xml130/his.toml XML130_OUTBOX=/srv/xml130/outbox python -m pipelines.serve
 
 nightly_export runs every night at 01:30 and checkin every 5 minutes, in Asia/Ho_Chi_Minh; the VNeID adoption
 report every Thursday at 08:00 for the last week (due before 10:00) and on the 3rd of each month for the last
@@ -9,7 +9,9 @@ month, into XML130_REPORTS (default ./reports). The same deployments are declare
 server with workers.
 
 The database URLs are not parameters: each run reads XML130_SOURCE / XML130_LEDGER from this process's environment
-(or the Secret blocks xml130-source-url / xml130-ledger-url), so no password is stored with the deployments.
+(or the Secret blocks xml130-source-url / xml130-ledger-url), so no password is stored with the deployments. The
+hospital's mapping (XML130_MAPPING, required: never the demo's) is a parameter of every deployment reading the
+HIS.
 XML130_NIGHTLY_INTERVAL=SECONDS replaces the nightly's 01:30 schedule by an interval — for a trial or a test that
 wants to see the scheduled job run now (docs/operations.md), not for production.
 """
@@ -24,7 +26,7 @@ from prefect.schedules import Cron, Interval
 
 from xml130.errors import Xml130Error
 
-from ._common import database_url
+from ._common import database_url, mapping_file
 from .adoption_report import adoption_report
 from .checkin import checkin
 from .nightly_export import nightly_export
@@ -35,10 +37,7 @@ TZ = "Asia/Ho_Chi_Minh"
 
 def parameters() -> dict:
     """What the deployments carry: the outbox and the mapping, never a database URL."""
-    params = {"outbox": os.environ["XML130_OUTBOX"]}
-    if os.environ.get("XML130_MAPPING"):
-        params["mapping"] = os.environ["XML130_MAPPING"]
-    return params
+    return {"outbox": os.environ["XML130_OUTBOX"], "mapping": mapping_file(None)}
 
 
 def nightly_schedule():
@@ -50,7 +49,7 @@ def nightly_schedule():
 
 def adoption_deployments(p: dict) -> list:
     """Weekly (Thursday 08:00) and monthly (3rd, 08:00) adoption reports for the last complete period."""
-    base = {"out": os.environ.get("XML130_REPORTS", "reports"), **({"mapping": p["mapping"]} if "mapping" in p else {})}
+    base = {"out": os.environ.get("XML130_REPORTS", "reports"), "mapping": p["mapping"]}
     return [
         adoption_report.to_deployment("adoption-weekly", parameters={**base, "kind": "week"},
                                       schedule=Cron("0 8 * * 4", timezone=TZ)),
@@ -74,7 +73,8 @@ if __name__ == "__main__":
     import sys
 
     try:
-        database_url("source", None)  # stop now, with the message, when no HIS URL is configured
+        database_url("source", None)  # stop now, with the message, when no HIS URL or no mapping is configured
+        mapping_file(None)
     except Xml130Error as exc:
         sys.exit(f"xml130 serve: {exc}")
     serve(*deployments())

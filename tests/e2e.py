@@ -16,7 +16,10 @@ import httpx
 import psutil
 import pytest
 
+from xml130.demo import mapping_path
+
 ROOT = Path(__file__).resolve().parents[1]
+DEMO_MAPPING = str(mapping_path())  # the site's HIS is the demo's: XML130_MAPPING names its mapping
 DOC = ROOT / "docs" / "operations.md"
 BIN = Path(sys.executable).parent
 DOC_PORT = "4200"
@@ -52,7 +55,7 @@ class Site:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "XML130_"))}
         env.update(PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", PREFECT_HOME=str(tmp / "prefect-home"),
                    PREFECT_API_URL=self.api, PREFECT_SERVER_ANALYTICS_ENABLED="false", COLUMNS="200", XML130_HOME=str(ROOT),
-                   XML130_OUTBOX=str(self.outbox), XML130_REPORTS=str(self.reports),
+                   XML130_OUTBOX=str(self.outbox), XML130_REPORTS=str(self.reports), XML130_MAPPING=DEMO_MAPPING,
                    XML130_PORTAL_URL="http://127.0.0.1:9/", XML130_PORTAL_USER="bv79999",
                    XML130_P12_PATH=str(tmp / "bv.p12"),
                    # the only departure from the server's defaults: its scheduler looks for due schedules every

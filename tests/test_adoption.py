@@ -16,8 +16,12 @@ from sqlalchemy import create_engine, text
 
 from xml130.adoption import Period, build_report
 from xml130.adoption.job import run_adoption_report
+from xml130.demo import demo_mapping, mapping_path
 from xml130.demo.his import create_demo
-from xml130.mapping import MappingError, load_mapping, parse_mapping
+from xml130.mapping import MappingError, parse_mapping
+
+DEMO = demo_mapping()  # the demo HIS built by these tests is read through its own mapping
+DEMO_MAPPING = str(mapping_path())
 
 WEEK = "2026-W47"  # the demo spread one episode an hour from Monday 2 November: W45, W46, W47 and part of W48
 
@@ -71,7 +75,7 @@ def expected(path: str, start: dt.datetime, end: dt.datetime) -> dict[str, dict]
 
 def test_week_counts_match_an_independent_computation(his):
     period = Period.parse(WEEK)
-    report = build_report(f"sqlite:///{his}", period)
+    report = build_report(f"sqlite:///{his}", period, mapping=DEMO)
     want = expected(his, period.start, period.end)
     before = expected(his, period.previous().start, period.previous().end)
     got = {d.code: d for d in report.departments}
@@ -109,7 +113,7 @@ def test_week_counts_match_an_independent_computation(his):
 
 
 def test_staff_survey_matches_the_roster(his):
-    report = build_report(f"sqlite:///{his}", Period.parse(WEEK))
+    report = build_report(f"sqlite:///{his}", Period.parse(WEEK), mapping=DEMO)
     con = sqlite3.connect(his)
     rows = con.execute("""SELECT d.local_code, s.level2_identity, s.level2_missing_reason, s.health_book,
                           s.card_integrated FROM staff s JOIN department d ON d.id = s.department_id
@@ -177,7 +181,7 @@ def no_rec_ma_lk(url: str) -> str:
 
 
 def test_hand_made_week(small):
-    report = build_report(small, Period.parse("2026-W45"), periods=2)
+    report = build_report(small, Period.parse("2026-W45"), periods=2, mapping=DEMO)
     rows = {d.code: d for d in report.departments}
     assert set(rows) == {"KB", "NOI", "SAN"}  # departments never examining in the window are not listed
     kb, noi, san, total = rows["KB"].counts, rows["NOI"].counts, rows["SAN"].counts, report.total.counts
@@ -187,7 +191,7 @@ def test_hand_made_week(small):
     assert (total.examined, total.eligible, total.books, total.books_eligible) == (5, 3, 3, 2)
     assert rows["SAN"].as_dict()["rate_all_pct"] == 100.0 and rows["SAN"].as_dict()["rate_eligible_pct"] == 100.0
     assert [(d.code, d.rank) for d in report.departments] == [("SAN", 1), ("KB", 2), ("NOI", 2)]
-    small_ones = build_report(small, Period.parse("2026-W45"), periods=2, rank_min_patients=3)
+    small_ones = build_report(small, Period.parse("2026-W45"), periods=2, rank_min_patients=3, mapping=DEMO)
     assert [(d.code, d.rank) for d in small_ones.departments] == [("KB", None), ("NOI", None), ("SAN", None)]
     assert [w["code"] for w in report.warnings] == ["ADOPTION.NO_RECEPTION"]
     assert "NOI: 1" in report.warnings[0]["message"]
@@ -204,7 +208,7 @@ def test_a_returning_patient_counts_once_with_the_latest_visit(small):
         conn.execute(text("UPDATE encounter SET patient_id = (SELECT patient_id FROM encounter WHERE id = 1) "
                           "WHERE id = 2"))
     engine.dispose()
-    report = build_report(small, Period.parse("2026-W45"), periods=2)
+    report = build_report(small, Period.parse("2026-W45"), periods=2, mapping=DEMO)
     kb = next(d for d in report.departments if d.code == "KB").counts
     assert (kb.examined, kb.books) == (1, 0)  # one patient; the latest reception record says no book
     noi = next(d for d in report.departments if d.code == "NOI").counts
@@ -217,7 +221,7 @@ def test_codes_the_labels_do_not_know_are_reported(small):
     with engine.begin() as conn:
         conn.execute(text("UPDATE reception SET identified_by = 'QR', no_book_reason = 'lost_phone' WHERE encounter_id = 2"))
     engine.dispose()
-    report = build_report(small, Period.parse("2026-W45"), periods=2)
+    report = build_report(small, Period.parse("2026-W45"), periods=2, mapping=DEMO)
     unknown = [w for w in report.warnings if w["code"] == "ADOPTION.UNKNOWN_CODE"]
     assert len(unknown) == 2 and "'QR' (1)" in unknown[0]["message"] and "'lost_phone' (1)" in unknown[1]["message"]
     with create_engine(small).connect() as conn:
@@ -231,7 +235,7 @@ def test_an_examination_without_department_is_listed_and_warned_about(small):
     with engine.begin() as conn:  # a hospital's own query may return no department for some rows
         conn.execute(text("UPDATE examination SET department_id = 999 WHERE encounter_id = 5"))
     engine.dispose()
-    data = load_mapping()
+    data = DEMO
     import dataclasses
 
     exams = data.adoption["examinations"]
@@ -247,7 +251,7 @@ def test_an_examination_without_department_is_listed_and_warned_about(small):
 
 
 def test_an_empty_week_says_so(small):
-    report = build_report(small, Period.parse("2026-W50"), periods=2)
+    report = build_report(small, Period.parse("2026-W50"), periods=2, mapping=DEMO)
     assert report.departments == [] and report.total.counts.examined == 0
     assert [w["code"] for w in report.warnings] == ["ADOPTION.EMPTY_PERIOD"]
 
@@ -259,7 +263,8 @@ SHEETS = ["Theo khoa", "Xu hướng", "Định danh", "PL1 Nhân viên", "Danh s
 def test_xlsx_csv_html_and_json(his, tmp_path):
     notes = tmp_path / "notes.toml"
     notes.write_text('training = "Tập huấn 2 buổi cho điều dưỡng tiếp đón"\n', encoding="utf-8")
-    report, files = run_adoption_report(f"sqlite:///{his}", tmp_path / "out", period=WEEK, notes=notes)
+    report, files = run_adoption_report(f"sqlite:///{his}", tmp_path / "out", period=WEEK, notes=notes,
+                                        mapping=DEMO_MAPPING)
     assert {p.name for p in files.values()} == {f"adoption-{WEEK}{s}" for s in
                                                  (".xlsx", ".html", ".csv", "-staff.csv", "-patients.csv", ".json")}
     wb = load_workbook(files["xlsx"])
@@ -325,8 +330,8 @@ def test_same_report_from_postgresql(his, pg_url):
     create_demo(pg_url, 600, minutes_between=60)
     period = Period.parse(WEEK)
     now = dt.datetime(2026, 11, 26, 1, 0, tzinfo=dt.UTC)
-    a = build_report(f"sqlite:///{his}", period, now=now).as_dict()
-    b = build_report(pg_url, period, now=now).as_dict()
+    a = build_report(f"sqlite:///{his}", period, now=now, mapping=DEMO).as_dict()
+    b = build_report(pg_url, period, now=now, mapping=DEMO).as_dict()
     assert a == b
 
 
@@ -350,9 +355,8 @@ def test_periods():
 def test_adoption_queries_are_checked_before_reading(his):
     import tomllib
 
-    from xml130.mapping import bundled_mapping_path
 
-    data = tomllib.loads(bundled_mapping_path().read_text(encoding="utf-8"))
+    data = tomllib.loads(mapping_path().read_text(encoding="utf-8"))
     data["adoption"]["examinations"]["query"] = data["adoption"]["examinations"]["query"].replace(
         "p.code AS patient", "p.code AS patient_code")
     with pytest.raises(MappingError, match="adoption.examinations: the query must return a column named patient"):
@@ -363,7 +367,7 @@ def test_adoption_queries_are_checked_before_reading(his):
     del data["adoption"]
     with pytest.raises(MappingError, match=r"\[adoption.examinations\] is missing"):
         build_report(f"sqlite:///{his}", Period.parse(WEEK), mapping=parse_mapping(data))
-    assert set(load_mapping().adoption) == {"examinations", "staff"}
+    assert set(DEMO.adoption) == {"examinations", "staff"}
 
 
 # --- command, flow, schedule ------------------------------------------------------------------------------------------
@@ -374,26 +378,26 @@ def test_command(his, tmp_path):
 
     runner = CliRunner()
     res = runner.invoke(app, ["adoption-report", "--source", f"sqlite:///{his}", "--week", WEEK,
-                              "--out", str(tmp_path)], catch_exceptions=False)
+                              "--out", str(tmp_path), "--mapping", DEMO_MAPPING], catch_exceptions=False)
     assert res.exit_code == 0, res.output
     assert "TOÀN VIỆN" in res.output and (tmp_path / f"adoption-{WEEK}.xlsx").exists()
     res = runner.invoke(app, ["adoption-report", "--source", f"sqlite:///{his}", "--month", "2026-11",
-                              "--out", str(tmp_path)], catch_exceptions=False)
+                              "--out", str(tmp_path), "--mapping", DEMO_MAPPING], catch_exceptions=False)
     assert res.exit_code == 0 and (tmp_path / "adoption-2026-11.xlsx").exists()
     res = runner.invoke(app, ["adoption-report", "--source", f"sqlite:///{his}", "--week", "2026-W60",
-                              "--out", str(tmp_path)])
+                              "--out", str(tmp_path), "--mapping", DEMO_MAPPING])
     assert res.exit_code == 2 and "2026-W60" in res.output
     res = runner.invoke(app, ["adoption-report", "--source", f"sqlite:///{tmp_path / 'none.db'}", "--week", WEEK,
-                              "--out", str(tmp_path)])
+                              "--out", str(tmp_path), "--mapping", DEMO_MAPPING])
     assert res.exit_code == 2 and "none.db does not exist" in res.output and not (tmp_path / "none.db").exists()
     (tmp_path / "empty.db").touch()  # a database without the HIS's tables: the mapping's query names itself
     res = runner.invoke(app, ["adoption-report", "--source", f"sqlite:///{tmp_path / 'empty.db'}", "--week", WEEK,
-                              "--out", str(tmp_path)])
+                              "--out", str(tmp_path), "--mapping", DEMO_MAPPING])
     assert res.exit_code == 2 and "adoption.examinations: query fails" in res.output
 
 
 def test_month_counts_a_patient_once_across_weeks(his):
-    month = build_report(f"sqlite:///{his}", Period.parse("2026-11"))
+    month = build_report(f"sqlite:///{his}", Period.parse("2026-11"), mapping=DEMO)
     want = expected(his, dt.datetime(2026, 11, 1), dt.datetime(2026, 12, 1))
     assert month.total.counts.examined == want[""]["examined"] and month.total.counts.books == want[""]["books"]
 
@@ -402,15 +406,16 @@ def test_flow_task_as_a_function_and_the_schedules(his, tmp_path):
     from pipelines.adoption_report import build_and_write
 
     # the flow itself runs under the Prefect harness in test_flows.py; here its task as a plain function
-    result = build_and_write.fn(f"sqlite:///{his}", str(tmp_path), WEEK, "week", None, None, None)
+    result = build_and_write.fn(f"sqlite:///{his}", str(tmp_path), WEEK, "week", DEMO_MAPPING, None, None)
     assert result["period"] == WEEK and result["total"]["examined"] == expected(
         his, Period.parse(WEEK).start, Period.parse(WEEK).end)[""]["examined"]
     assert set(result["files"]) == {"xlsx", "html", "csv", "staff_csv", "patients_csv", "json"}
 
     from pipelines.serve import TZ, adoption_deployments
 
-    weekly, monthly = adoption_deployments({"source": "sqlite:///his.db", "outbox": "o", "ledger": "l"})
+    weekly, monthly = adoption_deployments({"outbox": "o", "mapping": "/etc/xml130/his.toml"})
     assert (weekly.name, weekly.parameters["kind"]) == ("adoption-weekly", "week")
+    assert weekly.parameters["mapping"] == monthly.parameters["mapping"] == "/etc/xml130/his.toml"
     assert (monthly.name, monthly.parameters["kind"]) == ("adoption-monthly", "month")
     assert [(s.schedule.cron, s.schedule.timezone) for s in weekly.schedules] == [("0 8 * * 4", TZ)]
     assert [(s.schedule.cron, s.schedule.timezone) for s in monthly.schedules] == [("0 8 3 * *", TZ)]

@@ -8,9 +8,12 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from xml130.demo import demo_mapping
 from xml130.demo.job import run_demo
 from xml130.store.ledger import Ledger
 from xml130.store.tables import cross_finding, hoso_version
+
+DEMO = demo_mapping()  # the demo HIS built by these tests is read through its own mapping
 
 
 def test_demo_shows_each_planted_mismatch_once(tmp_path):
@@ -55,10 +58,10 @@ def test_plain_nightly_applies_the_catalogues_imported_into_its_ledger(tmp_path)
     his = f"sqlite:///{tmp_path / 'his.db'}"
     ledger = f"sqlite:///{tmp_path / 'ledger.db'}"
     planted, _ = prepare_demo(create_demo(his, 160, 130), tmp_path / "cat", ledger)
-    report = jobs.nightly(his, tmp_path / "outbox", ledger)
+    report = jobs.nightly(his, tmp_path / "outbox", ledger, mapping=DEMO)
     reasons = {q["ma_lk"]: {r["code"] for r in q["reasons"]} for q in report.quarantine}
     for code in ("R.CAT.DRUG.UNKNOWN", "R.CAT.DRUG.STRENGTH", "R.CAT.STAFF.UNKNOWN", "R.CAT.MACHINE.NOT_VALID"):
         assert planted[code] and all(code in reasons.get(m, set()) for m in planted[code]), code
 
-    bare = jobs.nightly(his, tmp_path / "outbox2", f"sqlite:///{tmp_path / 'bare.db'}")
+    bare = jobs.nightly(his, tmp_path / "outbox2", f"sqlite:///{tmp_path / 'bare.db'}", mapping=DEMO)
     assert not any(r["code"].startswith("R.CAT.") for q in bare.quarantine for r in q["reasons"])

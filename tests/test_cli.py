@@ -10,8 +10,10 @@ import pytest
 from typer.testing import CliRunner
 
 from xml130.cli import app
+from xml130.demo import mapping_path
 
 runner = CliRunner()
+DEMO_MAPPING = str(mapping_path())  # the demo HIS these tests build is read through its own mapping
 
 
 def run(*args):
@@ -107,27 +109,53 @@ def test_demo_runs_the_nightly_export_on_the_demo_his(tmp_path):
 def test_export_cli_modes_and_errors(tmp_path):
     db = f"sqlite:///{tmp_path / 'his.db'}"
     assert run("demo-his", "--url", db, "--encounters", "40").exit_code == 0
-    r = run("export", "--source", db, "--out", tmp_path / "a", "--ma-lk", "79999261100000003", "--ma-lk",
-            "79999261100000004")
+    r = run("export", "--source", db, "--out", tmp_path / "a", "--mapping", DEMO_MAPPING, "--ma-lk",
+            "79999261100000003", "--ma-lk", "79999261100000004")
     assert r.exit_code == 0, r.output
     assert sorted(p.name for p in (tmp_path / "a").glob("*.xml")) == ["79999261100000003.xml", "79999261100000004.xml"]
-    r = run("export", "--source", db, "--out", tmp_path / "b", "--from", "2026-11-02", "--to", "2026-11-02T09:00")
+    r = run("export", "--source", db, "--out", tmp_path / "b", "--mapping", DEMO_MAPPING, "--from", "2026-11-02",
+            "--to", "2026-11-02T09:00")
     assert r.exit_code == 0 and "closed after" in r.output
-    r = run("export", "--source", db, "--out", tmp_path / "c")  # every closed episode; 13 and 17 are bad data,
-    assert r.exit_code == 1  # 12 has a card expired on admission (a business rule, as in the nightly job)
+    r = run("export", "--source", db, "--out", tmp_path / "c", "--mapping", DEMO_MAPPING)  # every closed episode:
+    assert r.exit_code == 1  # 13 and 17 are bad data, 12 has a card expired on admission (a rule, as in nightly)
     q = json.loads((tmp_path / "c" / "quarantine.json").read_text(encoding="utf-8"))
     assert [(e["ma_lk"], e["reasons"][0]["code"]) for e in q] == [
         ("79999261100000012", "R.CARD.VALID_ON_ADMISSION"), ("79999261100000013", "FIELD.TOO_LONG"),
         ("79999261100000017", "FIELD.FORMAT")]
-    assert run("export", "--source", db, "--out", tmp_path / "d", "--since", "yesterday").exit_code == 2
-    assert run("export", "--source", db, "--out", tmp_path / "d", "--since", "2026-11-01",
+    assert run("export", "--source", db, "--out", tmp_path / "d", "--mapping", DEMO_MAPPING, "--since",
+               "yesterday").exit_code == 2
+    assert run("export", "--source", db, "--out", tmp_path / "d", "--mapping", DEMO_MAPPING, "--since", "2026-11-01",
                "--ma-lk", "x").exit_code == 2
     bad = tmp_path / "bad.toml"
     bad.write_text("[mapping]\nname = 'x'\n", encoding="utf-8")
     r = run("export", "--source", db, "--out", tmp_path / "e", "--mapping", bad)
     assert r.exit_code == 2 and "[mapping] needs facility" in r.output
-    r = run("export", "--source", f"sqlite:///{tmp_path / 'nothing' / 'x.db'}", "--out", tmp_path / "f")
-    assert r.exit_code == 2
+    r = run("export", "--source", f"sqlite:///{tmp_path / 'nothing' / 'x.db'}", "--out", tmp_path / "f", "--mapping",
+            DEMO_MAPPING)
+    assert r.exit_code == 2 and "x.db does not exist" in r.output
+
+
+def test_the_jobs_need_the_hospitals_mapping(tmp_path, monkeypatch):
+    """No demo in production paths: without --mapping or XML130_MAPPING every command that reads a HIS is exit 2
+    naming both, before anything is read or written; the demo's mapping is never taken instead."""
+    monkeypatch.delenv("XML130_MAPPING", raising=False)
+    his = f"sqlite:///{tmp_path / 'some_his.db'}"
+    assert run("demo-his", "--url", his, "--encounters", "5").exit_code == 0
+    ledger = f"sqlite:///{tmp_path / 'ledger.db'}"
+    for args in (("nightly", "--source", his, "--outbox", tmp_path / "out", "--ledger", ledger),
+                 ("checkin", "--source", his, "--outbox", tmp_path / "out", "--ledger", ledger),
+                 ("resend", "79999261100000003", "--reason", "x", "--source", his, "--outbox", tmp_path / "out",
+                  "--ledger", ledger),
+                 ("export", "--source", his, "--out", tmp_path / "out"),
+                 ("adoption-report", "--source", his, "--out", tmp_path / "out"),
+                 ("mapping", "check", "--source", his)):
+        r = run(*args)
+        assert r.exit_code == 2, (args, r.output)
+        assert "Không có cấu hình ánh xạ: no mapping: give --mapping FILE or set XML130_MAPPING" in r.output, args
+    assert not (tmp_path / "out").exists() and not (tmp_path / "ledger.db").exists()
+    monkeypatch.setenv("XML130_MAPPING", DEMO_MAPPING)  # the same command with the mapping from the environment
+    r = run("nightly", "--source", his, "--outbox", tmp_path / "out", "--ledger", ledger)
+    assert r.exit_code == 0 and "'staged': 5" in r.output, r.output
 
 
 @pytest.mark.slow
@@ -191,7 +219,7 @@ def test_mistyped_database_files_are_refused_not_created(tmp_path):
         assert r.exit_code == 2 and "typo.db does not exist" in r.output, (args, r.output)
         assert not ledger.exists()
     his = tmp_path / "his.dbx"
-    r = run("export", "--source", f"sqlite:///{his}", "--out", tmp_path / "o")
+    r = run("export", "--source", f"sqlite:///{his}", "--out", tmp_path / "o", "--mapping", DEMO_MAPPING)
     assert r.exit_code == 2 and "his.dbx does not exist" in r.output and not his.exists()
 
 

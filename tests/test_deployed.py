@@ -18,11 +18,14 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from xml130 import jobs
+from xml130.demo import demo_mapping
 from xml130.store.ledger import Ledger
 from xml130.store.tables import hoso_version
 
 from .conftest import PG_URL, drop_pg_database
-from .e2e import BIN, ROOT, Site, doc_steps
+from .e2e import BIN, DEMO_MAPPING, ROOT, Site, doc_steps
+
+DEMO = demo_mapping()  # the demo HIS built by these tests is read through its own mapping
 
 PASSWORD = "e2e-Pw-never-on-the-server"  # 127.0.0.1 trusts this account, so any password connects
 PORTAL_PASSWORD, P12_PASSWORD = "portal-Pw-e2e", "p12-Pw-e2e"
@@ -69,7 +72,7 @@ def assert_staged_like_a_local_run(his: str, outbox: Path, ledger: str, tmp: Pat
     rows = ledger_rows(ledger)
     assert Counter(r[2] for r in rows) == {"staged": STAGED, "quarantined": QUARANTINED}
     reference = f"sqlite:///{tmp / 'reference.db'}"
-    jobs.nightly(his, tmp / "reference", reference)
+    jobs.nightly(his, tmp / "reference", reference, mapping=DEMO)
     assert rows == ledger_rows(reference)
     files = envelopes(outbox)
     assert len(files) == STAGED and files == envelopes(tmp / "reference")
@@ -89,7 +92,7 @@ def assert_scheduled_not_by_hand(run: dict, deployment: dict, since: dt.datetime
     assert run["auto_scheduled"] is True  # the scheduler made it from a schedule, not a user
     assert run["created_by"]["type"] == "SCHEDULE" and run["created_by"]["display_value"] == "IntervalSchedule"
     assert dt.datetime.fromisoformat(run["expected_start_time"]) >= since
-    assert run["parameters"] == {"outbox": str(outbox)}
+    assert run["parameters"] == {"outbox": str(outbox), "mapping": DEMO_MAPPING}
 
 
 def test_prefect_server_scheduler_and_worker_run_the_nightly(his, site, tmp_path):
@@ -111,7 +114,7 @@ def test_prefect_server_scheduler_and_worker_run_the_nightly(his, site, tmp_path
     assert "nightly_export/nightly" in outputs["prefect deployment ls"]
     assert "submit/submit" in outputs["prefect deployment ls"]
     nightly = site.wait_for_deployment("nightly_export/nightly")
-    assert nightly["parameters"] == {"outbox": str(site.outbox)}
+    assert nightly["parameters"] == {"outbox": str(site.outbox), "mapping": DEMO_MAPPING}
     submit = site.get("/deployments/name/submit/submit")
     assert submit["parameters"] == {"outbox": str(site.outbox), "portal": "http://127.0.0.1:9/",
                                     "user": "bv79999", "p12": str(tmp_path / "bv.p12")}

@@ -11,13 +11,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from xml130.demo import demo_mapping, mapping_path
 from xml130.demo.his import START, create_demo
 from xml130.jobs.export import run_export
-from xml130.mapping import MappingError, load_mapping, parse_mapping
+from xml130.mapping import MappingError, parse_mapping
 from xml130.mapping.extract import Extractor, Selection
 from xml130.parse import load_envelope
 from xml130.validate import validate_path
 
+DEMO = demo_mapping()  # the demo HIS built by these tests is read through its own mapping
 N = 400  # covers every case of the demo HIS (the rarest repeats every 97 episodes)
 
 
@@ -35,7 +37,7 @@ def sqlite_url(tmp_path_factory) -> str:
 @pytest.fixture(scope="module")
 def exported(sqlite_url, tmp_path_factory):
     out = tmp_path_factory.mktemp("out")
-    return out, run_export(sqlite_url, load_mapping(), out, Selection())
+    return out, run_export(sqlite_url, DEMO, out, Selection())
 
 
 def hoso_of(out: Path, i: int):
@@ -135,7 +137,7 @@ def test_money_is_exact_and_totals_add_up(exported):
 def test_postgresql_gives_byte_identical_files(pg_url, exported, tmp_path):
     out, result = exported
     create_demo(pg_url, N)
-    pg = run_export(pg_url, load_mapping(), tmp_path, Selection())
+    pg = run_export(pg_url, DEMO, tmp_path, Selection())
     assert pg.quarantine == result.quarantine
     assert sorted(p.name for p in tmp_path.glob("*.xml")) == sorted(p.name for p in out.glob("*.xml"))
     for p in out.glob("*.xml"):
@@ -144,14 +146,14 @@ def test_postgresql_gives_byte_identical_files(pg_url, exported, tmp_path):
 
 def test_rerun_and_batch_size_give_the_same_bytes(sqlite_url, exported, tmp_path):
     out, _ = exported
-    run_export(sqlite_url, load_mapping(), tmp_path, Selection(ma_lk=tuple(ma_lk(i) for i in range(0, 60))),
+    run_export(sqlite_url, DEMO, tmp_path, Selection(ma_lk=tuple(ma_lk(i) for i in range(0, 60))),
                batch_size=7)
     for p in tmp_path.glob("*.xml"):
         assert p.read_bytes() == (out / p.name).read_bytes()
 
 
 def test_selection_modes(sqlite_url):
-    ex = Extractor(create_engine(sqlite_url), load_mapping(), batch_size=50)
+    ex = Extractor(create_engine(sqlite_url), DEMO, batch_size=50)
     everything = [e.ma_lk for e in ex.extract(Selection())]
     assert len(everything) == N
     with create_engine(sqlite_url).connect() as conn:
@@ -172,9 +174,8 @@ def test_selection_modes(sqlite_url):
 def _mapping_data():
     import tomllib
 
-    from xml130.mapping import bundled_mapping_path
 
-    return tomllib.loads(bundled_mapping_path().read_text(encoding="utf-8"))
+    return tomllib.loads(mapping_path().read_text(encoding="utf-8"))
 
 
 def test_mapping_errors_are_caught_before_data_moves(sqlite_url):

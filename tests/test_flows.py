@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from xml130.demo import mapping_path
+
+DEMO_MAPPING = str(mapping_path())  # the flows read the demo HIS through its own mapping
+
 
 @pytest.fixture(scope="session")
 def prefect_server():
@@ -19,10 +23,11 @@ def test_nightly_export_flow_publishes_its_counts(prefect_server, tmp_path):
 
     his = f"sqlite:///{tmp_path / 'his.db'}"
     create_demo(his, 60)
-    report = nightly_export(source=his, outbox=str(tmp_path / "outbox"), ledger=f"sqlite:///{tmp_path / 'l.db'}")
+    report = nightly_export(source=his, outbox=str(tmp_path / "outbox"), ledger=f"sqlite:///{tmp_path / 'l.db'}",
+                            mapping=DEMO_MAPPING)
     assert report["counts"]["staged"] == 56 and report["counts"]["quarantined"] == 4  # 13, 17 data; 12, 57 expired card
     again = nightly_export(source=his, outbox=str(tmp_path / "outbox"), ledger=f"sqlite:///{tmp_path / 'l.db'}",
-                           since="2000-01-01T00:00:00")
+                           since="2000-01-01T00:00:00", mapping=DEMO_MAPPING)
     assert again["counts"]["unchanged"] == 60
 
     import asyncio
@@ -59,9 +64,10 @@ def test_dask_partitions_give_the_same_files_as_one_process(prefect_server, tmp_
 
     his = f"sqlite:///{tmp_path / 'his.db'}"
     create_demo(his, 700)  # episodes close over several days: one partition each
-    single = nightly_export(source=his, outbox=str(tmp_path / "one"), ledger=f"sqlite:///{tmp_path / 'one.db'}")
+    single = nightly_export(source=his, outbox=str(tmp_path / "one"), ledger=f"sqlite:///{tmp_path / 'one.db'}",
+                            mapping=DEMO_MAPPING)
     fanned = on_dask(n_workers=2)(source=his, outbox=str(tmp_path / "dask"), ledger=f"sqlite:///{tmp_path / 'dask.db'}",
-                                  partition="day")
+                                  partition="day", mapping=DEMO_MAPPING)
     assert single["counts"] == fanned["counts"] and single["quarantined_by_code"] == fanned["quarantined_by_code"]
     one = {p.relative_to(tmp_path / "one"): p.read_bytes() for p in (tmp_path / "one" / "79999").rglob("*.xml")}
     two = {p.relative_to(tmp_path / "dask"): p.read_bytes() for p in (tmp_path / "dask" / "79999").rglob("*.xml")}
@@ -88,7 +94,7 @@ def test_adoption_report_flow_publishes_the_ranking(prefect_server, tmp_path):
 
     his = f"sqlite:///{tmp_path / 'his.db'}"
     create_demo(his, 400, minutes_between=60)
-    result = adoption_report(source=his, out=str(tmp_path / "reports"), period="2026-W46")
+    result = adoption_report(source=his, out=str(tmp_path / "reports"), period="2026-W46", mapping=DEMO_MAPPING)
     assert result["period"] == "2026-W46" and (tmp_path / "reports" / "adoption-2026-W46.xlsx").exists()
 
     async def ranking() -> list:
@@ -116,7 +122,8 @@ def test_nightly_export_flow_publishes_the_checks_across_hoso_per_day(prefect_se
 
     his = f"sqlite:///{tmp_path / 'his.db'}"
     planted = plant_mismatches(create_demo(his, 160))
-    report = nightly_export(source=his, outbox=str(tmp_path / "outbox"), ledger=f"sqlite:///{tmp_path / 'l.db'}")
+    report = nightly_export(source=his, outbox=str(tmp_path / "outbox"), ledger=f"sqlite:///{tmp_path / 'l.db'}",
+                            mapping=DEMO_MAPPING)
     assert report["counts"]["held_back_by_cross_check"] == 2
 
     async def artifacts() -> list[dict]:

@@ -9,15 +9,18 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from xml130.demo import demo_mapping, mapping_path
 from xml130.demo.his import create_demo
 from xml130.demo.his_vn import create_vn_his, ma_lk
 from xml130.jobs.export import run_export
-from xml130.mapping import bundled_mapping_path, load_mapping
+from xml130.mapping import load_mapping
 from xml130.mapping.extract import Selection
 from xml130.parse import load_envelope
 from xml130.validate import validate_path
 
-VN_MAPPING = bundled_mapping_path().with_name("vn_his.toml")
+DEMO = demo_mapping()  # the demo HIS built by these tests is read through its own mapping
+
+VN_MAPPING = mapping_path("vn_his.toml")
 N = 40
 
 
@@ -87,8 +90,8 @@ def test_demo_his_is_byte_identical_on_mariadb(mariadb_url, tmp_path):
     sqlite = f"sqlite:///{tmp_path / 'demo.db'}"
     create_demo(sqlite, 120)
     create_demo(mariadb_url, 120)
-    a = _export(sqlite, load_mapping(), tmp_path / "sqlite")
-    b = _export(mariadb_url, load_mapping(), tmp_path / "mariadb")
+    a = _export(sqlite, DEMO, tmp_path / "sqlite")
+    b = _export(mariadb_url, DEMO, tmp_path / "mariadb")
     assert b.quarantine == a.quarantine  # bad data 13, 17, 106, 110; expired cards 12, 57, 102
     assert len(a.quarantine) == 7 and a.counts["staged"] == b.counts["staged"] == 113
     assert sorted(p.name for p in (tmp_path / "mariadb").glob("*.xml")) == \

@@ -13,12 +13,13 @@ from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
 from xml130.cli import app
+from xml130.demo import mapping_path
 from xml130.demo.his_vn import create_vn_his, ma_lk
 from xml130.jobs.export import run_export
-from xml130.mapping import MappingError, bundled_mapping_path, parse_mapping
+from xml130.mapping import MappingError, parse_mapping
 from xml130.mapping.extract import Extractor, Selection
 
-VN_MAPPING = bundled_mapping_path().with_name("vn_his.toml")
+VN_MAPPING = mapping_path("vn_his.toml")
 
 
 def vn_data() -> dict:

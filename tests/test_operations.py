@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from pipelines._common import database_url
 from xml130.cli import app
+from xml130.demo import mapping_path
 
 from .conftest import PG_URL, ROOT, drop_pg_database
 
@@ -78,7 +79,8 @@ def test_prefect_yaml_holds_no_database_url_and_no_secret(root):
     assert not any({"source", "ledger"} & set(p) for p in params.values())
     declared = str(params)
     used = set(re.findall(r"prefect\.variables\.(\w+)", declared))
-    assert used == {"xml130_outbox", "xml130_reports", "xml130_portal_url", "xml130_portal_user", "xml130_p12_path"}
+    assert used == {"xml130_outbox", "xml130_reports", "xml130_mapping", "xml130_portal_url", "xml130_portal_user",
+                    "xml130_p12_path"}
     assert "secret" not in declared.lower() and "password" not in declared.lower()
 
 
@@ -87,7 +89,7 @@ def test_the_commands_read_the_database_urls_from_the_environment(tmp_path):
 
     his, ledger = f"sqlite:///{tmp_path / 'his.db'}", f"sqlite:///{tmp_path / 'ledger.db'}"
     create_demo(his, 20)
-    env = {"XML130_SOURCE": his, "XML130_LEDGER": ledger}
+    env = {"XML130_SOURCE": his, "XML130_LEDGER": ledger, "XML130_MAPPING": str(mapping_path())}
     r = CliRunner().invoke(app, ["nightly", "--outbox", str(tmp_path / "outbox")], env=env)
     assert r.exit_code == 0, r.output
     assert "'staged': 17" in r.output and "'quarantined': 3" in r.output  # episodes 12, 13, 17

@@ -16,11 +16,14 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 
 from xml130 import jobs
+from xml130.demo import demo_mapping, mapping_path
 from xml130.demo.his import START, create_demo
 from xml130.jobs.deadlines import add_working_days, deadline_for
 from xml130.store.ledger import Ledger
 from xml130.store.tables import checkin_event, hoso_version
 from xml130.validate import iter_files, validate_path
+
+DEMO = demo_mapping()  # the demo HIS built by these tests is read through its own mapping
 
 
 def ma_lk(i: int) -> str:
@@ -46,12 +49,12 @@ def envelopes(outbox: Path) -> dict[str, bytes]:
 
 def test_rerunning_the_same_window_changes_nothing(his, tmp_path):
     outbox, ledger = tmp_path / "outbox", f"sqlite:///{tmp_path / 'ledger.db'}"
-    first = jobs.nightly(his, outbox, ledger)
+    first = jobs.nightly(his, outbox, ledger, mapping=DEMO)
     # bad data: episodes 13, 17, 106, 110; expired cards (rule R.CARD.VALID_ON_ADMISSION): 12, 57, 102, 147
     assert first.counts["staged"] == 142 and first.counts["quarantined"] == 8
     files, rows = envelopes(outbox), ledger_rows(ledger)
     assert len(files) == 142 and len(rows) == 150
-    again = jobs.nightly(his, outbox, ledger, since=dt.datetime(2000, 1, 1))  # the whole history again
+    again = jobs.nightly(his, outbox, ledger, mapping=DEMO, since=dt.datetime(2000, 1, 1))  # the whole history again
     assert dict(again.counts) == {"unchanged": 150, "ledger_rows": 150}
     assert envelopes(outbox) == files and ledger_rows(ledger) == rows
     for path in list(iter_files([outbox / "79999"]))[:40]:
@@ -61,12 +64,12 @@ def test_rerunning_the_same_window_changes_nothing(his, tmp_path):
 def test_watermark_moves_forward_and_picks_up_later_episodes(his, tmp_path):
     outbox, ledger = tmp_path / "outbox", f"sqlite:///{tmp_path / 'ledger.db'}"
     cut = dt.datetime(2026, 11, 2, 12, 0)
-    part = jobs.nightly(his, outbox, ledger, until=cut)
+    part = jobs.nightly(his, outbox, ledger, until=cut, mapping=DEMO)
     with create_engine(his).connect() as conn:
         before = conn.execute(text("SELECT count(*) FROM encounter WHERE closed_at <= :c"), {"c": str(cut)}).scalar()
     assert part.counts["staged"] + part.counts["quarantined"] == before
     assert Ledger(ledger).get_state("nightly:79999") == cut
-    rest = jobs.nightly(his, outbox, ledger)  # from the stored watermark
+    rest = jobs.nightly(his, outbox, ledger, mapping=DEMO)  # from the stored watermark
     assert rest.counts["staged"] + rest.counts["quarantined"] == 150 - before
     with create_engine(his).connect() as conn:  # the lookback (a day by default) reads again, changes nothing
         overlap = conn.execute(text("SELECT count(*) FROM encounter WHERE closed_at > :a AND closed_at <= :c"),
@@ -77,12 +80,12 @@ def test_watermark_moves_forward_and_picks_up_later_episodes(his, tmp_path):
 
 def test_a_changed_source_record_replaces_the_previous_version(his, tmp_path):
     outbox, ledger = tmp_path / "outbox", f"sqlite:///{tmp_path / 'ledger.db'}"
-    jobs.nightly(his, outbox, ledger)
+    jobs.nightly(his, outbox, ledger, mapping=DEMO)
     with create_engine(his).begin() as conn:
         conn.execute(text("UPDATE encounter SET dx_out = 'Viêm phổi thùy' WHERE ma_lk = :m"), {"m": ma_lk(1)})
         conn.execute(text("UPDATE patient SET full_name = 'Nguyễn Thị Hoa' WHERE id = "
                           "(SELECT patient_id FROM encounter WHERE ma_lk = :m)"), {"m": ma_lk(13)})  # fixes the bad name
-    report = jobs.nightly(his, outbox, ledger, since=dt.datetime(2000, 1, 1))
+    report = jobs.nightly(his, outbox, ledger, since=dt.datetime(2000, 1, 1), mapping=DEMO)
     assert report.counts["replaced"] == 2 and report.counts["unchanged"] == 148
     rows = [r for r in ledger_rows(ledger) if r[0] in (ma_lk(1), ma_lk(13))]
     assert rows == [(ma_lk(1), 1, "replaced"), (ma_lk(1), 2, "staged"),
@@ -95,8 +98,8 @@ def test_a_changed_source_record_replaces_the_previous_version(his, tmp_path):
 
 def test_resend_creates_a_replacement_with_its_reason(his, tmp_path):
     outbox, ledger = tmp_path / "outbox", f"sqlite:///{tmp_path / 'ledger.db'}"
-    jobs.nightly(his, outbox, ledger)
-    report = jobs.resend(his, outbox, ledger, [ma_lk(2), ma_lk(4)], "NGAY_TTOAN điền sau thanh toán")
+    jobs.nightly(his, outbox, ledger, mapping=DEMO)
+    report = jobs.resend(his, outbox, ledger, [ma_lk(2), ma_lk(4)], "NGAY_TTOAN điền sau thanh toán", mapping=DEMO)
     assert dict(report.counts) == {"replaced": 2, "ledger_rows": 152}
     with Ledger(ledger).engine.connect() as conn:
         reasons = conn.execute(select(hoso_version.c.reasons).where(hoso_version.c.ma_lk == ma_lk(2),
@@ -110,7 +113,7 @@ def start_big_nightly(tmp_path: Path, **popen) -> tuple[subprocess.Popen, list[s
     create_demo(his, 3000)
     outbox, ledger = tmp_path / "outbox", f"sqlite:///{tmp_path / 'ledger.db'}"
     cmd = [sys.executable, "-m", "xml130.cli", "nightly", "--source", his, "--outbox", str(outbox),
-           "--ledger", ledger, "--batch-size", "100"]
+           "--ledger", ledger, "--mapping", str(mapping_path()), "--batch-size", "100"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, **popen)
     deadline = time.time() + 120
     while time.time() < deadline and len(list(outbox.glob("79999/*/*/v1.xml"))) < 300:
@@ -142,7 +145,7 @@ def test_killed_run_resumes_without_partial_files_or_duplicates(tmp_path):
 
 def test_checkin_documents_skip_emergencies_and_run_once(his, tmp_path):
     outbox, ledger = tmp_path / "outbox", f"sqlite:///{tmp_path / 'ledger.db'}"
-    first = jobs.checkin(his, outbox, ledger)
+    first = jobs.checkin(his, outbox, ledger, mapping=DEMO)
     with create_engine(his).connect() as conn:
         emergencies = conn.execute(text("SELECT count(*) FROM encounter WHERE object_code = '2'")).scalar()
         ward = conn.execute(text("SELECT count(*) FROM encounter WHERE ward_admitted_at IS NOT NULL "
@@ -153,7 +156,7 @@ def test_checkin_documents_skip_emergencies_and_run_once(his, tmp_path):
     assert len(docs) == first.counts["staged"]
     for d in docs[:30]:
         assert validate_path(d) == []
-    second = jobs.checkin(his, outbox, ledger)
+    second = jobs.checkin(his, outbox, ledger, mapping=DEMO)
     assert dict(second.counts) == {"ledger_rows": 0}
     with Ledger(ledger).engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(checkin_event)).scalar() == \
@@ -162,8 +165,8 @@ def test_checkin_documents_skip_emergencies_and_run_once(his, tmp_path):
 
 def test_ledger_on_postgresql_and_parquet(his, tmp_path, pg_url):
     outbox = tmp_path / "outbox"
-    first = jobs.nightly(his, outbox, pg_url)
-    again = jobs.nightly(his, outbox, pg_url, since=dt.datetime(2000, 1, 1))
+    first = jobs.nightly(his, outbox, pg_url, mapping=DEMO)
+    again = jobs.nightly(his, outbox, pg_url, since=dt.datetime(2000, 1, 1), mapping=DEMO)
     assert again.counts["unchanged"] == 150 and len(ledger_rows(pg_url)) == 150
     table = pq.read_table(Path(first.report_dir) / "ledger.parquet")
     assert table.num_rows == 150
@@ -181,7 +184,7 @@ def test_deadlines_and_status():
 
 def test_status_lists_what_is_late(his, tmp_path):
     outbox, ledger = tmp_path / "outbox", f"sqlite:///{tmp_path / 'ledger.db'}"
-    jobs.nightly(his, outbox, ledger)
+    jobs.nightly(his, outbox, ledger, mapping=DEMO)
     summary = Ledger(ledger).summary(today=dt.datetime(2026, 11, 12), within_days=0)
     assert summary["by_status"]["staged"] == 142 and summary["by_status"]["quarantined"] == 8
     late = summary["late"]
@@ -194,7 +197,7 @@ def test_rule_warnings_travel_with_the_staged_version(his, tmp_path):
     with create_engine(his).begin() as conn:  # an out-of-route benefit level: a warning, not an error
         conn.execute(text("UPDATE encounter SET benefit_pct = 70 WHERE ma_lk = :m"), {"m": ma_lk(3)})
     outbox, ledger = tmp_path / "outbox", f"sqlite:///{tmp_path / 'ledger.db'}"
-    report = jobs.nightly(his, outbox, ledger)
+    report = jobs.nightly(his, outbox, ledger, mapping=DEMO)
     assert report.counts["with_warnings"] == 1
     with Ledger(ledger).engine.connect() as conn:
         status, reasons = conn.execute(select(hoso_version.c.status, hoso_version.c.reasons)

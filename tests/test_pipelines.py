@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from pipelines.validate_fixtures import validate_fixtures
 
 
@@ -17,6 +19,24 @@ def test_validate_fixtures_flow_counts_and_reports(fixtures_dir, tmp_path):
     data = json.loads(report.read_text(encoding="utf-8"))
     assert len(data["findings"]) == 9 and data["summary"] == summary
     assert validate_fixtures.fn(str(fixtures_dir / "valid"))["errors"] == 0
+
+
+def test_a_flow_without_a_mapping_stops_naming_the_parameter_and_the_variable(tmp_path, monkeypatch):
+    """The flows read the hospital's mapping (parameter, or XML130_MAPPING of the worker), never the demo's."""
+    from pipelines._common import mapping_file
+    from pipelines.nightly_export import nightly_export
+    from xml130.errors import SettingError
+
+    monkeypatch.delenv("XML130_MAPPING", raising=False)
+    message = ("mapping: no mapping file — give the parameter mapping (prefect.yaml: the Prefect variable "
+               "xml130_mapping) or set XML130_MAPPING for the worker (or serve) process")
+    with pytest.raises(SettingError) as exc:
+        nightly_export.fn(outbox=str(tmp_path / "out"), source=f"sqlite:///{tmp_path / 'his.db'}",
+                          ledger=f"sqlite:///{tmp_path / 'l.db'}")
+    assert str(exc.value) == message and not (tmp_path / "out").exists() and not (tmp_path / "l.db").exists()
+    assert mapping_file("/etc/xml130/his.toml") == "/etc/xml130/his.toml"
+    monkeypatch.setenv("XML130_MAPPING", "/etc/xml130/env.toml")
+    assert mapping_file(None) == mapping_file("") == "/etc/xml130/env.toml"  # an unset Prefect variable renders ""
 
 
 def test_every_deployment_in_prefect_yaml_points_at_a_flow(root):
@@ -39,3 +59,5 @@ def test_every_deployment_in_prefect_yaml_points_at_a_flow(root):
     weekly = next(d for d in data["deployments"] if d["name"] == "adoption-weekly")
     assert weekly["schedules"] == [{"cron": "0 8 * * 4", "timezone": "Asia/Ho_Chi_Minh"}]  # Thursday, before 10:00
     assert {"nightly", "near-real-time", "adoption-weekly", "adoption-monthly"} <= set(names)
+    reading_the_his = {d["name"] for d in data["deployments"] if "mapping" in d.get("parameters", {})}
+    assert reading_the_his == {"nightly", "near-real-time", "resend", "adoption-weekly", "adoption-monthly"}

@@ -13,10 +13,13 @@ from typer.testing import CliRunner
 
 from xml130 import jobs
 from xml130.cli import app
+from xml130.demo import demo_mapping
 from xml130.demo.his import create_demo
 from xml130.demo.portal_sim import PortalSim
 from xml130.portal.client import PortalClient, PortalConfig, PortalError
 from xml130.store.ledger import Ledger
+
+DEMO = demo_mapping()  # the demo HIS built by these tests is read through its own mapping
 
 
 @pytest.fixture()
@@ -37,8 +40,8 @@ def staged(tmp_path):
     his = f"sqlite:///{tmp_path / 'his.db'}"
     create_demo(his, 40)
     outbox, ledger = tmp_path / "outbox", f"sqlite:///{tmp_path / 'ledger.db'}"
-    night = jobs.nightly(his, outbox, ledger)
-    check = jobs.checkin(his, outbox, ledger)
+    night = jobs.nightly(his, outbox, ledger, mapping=DEMO)
+    check = jobs.checkin(his, outbox, ledger, mapping=DEMO)
     return outbox, ledger, night.counts["staged"], check.counts["staged"]
 
 
@@ -228,8 +231,8 @@ def test_status_lists_what_to_act_on_per_day(portal, signer, tmp_path):
     sim, url = portal
     his, outbox, ledger = f"sqlite:///{tmp_path / 'his.db'}", tmp_path / "outbox", f"sqlite:///{tmp_path / 'l.db'}"
     create_demo(his, 12)
-    assert jobs.nightly(his, outbox, ledger).counts["staged"] == 12
-    assert jobs.checkin(his, outbox, ledger).counts["staged"] == 17
+    assert jobs.nightly(his, outbox, ledger, mapping=DEMO).counts["staged"] == 12
+    assert jobs.checkin(his, outbox, ledger, mapping=DEMO).counts["staged"] == 17
     pending = Ledger(ledger).pending_hoso()
     bad = outbox / pending[1]["path"]  # the portal will refuse this one's data
     bad.write_bytes(bad.read_bytes().replace(b"<SOLUONGHOSO>1</SOLUONGHOSO>", b"<SOLUONGHOSO>2</SOLUONGHOSO>"))

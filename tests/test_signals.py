@@ -13,11 +13,14 @@ import time
 
 import pytest
 
+from xml130.demo import demo_mapping
 from xml130.demo.his import create_demo
 from xml130.portal.client import PortalClient, PortalConfig
 from xml130.store.ledger import Ledger
 
 from .test_pipeline import check_stopped_then_resumed, ledger_rows, start_big_nightly
+
+DEMO = demo_mapping()  # the demo HIS built by these tests is read through its own mapping
 
 EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
 
@@ -100,7 +103,8 @@ def test_submit_stopped_by_sigterm_resends_the_same_bytes_and_accepts_each_once(
 
     his, outbox, ledger = f"sqlite:///{tmp_path / 'his.db'}", tmp_path / "outbox", f"sqlite:///{tmp_path / 'l.db'}"
     create_demo(his, 40)
-    staged = jobs.nightly(his, outbox, ledger).counts["staged"] + jobs.checkin(his, outbox, ledger).counts["staged"]
+    staged = (jobs.nightly(his, outbox, ledger, mapping=DEMO).counts["staged"]
+              + jobs.checkin(his, outbox, ledger, mapping=DEMO).counts["staged"])
     sim = PortalSim(ca_pem=pki.ca_pem)
     sim.faults.slow = 0.1
     url = sim.start()

@@ -13,11 +13,14 @@ from typer.testing import CliRunner
 from xml130 import params
 from xml130.cli import app
 from xml130.codes import Status
+from xml130.demo import demo_mapping, mapping_path
 from xml130.demo.his import START, create_demo
 from xml130.jobs.export import run_export
-from xml130.mapping import MappingError, bundled_mapping_path, load_mapping, parse_mapping
+from xml130.mapping import MappingError, parse_mapping
 from xml130.mapping.extract import Extractor, Selection
 from xml130.rules import run_rules
+
+DEMO = demo_mapping()  # the demo HIS built by these tests is read through its own mapping
 
 runner = CliRunner()
 
@@ -45,10 +48,11 @@ def test_export_quarantines_exactly_what_nightly_does_and_writes_only_what_valid
     his, out, outbox = f"sqlite:///{tmp_path / 'h.db'}", tmp_path / "o", tmp_path / "outbox"
     ledger = f"sqlite:///{tmp_path / 'ledger.db'}"
     assert run("demo-his", "--url", his, "--encounters", 300, "--seed", 7).exit_code == 0
-    exported = run("export", "--source", his, "--out", out)
+    exported = run("export", "--source", his, "--out", out, "--mapping", mapping_path())
     assert exported.exit_code == 1, exported.output  # some quarantined
     assert "286 envelopes written" in exported.output and "14 hồ sơ quarantined" in exported.output
-    night = run("nightly", "--source", his, "--outbox", outbox, "--ledger", ledger, "--until", "2030-01-01T00:00")
+    night = run("nightly", "--source", his, "--outbox", outbox, "--ledger", ledger, "--until", "2030-01-01T00:00",
+                "--mapping", mapping_path())
     assert night.exit_code == 0, night.output
 
     by_export = json.loads((out / "quarantine.json").read_text(encoding="utf-8"))
@@ -81,7 +85,7 @@ def small_his(tmp_path_factory) -> str:
 
 
 def _extract(url: str, i: int):
-    (item,) = Extractor(create_engine(url), load_mapping()).extract(Selection(ma_lk=(ma_lk(i),)))
+    (item,) = Extractor(create_engine(url), DEMO).extract(Selection(ma_lk=(ma_lk(i),)))
     assert item.hoso is not None, item.findings
     return item.hoso
 
@@ -123,7 +127,7 @@ def test_supply_groups_are_read_by_the_totals_and_their_rule(small_his):
 def test_a_mapping_cannot_set_a_threshold_the_rules_share():
     import tomllib
 
-    data = tomllib.loads(bundled_mapping_path().read_text(encoding="utf-8"))
+    data = tomllib.loads(mapping_path().read_text(encoding="utf-8"))
     data["rules"]["visit_kind"] = {"under_hours": 6}
     data["rules"]["newborn"]["newborn_days"] = 30
     with pytest.raises(MappingError) as info:
@@ -134,14 +138,14 @@ def test_a_mapping_cannot_set_a_threshold_the_rules_share():
 
 
 def test_export_into_a_used_folder_removes_the_file_of_a_hoso_now_quarantined(small_his, tmp_path):
-    run_export(small_his, load_mapping(), tmp_path, Selection(ma_lk=(ma_lk(2),)))
+    run_export(small_his, DEMO, tmp_path, Selection(ma_lk=(ma_lk(2),)))
     assert (tmp_path / f"{ma_lk(2)}.xml").exists()
     broken = tmp_path / "broken.db"
     shutil.copy(small_his.removeprefix("sqlite:///"), broken)
     with create_engine(f"sqlite:///{broken}").begin() as conn:
         conn.execute(text("UPDATE patient SET full_name = :n WHERE id = (SELECT patient_id FROM encounter "
                           "WHERE ma_lk = :m)"), {"n": "X" * 300, "m": ma_lk(2)})
-    report = run_export(f"sqlite:///{broken}", load_mapping(), tmp_path, Selection(ma_lk=(ma_lk(2),)))
+    report = run_export(f"sqlite:///{broken}", DEMO, tmp_path, Selection(ma_lk=(ma_lk(2),)))
     assert [q["ma_lk"] for q in report.quarantine] == [ma_lk(2)]
     assert [r["code"] for r in report.quarantine[0]["reasons"]] == ["FIELD.TOO_LONG"]
     assert not (tmp_path / f"{ma_lk(2)}.xml").exists()

@@ -12,7 +12,8 @@ from sqlalchemy import create_engine, func, select, text
 from xml130 import jobs
 from xml130.demo import his as demo
 from xml130.demo import his_vn as vn
-from xml130.mapping import bundled_mapping_path, load_mapping
+from xml130.demo import mapping_path
+from xml130.mapping import load_mapping
 from xml130.store.ledger import Ledger
 from xml130.store.tables import hoso_version
 
@@ -32,7 +33,7 @@ def _setup(shape: str, tmp_path, late: int):
     create, ma_lk, table, column, fmt = SHAPES[shape]
     url = f"sqlite:///{tmp_path / 'his.db'}"
     create(url, 30)
-    mapping = load_mapping(None if fmt is None else bundled_mapping_path().with_name("vn_his.toml"))
+    mapping = load_mapping(mapping_path() if fmt is None else mapping_path("vn_his.toml"))
     engine = create_engine(url)
     with engine.begin() as conn:  # the late visit's transaction has not committed yet: no closing time visible
         stored = conn.execute(text(f"SELECT {column} FROM {table} WHERE ma_lk = :m"), {"m": ma_lk(late)}).scalar()

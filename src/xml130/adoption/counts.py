@@ -35,7 +35,7 @@ from importlib import resources
 from typing import Any
 
 from ..findings import mask
-from ..mapping import Mapping, load_mapping
+from ..mapping import Mapping
 from ..mapping.database import his_engine
 from ..mapping.extract import Extractor
 from .period import Period, ReportInputError
@@ -241,10 +241,9 @@ def _fact(row: dict[str, Any], department: str) -> PatientFact:
         reception=reception)
 
 
-def build_report(source: str, period: Period, *, mapping: Mapping | None = None, periods: int | None = None,
+def build_report(source: str, period: Period, *, mapping: Mapping, periods: int | None = None,
                  rank_min_patients: int | None = None, now: dt.datetime | None = None) -> AdoptionReport:
     """Read the period (and the ``periods - 1`` before it, for the trend) from the HIS and compute the report."""
-    mapping = mapping or load_mapping()
     periods = periods or int(labels()["report"]["trend_periods"])
     if rank_min_patients is None:
         rank_min_patients = int(labels()["report"]["rank_min_patients"])

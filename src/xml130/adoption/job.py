@@ -35,7 +35,7 @@ def resolve_period(period: str | None, kind: str = "week", now: dt.datetime | No
 
 
 def run_adoption_report(source: str, out: Path, *, period: str | None = None, kind: str = "week",
-                        mapping: str | Path | None = None, periods: int | None = None,
+                        mapping: str | Path, periods: int | None = None,
                         notes: str | Path | None = None, rank_min_patients: int | None = None,
                         now: dt.datetime | None = None) -> tuple[AdoptionReport, dict[str, Path]]:
     chosen = resolve_period(period, kind, now)

@@ -16,6 +16,8 @@ import signal
 import sys
 import time
 from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -43,6 +45,23 @@ def fail(title: str, detail: object) -> typer.Exit:
     """Unusable input: print the problem and exit 2."""
     problem(title, detail)
     raise typer.Exit(EXIT_UNUSABLE)
+
+
+# The --mapping option of every command that reads a hospital's HIS (export, nightly, checkin, resend,
+# adoption-report, mapping check): required, from the option or XML130_MAPPING, never the demo's
+# (:func:`mapping_file`).
+MappingOption = Annotated[Path | None, typer.Option(
+    "--mapping", envvar="XML130_MAPPING", show_envvar=False,
+    help="The hospital's mapping file (TOML, docs/mapping.md); required, or set XML130_MAPPING.")]
+
+
+def mapping_file(path: Path | None) -> Path:
+    """The mapping a command reads: ``--mapping`` or ``XML130_MAPPING``; neither is exit 2 naming both."""
+    if path is None:
+        from ..mapping import MappingMissing
+
+        fail("Không có cấu hình ánh xạ:", MappingMissing())
+    return path
 
 
 def when(value: str | dt.datetime | None) -> dt.datetime | None:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from . import app, err, out, run_job
+from . import MappingOption, app, err, mapping_file, out, run_job
 
 
 @app.command("adoption-report")
@@ -17,7 +17,7 @@ def adoption_report(
                                                              "complete week in Asia/Ho_Chi_Minh).")] = None,
     month: Annotated[str | None, typer.Option("--month", help="A month instead, e.g. 2026-11.")] = None,
     output: Annotated[Path, typer.Option("--out", help="Folder for the XLSX, HTML, CSV and JSON files.")] = Path("out/adoption"),
-    mapping: Annotated[Path | None, typer.Option("--mapping")] = None,
+    mapping: MappingOption = None,
     periods: Annotated[int | None, typer.Option("--periods", min=2, help="Periods in the trend (default 8).")] = None,
     notes: Annotated[Path | None, typer.Option("--notes", help="TOML with the staff survey's free-text answers.")] = None,
     rank_min: Annotated[int | None, typer.Option("--rank-min-patients", min=1, help="Rank only departments with at "
@@ -29,6 +29,7 @@ def adoption_report(
 
     if week and month:
         raise typer.BadParameter("give --week or --month, not both")
+    mapping = mapping_file(mapping)
     report, files = run_job(lambda: run_adoption_report(
         source, output, period=week or month, kind="month" if month else "week", mapping=mapping,
         periods=periods, notes=notes, rank_min_patients=rank_min))

@@ -16,9 +16,11 @@ from . import (
     EXIT_FINDINGS,
     EXIT_OK,
     Format,
+    MappingOption,
     app,
     existing_ledger,
     fail,
+    mapping_file,
     out,
     progress,
     run_job,
@@ -32,7 +34,7 @@ from .signing import P12, ClientId, Key, Pkcs11Module, Remote, RemoteUser, Token
 def export(
     source: Annotated[str, typer.Option("--source", envvar="XML130_SOURCE", help="Database URL of the HIS (SQLAlchemy).")],
     output: Annotated[Path, typer.Option("--out", help="Folder for the envelopes and quarantine.json.")],
-    mapping: Annotated[Path | None, typer.Option("--mapping", help="Mapping file (default: the demo HIS mapping).")] = None,
+    mapping: MappingOption = None,
     since: Annotated[dt.datetime | None, typer.Option("--since", parser=when, help="Episodes closed after this time.")] = None,
     date_from: Annotated[dt.datetime | None, typer.Option("--from", parser=when, help="Episodes closed from this time…")] = None,
     date_to: Annotated[dt.datetime | None, typer.Option("--to", parser=when_end, help="…up to this time (inclusive; a date alone: the whole day).")] = None,
@@ -47,6 +49,7 @@ def export(
     from ..mapping.database import DatabaseMissing, his_engine
     from ..mapping.extract import Extractor, Selection
 
+    mapping = mapping_file(mapping)
     modes = sum(x is not None and x != [] for x in (since, date_from or date_to, ma_lk))
     if modes > 1:
         raise typer.BadParameter("choose one of --since, --from/--to, --ma-lk")
@@ -84,7 +87,7 @@ def nightly(
     source: Annotated[str, typer.Option("--source", envvar="XML130_SOURCE", help="Database URL of the HIS.")],
     outbox: Annotated[Path, typer.Option("--outbox", help="Outbox folder (facility/day/MA_LK/vN.xml).")],
     ledger: Annotated[str, typer.Option("--ledger", envvar="XML130_LEDGER", help="Ledger database URL.")] = DEFAULT_LEDGER,
-    mapping: Annotated[Path | None, typer.Option("--mapping")] = None,
+    mapping: MappingOption = None,
     since: Annotated[dt.datetime | None, typer.Option("--since", parser=when, help="Override the stored watermark.")] = None,
     until: Annotated[dt.datetime | None, typer.Option("--until", parser=when)] = None,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 500,
@@ -93,6 +96,7 @@ def nightly(
     from .. import jobs
     from ..mapping import load_mapping
 
+    mapping = mapping_file(mapping)
     report = run_job(lambda: jobs.nightly(
         source, outbox, ledger, mapping=load_mapping(mapping), since=since,
         until=until, batch_size=batch_size))
@@ -104,13 +108,14 @@ def checkin(
     source: Annotated[str, typer.Option("--source", envvar="XML130_SOURCE")],
     outbox: Annotated[Path, typer.Option("--outbox")],
     ledger: Annotated[str, typer.Option("--ledger", envvar="XML130_LEDGER")] = DEFAULT_LEDGER,
-    mapping: Annotated[Path | None, typer.Option("--mapping")] = None,
+    mapping: MappingOption = None,
     since: Annotated[dt.datetime | None, typer.Option("--since", parser=when)] = None,
 ) -> None:
     """Run the check-in job once: XML0 documents for new first costs and ward admissions (not emergencies)."""
     from .. import jobs
     from ..mapping import load_mapping
 
+    mapping = mapping_file(mapping)
     report = run_job(lambda: jobs.checkin(source, outbox, ledger, mapping=load_mapping(mapping),
                                                        since=since))
     print_run(report)
@@ -124,12 +129,13 @@ def resend(
     source: Annotated[str, typer.Option("--source", envvar="XML130_SOURCE")],
     outbox: Annotated[Path, typer.Option("--outbox")],
     ledger: Annotated[str, typer.Option("--ledger", envvar="XML130_LEDGER")] = DEFAULT_LEDGER,
-    mapping: Annotated[Path | None, typer.Option("--mapping")] = None,
+    mapping: MappingOption = None,
 ) -> None:
     """Re-stage MA_LK as new versions that replace the previous ones, with a reason."""
     from .. import jobs
     from ..mapping import load_mapping
 
+    mapping = mapping_file(mapping)
     report = run_job(lambda: jobs.resend(source, outbox, ledger, ma_lk, reason,
                                                       mapping=load_mapping(mapping)))
     print_run(report)

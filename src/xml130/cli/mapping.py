@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from . import out
+from . import MappingOption, mapping_file, out
 
 mapping_app = typer.Typer(no_args_is_help=True, help="Mappings from a HIS database to the QĐ 130 tables.")
 from . import app  # noqa: E402
@@ -18,7 +17,7 @@ app.add_typer(mapping_app, name="mapping")
 @mapping_app.command("check")
 def mapping_check(
     source: Annotated[str, typer.Option("--source", help="Database URL of the HIS (SQLAlchemy).")],
-    mapping: Annotated[Path | None, typer.Option("--mapping", help="Mapping file (default: the demo HIS mapping).")] = None,
+    mapping: MappingOption = None,
     sample: Annotated[int, typer.Option("--sample", min=0, help="Hồ sơ built in a dry run.")] = 20,
 ) -> None:
     """Every check of a mapping, then N hồ sơ built in a dry run: each field mapped / constant / derived / always
@@ -26,7 +25,7 @@ def mapping_check(
     2 unusable."""
     from ..mapping.dry_run import check_mapping
 
-    report = check_mapping(source, mapping, sample)
+    report = check_mapping(source, mapping_file(mapping), sample)
     out.print(report.render(), markup=False)
     raise typer.Exit(report.exit_code)
 

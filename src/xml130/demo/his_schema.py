@@ -2,7 +2,7 @@
 
 It is deliberately *not* shaped like the claim tables: local codes are mapped to national ones through
 catalogues, money is stored per order with prices and rates, papers live in their own tables, cards have
-validity periods and an episode may use several. The bundled mapping (``mappings/demo_his.toml``) shows how a
+validity periods and an episode may use several. The demo mapping (``xml130/demo/demo_his.toml``) shows how a
 hospital turns such a schema into QĐ 130 tables.
 """
 

@@ -2,7 +2,7 @@
 (``so_vao_vien``), dates kept as text in several formats (``dd/mm/yyyy hh:mm`` in ``luot_kham``, ``yyyy-mm-dd`` on
 cards, ``yyyymmddHHMM`` on drug orders) next to real timestamps, money as integer đồng, quantities as text
 (``"0,5"``), sex as ``'Nam'``/``'Nữ'``, a yes/no column as ``'Có'``/``'Không'``. Its mapping
-(``xml130/mapping/vn_his.toml``) has no SQL cast, so it runs on SQLite, PostgreSQL and MariaDB alike.
+(``xml130/demo/vn_his.toml``) has no SQL cast, so it runs on SQLite, PostgreSQL and MariaDB alike.
 
 Synthetic and deterministic (same seed, same rows). Every episode is one case of ``CASES``: an outpatient
 visit; a newborn without a name whose mother is another patient of the hospital (the patient of the episode

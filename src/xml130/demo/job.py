@@ -22,6 +22,7 @@ from ..catalog.lookup import using
 from ..qa_summary import summarise
 from ..store.files import write_json
 from ..validate import iter_files, validate_path
+from . import demo_mapping, mapping_path
 from .catalog import prepare_demo
 from .his import START, create_demo
 
@@ -49,13 +50,15 @@ def run_demo(output: Path, *, encounters: int = 500, seed: int = 130,
     planted, catalog = prepare_demo(create_demo(url, encounters, seed), output / "catalogues", ledger)
     # The nightly export applies the catalogues imported into its ledger by itself (as at a hospital); the
     # validation of the written files is given them explicitly (as `xml130 validate --catalog` does).
-    nightly = jobs.nightly(url, outbox, ledger, on_batch=progress)
-    checkin = jobs.checkin(url, outbox, ledger)
+    mapping = demo_mapping()  # the demo HIS's own mapping: only the demo falls back to it
+    nightly = jobs.nightly(url, outbox, ledger, mapping=mapping, on_batch=progress)
+    checkin = jobs.checkin(url, outbox, ledger, mapping=mapping)
     files = list(iter_files([outbox]))
     with using(catalog):
         findings = [f for path in files for f in validate_path(path)]
     quarantined = {q["ma_lk"] for q in nightly.quarantine}
-    adoption, adoption_files = run_adoption_report(url, output / "adoption", period=Period.week_of(START.date()).label)
+    adoption, adoption_files = run_adoption_report(url, output / "adoption", mapping=mapping_path(),
+                                                   period=Period.week_of(START.date()).label)
     report = {
         "his": str(his), "outbox": str(outbox), "ledger": ledger,
         "nightly": nightly.as_dict(), "checkin": checkin.as_dict(),

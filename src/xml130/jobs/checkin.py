@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 from ..codes import ObjectCode, Outcome
-from ..mapping import Mapping, MappingError, load_mapping
+from ..mapping import Mapping, MappingError
 from ..mapping.database import his_engine
 from ..mapping.derive import RuleContext
 from ..mapping.extract import Extractor
@@ -18,10 +18,9 @@ from .stager import CheckinItem, InsertOnce, RunReport, Stager, finish_run, new_
 EPOCH = dt.datetime(1900, 1, 1)
 
 
-def checkin(source: str, outbox: Path, ledger_url: str, *, mapping: Mapping | None = None,
+def checkin(source: str, outbox: Path, ledger_url: str, *, mapping: Mapping,
             since: dt.datetime | None = None, run_id: str | None = None) -> RunReport:
     """New check-in events since the last run → one XML0 document each (emergencies skipped)."""
-    mapping = mapping or load_mapping()
     if mapping.checkin is None:
         raise MappingError(f"mapping {mapping.name!r} has no [checkin] section")
     tm = mapping.checkin

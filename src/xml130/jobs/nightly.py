@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..catalog.crossstage import cross_stage
 from ..catalog.lookup import for_staging, using
-from ..mapping import Mapping, load_mapping
+from ..mapping import Mapping
 from ..mapping.database import his_engine
 from ..mapping.extract import Extractor, Selection
 from ..store.files import clean_stale_temp
@@ -97,13 +97,12 @@ def complete_nightly(outbox: Path, ledger_url: str, mapping: Mapping, plan: Nigh
     return finish_run(ledger, report, outbox)
 
 
-def nightly(source: str, outbox: Path, ledger_url: str, *, mapping: Mapping | None = None,
+def nightly(source: str, outbox: Path, ledger_url: str, *, mapping: Mapping,
             since: dt.datetime | None = None, until: dt.datetime | None = None, batch_size: int = 500,
             run_id: str | None = None, on_batch: Callable[[int], None] | None = None,
             lookback: dt.timedelta | None = None) -> RunReport:
     """Episodes closed after the watermark (or ``since``) up to ``until`` (default now) → outbox + ledger, in
     this process. The Prefect flow runs the same steps, optionally one partition per closing day on Dask."""
-    mapping = mapping or load_mapping()
     plan = plan_nightly(outbox, ledger_url, mapping, since=since, until=until, run_id=run_id, lookback=lookback)
     part = stage_window(source, outbox, ledger_url, mapping, plan.run_id, plan.since, plan.until,
                         batch_size=batch_size, on_batch=on_batch)

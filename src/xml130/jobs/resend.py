@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ..catalog.lookup import for_staging, using
-from ..mapping import Mapping, load_mapping
+from ..mapping import Mapping
 from ..mapping.database import his_engine
 from ..mapping.extract import Extractor, Selection
 from ..store.ledger import Ledger
@@ -14,9 +14,8 @@ from .stager import RunReport, Stager, Versioned, finish_run, new_run_id, stage_
 
 
 def resend(source: str, outbox: Path, ledger_url: str, ma_lks: Iterable[str], reason: str, *,
-           mapping: Mapping | None = None, run_id: str | None = None) -> RunReport:
+           mapping: Mapping, run_id: str | None = None) -> RunReport:
     """Re-stage the given MA_LK as replacement versions (even when unchanged), recording the reason."""
-    mapping = mapping or load_mapping()
     ledger = Ledger(ledger_url)
     run_id = run_id or new_run_id("resend")
     selection = Selection(ma_lk=tuple(ma_lks))

@@ -1,6 +1,6 @@
 """Declarative field mappings: how one hospital's HIS database becomes QĐ 130 tables.
 
-A mapping is a TOML file (see ``docs/mapping.md`` and the bundled ``mappings/demo_his.toml``):
+A mapping is a TOML file (see ``docs/mapping.md`` and the demo's ``xml130/demo/demo_his.toml``):
 
 - ``[mapping]``: name, facility code (MA_CSKCB), facility name.
 - ``[episodes] query``: one row per episode with the columns ``key`` (the HIS's own id, of any type),
@@ -34,15 +34,14 @@ from __future__ import annotations
 import datetime as dt
 import tomllib
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ..errors import Xml130Error
+from ..errors import SettingError, Xml130Error
 from ..spec import SpecVersion, load_spec
 from .columns import TYPE_NAMES, ColumnType, ValueProblem, parse_duration
 
-__all__ = ["Mapping", "TableMapping", "FieldRule", "MappingError", "load_mapping", "bundled_mapping_path"]
+__all__ = ["MAPPING_ENV", "Mapping", "TableMapping", "FieldRule", "MappingError", "MappingMissing", "load_mapping"]
 
 ADOPTION_PARAMS = {"examinations": (":start", ":end"), "staff": ()}  # [adoption.NAME] and what each filters on
 FIELD_KEYS = {"column", "const", "lookup", "join", "sep", "collect", "round", "format", "rule"}
@@ -119,8 +118,15 @@ class Mapping:
         return self.rule_params.get(rule, {})
 
 
-def bundled_mapping_path() -> Path:
-    return Path(str(resources.files("xml130.mapping") / "demo_his.toml"))
+MAPPING_ENV = "XML130_MAPPING"  # where the command line and the flows look when no mapping is given
+
+
+class MappingMissing(SettingError):
+    """No mapping was given: a job never guesses how a hospital's HIS is laid out."""
+
+    def __init__(self) -> None:
+        super().__init__(f"no mapping: give --mapping FILE or set {MAPPING_ENV} to the hospital's mapping file "
+                         "(docs/mapping.md); the bundled demo mappings are for `xml130 demo` only")
 
 
 def _field_rule(table: str, name: str, raw: Any, problems: list[str]) -> FieldRule | None:
@@ -306,9 +312,11 @@ def _table_mapping(tid: str, raw: dict[str, Any], version: SpecVersion, lookups:
     return tm
 
 
-def load_mapping(path: str | Path | None = None) -> Mapping:
-    """Read a mapping file (default: the bundled demo HIS mapping) and check it against the spec."""
-    p = Path(path) if path else bundled_mapping_path()
+def load_mapping(path: str | Path | None) -> Mapping:
+    """Read a mapping file and check it against the spec; no path is :class:`MappingMissing`."""
+    if not path:
+        raise MappingMissing()
+    p = Path(path)
     try:
         data = tomllib.loads(p.read_text(encoding="utf-8"))
     except OSError as exc:

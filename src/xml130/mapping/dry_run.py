@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .. import findings as fnd
 from ..rules import run_rules
-from . import Mapping, MappingError, TableMapping, bundled_mapping_path, parse_mapping
+from . import Mapping, MappingError, TableMapping, parse_mapping
 from .check import mapping_problems
 from .database import his_engine
 from .extract import Extracted, Extractor, Selection
@@ -188,8 +188,8 @@ def _grouped(items: list[Extracted]) -> list[str]:
     return out
 
 
-def check_mapping(source: str, mapping_path: str | Path | None = None, sample: int = 20) -> CheckReport:
-    path = Path(mapping_path) if mapping_path else bundled_mapping_path()
+def check_mapping(source: str, mapping_path: str | Path, sample: int = 20) -> CheckReport:
+    path = Path(mapping_path)
     report = CheckReport(path)
     try:
         text = path.read_text(encoding="utf-8")

@@ -129,7 +129,7 @@ class Extractor:
     def _adoption_spec(self, name: str):
         if name not in self.mapping.adoption:
             raise MappingError([f"mapping {self.mapping.source or self.mapping.name} has no [adoption.{name}] query "
-                                f"(see the bundled demo_his.toml)"])
+                                f"(see docs/mapping.md)"])
         return self.mapping.adoption[name]
 
     def rows_by_key(self, conn, name: str, sql: str, types: Any, keys: list) -> dict[Any, list]:
