@@ -2,8 +2,9 @@
 it states in words, placed into a valid hồ sơ of the right table and validated like any file (XSD, fields, rules).
 
 The cases are data (``spec/data/examples.toml``): table, field, the values the text gives, the clause, and what must
-happen (``valid``: no error; else the finding code the value must cause). A value is placed into a synthetic
-scenario (:mod:`xml130.demo.scenarios`); a moment (date, date-time) moves the whole hồ sơ in time so that the field
+happen (``valid``: no error; else the finding code the value must cause). A value is placed into a valid hồ sơ
+of the case's table, given by the caller as :class:`Bases` (the tests give the synthetic scenarios of
+:mod:`xml130.demo.scenarios`; this module imports no demo); a moment (date, date-time) moves the whole hồ sơ in time so that the field
 carries exactly the example and every other date keeps its distance to it; XML1's totals are summed again from the
 rows, as the text defines them. ``docs/conformance.md`` is generated from the same data (``xml130 spec-docs``).
 """
@@ -14,7 +15,7 @@ import base64
 import datetime as dt
 import re
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
@@ -25,7 +26,6 @@ from xml.sax.saxutils import escape
 from pydantic import ValidationError
 
 from .dates import compact
-from .demo import scenarios as sc
 from .findings import ERROR, Finding
 from .models import HosoError, build_hoso, build_rows
 from .render import render_checkin, render_hoso, render_table
@@ -159,12 +159,23 @@ def _retotal(raw: dict) -> None:
         x1[name] = total(name, rows)
 
 
-def place(case: Case, value: str) -> bytes:
+@dataclass(frozen=True)
+class Bases:
+    """The valid documents a case's value is placed into, each made fresh per call: ``hoso`` by the name of a
+    case's ``home`` (a raw hồ sơ: table → row or rows), the check-in rows (XML0), an XML12 row, and NGAYLAP."""
+
+    hoso: Mapping[str, Callable[[], dict]]
+    checkin_rows: Callable[[], list[dict]]
+    xml12_row: Callable[[], dict]
+    ngaylap: str
+
+
+def place(case: Case, value: str, bases: Bases) -> bytes:
     """The file a hospital would send with ``value`` in the case's field: an envelope, or for XML0 / XML12 the
     table document that travels on its own."""
     home = case.home
-    raw: Any = {"XML0": sc.checkin_rows()} if home == "checkin" else (
-        {"XML12": [sc.xml12_row()]} if home == "xml12" else sc.VALID[home]())
+    raw: Any = {"XML0": bases.checkin_rows()} if home == "checkin" else (
+        {"XML12": [bases.xml12_row()]} if home == "xml12" else bases.hoso[home]())
     row = _target(_rows(raw, case.table), case.where)
     anchor = case.anchor or case.field
     moment, old = _moment(value if anchor == case.field else case.with_[anchor]), row.get(anchor)
@@ -180,15 +191,15 @@ def place(case: Case, value: str) -> bytes:
     if "XML1" in raw:
         _retotal(raw)
     try:
-        return _render(home, raw)
+        return _render(home, raw, bases.ngaylap)
     except (HosoError, ValidationError):  # a wrong value the models refuse: written into the file as text
         row[case.field] = original
         if "XML1" in raw:
             _retotal(raw)
-        return _substitute(_render(home, raw), case.table, case.field, index, value)
+        return _substitute(_render(home, raw, bases.ngaylap), case.table, case.field, index, value)
 
 
-def _render(home: str, raw: dict) -> bytes:
+def _render(home: str, raw: dict, ngaylap: str) -> bytes:
     if home == "checkin":
         version = load_spec().for_date(raw["XML0"][0]["NGAY_VAO"])
         return render_checkin(version, build_rows(version, "XML0", _known(raw, version)["XML0"]))
@@ -196,7 +207,7 @@ def _render(home: str, raw: dict) -> bytes:
         version = load_spec().latest
         return render_table(version["XML12"], build_rows(version, "XML12", raw["XML12"]))
     version = load_spec().for_date(raw["XML1"]["NGAY_RA"])
-    return render_hoso(build_hoso(_known(raw, version), version=version), ngaylap=sc.NGAYLAP)
+    return render_hoso(build_hoso(_known(raw, version), version=version), ngaylap=ngaylap)
 
 
 def _substitute(data: bytes, table: str, field_: str, index: int, value: str) -> bytes:
@@ -224,8 +235,8 @@ def _known(raw: dict, version) -> dict:
     return out
 
 
-def check(case: Case, value: str) -> list[Finding]:
-    return validate_bytes(place(case, value), file=f"{case.table}.{case.field}")
+def check(case: Case, value: str, bases: Bases) -> list[Finding]:
+    return validate_bytes(place(case, value, bases), file=f"{case.table}.{case.field}")
 
 
 def outcome(findings: list[Finding]) -> str:
