@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -51,8 +52,25 @@ def test_garbage_is_a_finding_not_a_crash(tmp_path):
     bad = tmp_path / "bad.xml"
     bad.write_bytes(b"\x00\x01not xml at all")
     r = run("validate", bad, "--format", "json")
-    assert r.exit_code == 1
-    assert [f["code"] for f in json.loads(r.stdout)] == ["XML.MALFORMED"]
+    assert r.exit_code == 2  # not XML at all: unusable input, named as a finding
+    assert [f["code"] for f in json.loads(r.stdout)] == ["FILE.NOT_XML"]
+    broken = tmp_path / "broken.xml"  # XML that breaks off: a finding, exit 1
+    broken.write_bytes(b"<TONG_HOP><MA_LK>")
+    r = run("validate", broken, "--format", "json")
+    assert r.exit_code == 1 and [f["code"] for f in json.loads(r.stdout)] == ["XML.MALFORMED"]
+
+
+def test_a_file_that_is_not_xml_exits_2_and_the_others_are_still_checked(tmp_path, fixtures_dir):
+    """JSON named .xml (issue 24): one FILE.NOT_XML finding, every other file of the folder checked, exit 2."""
+    (tmp_path / "a_export.xml").write_text('{"MA_LK": "79999OP0001", "HO_TEN": "x"}', encoding="utf-8")
+    (tmp_path / "b_ok.xml").write_bytes((fixtures_dir / "valid" / "referral.xml").read_bytes())
+    (tmp_path / "c_bad.xml").write_bytes((fixtures_dir / "invalid" / "bad_date.xml").read_bytes())
+    r = run("validate", tmp_path, "--format", "json")
+    assert r.exit_code == 2
+    got = [(Path(f["file"]).name, f["code"]) for f in json.loads(r.stdout)]
+    assert got == [("a_export.xml", "FILE.NOT_XML"), ("c_bad.xml", "FIELD.DATE")]
+    message = json.loads(r.stdout)[0]["message"]
+    assert message == "Tệp không phải XML (bắt đầu bằng '{' — có vẻ là JSON): cổng BHXH chỉ nhận tệp XML theo QĐ 130."
 
 
 def test_inspect_decodes_the_envelope(fixtures_dir):

@@ -26,6 +26,20 @@ ERROR, WARNING = Severity.ERROR, Severity.WARNING
 CATALOGUE: dict[str, tuple[Severity, str]] = {
     "FILE.READ": (ERROR, "Không đọc được tệp: {detail}"),
     "XML.MALFORMED": (ERROR, "Tệp không phải XML hợp lệ (không đúng cú pháp hoặc không phải UTF-8): {detail}"),
+    "FILE.NOT_XML": (
+        ERROR,
+        "Tệp không phải XML (bắt đầu bằng '{value}'{guess}): cổng BHXH chỉ nhận tệp XML theo QĐ 130.",
+    ),
+    "XML.NAMESPACE_URI": (
+        WARNING,
+        "Khai báo không gian tên {value} ({tables}) không phải URI hợp lệ; trình đọc của cổng BHXH (.NET) vẫn "
+        "chấp nhận nên tệp vẫn được kiểm tra đầy đủ — nên sửa khai báo này ở phần mềm HIS.",
+    ),
+    "XML.LEGACY_STANDARD": (
+        ERROR,
+        "Hồ sơ theo chuẩn cũ QĐ 4210/QĐ-BYT (QĐ 917/QĐ-BHXH), không theo QĐ 130/QĐ-BYT (sửa đổi bởi QĐ 4750/QĐ-BYT): "
+        "{tables} có thẻ {value} mà QĐ 130 đã bỏ hoặc đổi tên. Cần xuất lại hồ sơ theo QĐ 130.",
+    ),
     "XML.ROOT": (
         ERROR,
         "Thẻ gốc <{value}> không phải tệp GIAMDINHHS, tệp check-in hay bảng nào của QĐ 130.",
@@ -58,6 +72,11 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     ),
     "XSD.OTHER": (ERROR, "Không hợp lệ theo lược đồ XSD của bảng {table}: {detail}"),
     "ENVELOPE.BASE64": (ERROR, "NOIDUNGFILE của {table} không giải mã được base64: {detail}"),
+    "ENVELOPE.RAW_XML": (
+        ERROR,
+        "NOIDUNGFILE của {table} chứa XML trực tiếp (thẻ <{value}>) thay vì nội dung XML mã hóa base64 như QĐ 130 "
+        "quy định (nội dung vẫn được kiểm tra).",
+    ),
     "ENVELOPE.LOAIHOSO": (ERROR, "LOAIHOSO '{value}' không phải bảng XML1…XML15."),
     "ENVELOPE.TABLE_MISMATCH": (
         ERROR,

@@ -33,16 +33,49 @@ def _parser() -> etree.XMLParser:
     return etree.XMLParser(**SAFE_PARSING)
 
 
-def parse_xml(data: bytes) -> etree._Element:
+def parse_xml(data: bytes, notes: list[str] | None = None) -> etree._Element:
+    """The document's root. A namespace declaration whose URI libxml2 refuses but the portal's parser (.NET)
+    reads — ``xmlns:xsi="http://www.w3.org/2001/XMLSchema instance"``, with a space — is accepted: the
+    declarations are appended to ``notes`` (for a warning) and the document is read as it stands."""
+    parser = _parser()
     try:
-        return etree.fromstring(data, _parser())
+        return etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
-        raise ParseError(syntax_detail(exc)) from None
+        if not only_namespace_uri_errors(parser.error_log):
+            raise ParseError(syntax_detail(exc, parser.error_log)) from None
+    lenient = etree.XMLParser(recover=True, **SAFE_PARSING)
+    root = etree.fromstring(data, lenient)
+    if root is None or not only_namespace_uri_errors(lenient.error_log):  # recovering must change nothing
+        raise ParseError(syntax_detail(None, lenient.error_log))
+    if notes is not None:
+        notes.extend(dict.fromkeys(e.message.split(" is not a valid URI")[0].replace(": ", "=", 1)
+                                   for e in lenient.error_log))
+    return root
 
 
-def syntax_detail(exc: etree.XMLSyntaxError) -> str:
-    """What is wrong and where (line, column), the same whether the bytes were parsed whole or streamed."""
-    return exc.msg or str(exc)
+_NS_URI_TYPES = frozenset({"WAR_NS_URI", "WAR_NS_URI_RELATIVE"})
+
+
+def _is_ns_uri(entry) -> bool:
+    return entry.domain_name == "NAMESPACE" and entry.type_name in _NS_URI_TYPES
+
+
+def only_namespace_uri_errors(log) -> bool:
+    """Whether every error of a failed parse (its parser's ``error_log``) is a namespace URI libxml2 refuses
+    (what :func:`parse_xml` accepts): the document is otherwise well-formed and namespace-well-formed."""
+    entries = list(log)
+    return bool(entries) and all(_is_ns_uri(e) for e in entries)
+
+
+def syntax_detail(exc: etree.XMLSyntaxError | None, log=()) -> str:
+    """What is wrong and where (line, column), the same whether the bytes were parsed whole or streamed; a
+    namespace URI :func:`parse_xml` would accept is not what is wrong when something else is."""
+    entries = list(log)
+    if exc is None or any(_is_ns_uri(e) for e in entries):
+        for e in entries:
+            if e.level_name in ("ERROR", "FATAL") and not _is_ns_uri(e):
+                return f"{e.message}, line {e.line}, column {e.column}"
+    return (exc.msg or str(exc)) if exc is not None else "?"
 
 
 def table_for_root(tag: str) -> Table | None:
@@ -103,6 +136,27 @@ def decode_base64(text: str | None) -> bytes:
         raise ParseError(str(exc)) from None
 
 
+def raw_content(content: etree._Element | None) -> tuple[bytes, str] | None:
+    """A NOIDUNGFILE holding XML itself (as elements or as escaped text) instead of its base64: (the XML, its
+    root tag), else None."""
+    if content is None:
+        return None
+    child = next((c for c in content if isinstance(c.tag, str)), None)
+    if child is not None:
+        return etree.tostring(child, encoding="utf-8"), child.tag
+    text = (content.text or "").strip()
+    if text.startswith("<"):
+        tag = "?xml" if text.startswith("<?") else text[1:].split(">", 1)[0].split()[0]
+        return text.encode("utf-8"), tag
+    return None
+
+
+def file_content(content: etree._Element | None) -> bytes:
+    """What a NOIDUNGFILE holds: its base64 decoded, or the XML it holds itself (raises ParseError)."""
+    raw = raw_content(content)
+    return raw[0] if raw is not None else decode_base64(content.text if content is not None else None)
+
+
 def read_envelope(root: etree._Element) -> Envelope:
     if root.tag != ENVELOPE_ROOT:
         raise ParseError(f"<{root.tag}> is not a GIAMDINHHS envelope")
@@ -118,7 +172,7 @@ def read_envelope(root: etree._Element) -> Envelope:
         for fh in hoso.iterfind("FILEHOSO"):
             loai = (fh.findtext("LOAIHOSO") or "").strip()
             try:
-                files.append(EnvelopeFile(loai, decode_base64(fh.findtext("NOIDUNGFILE"))))
+                files.append(EnvelopeFile(loai, file_content(fh.find("NOIDUNGFILE"))))
             except ParseError as exc:
                 files.append(EnvelopeFile(loai, None, str(exc)))
         env.hosos.append(files)

@@ -30,14 +30,16 @@ from .parse import (
     SAFE_PARSING,
     ParseError,
     decode_base64,
+    only_namespace_uri_errors,
     parse_xml,
+    raw_content,
     row_elements,
     row_values,
     syntax_detail,
     table_for_root,
     version_hint,
 )
-from .spec import SpecVersion, Table, load_spec
+from .spec import SpecVersion, Table, legacy_markers, load_spec
 from .spec.xsd import ENVELOPE_NAME, envelope_xsd, table_xsd
 
 __all__ = ["validate_bytes", "validate_path", "iter_files", "FileUnreadable"]
@@ -100,6 +102,7 @@ class _DocCheck:
         self.file, self.ma_lk = file, ma_lk
         self.out: list[Finding] = []
         self.models: tuple | None = None  # the rows as models, when the document is valid
+        self.legacy: list[str] = []  # element names of the standard before QĐ 130, when the document is of it
 
     def where(self, row: etree._Element | None) -> dict:
         ma_lk = self.ma_lk
@@ -111,6 +114,10 @@ class _DocCheck:
         if _lxml_schema(self.version.id, self.table.id).validate(self.root):
             self._models()
         else:
+            tags = {c.tag for r in row_elements(self.table, self.root) for c in r if isinstance(c.tag, str)}
+            self.legacy = legacy_markers().found(self.table.id, tags)
+            if self.legacy:  # one finding for the hồ sơ says so (see _legacy), not one per unknown tag
+                return []
             self._detailed()
         # stable order for QA: by row, then structural findings, then fields in the standard's order
         order = {name: i for i, name in enumerate(self.table.names)}
@@ -272,10 +279,31 @@ def _validate_stream(path: Path, version: SpecVersion | None, rules: bool) -> li
                     for content in elem.iterfind("FILEHOSO/NOIDUNGFILE"):
                         content.text = None  # checked: only the skeleton stays (an empty base64Binary is valid)
         except etree.XMLSyntaxError as exc:
-            if root is None:  # broken before its first element: what the whole-document parser says of it
+            if root is None or only_namespace_uri_errors(events.error_log):
+                # broken before its first element, or a namespace URI the portal accepts: read it whole
                 return None
             return [fnd.make("XML.MALFORMED", file=file, detail=syntax_detail(exc))]
     return walk.finish(root)
+
+
+def _legacy(checks: list[_DocCheck], file: str | None) -> Finding | None:
+    """One finding for a hồ sơ (or bare document) whose tables are of the standard before QĐ 130."""
+    old = [c for c in checks if c.legacy]
+    if not old:
+        return None
+    tags = list(dict.fromkeys(t for c in old for t in c.legacy))
+    return fnd.make("XML.LEGACY_STANDARD", file=file, table=old[0].table.id, field=old[0].legacy[0],
+                    value=", ".join(f"<{t}>" for t in tags), tables=", ".join(c.table.id for c in old))
+
+
+def _namespace_warning(notes: dict[str, list[str]], file: str | None) -> list[Finding]:
+    """One warning for the namespace declarations libxml2 refuses and the portal's parser accepts (by table)."""
+    notes = {table: declared for table, declared in notes.items() if declared}
+    if not notes:
+        return []
+    declared = list(dict.fromkeys(d for ds in notes.values() for d in ds))
+    return [fnd.make("XML.NAMESPACE_URI", file=file, table=next(iter(notes)), value=", ".join(declared),
+                     tables=", ".join(notes))]
 
 
 def _validate_hoso(hoso, file: str | None, version: SpecVersion | None,
@@ -284,6 +312,7 @@ def _validate_hoso(hoso, file: str | None, version: SpecVersion | None,
     out: list[Finding] = []
     docs: list[tuple[Table, etree._Element]] = []
     seen_tables: set[str] = set()
+    namespaces: dict[str, list[str]] = {}
     for fh in hoso.iterfind("FILEHOSO"):
         loai = (fh.findtext("LOAIHOSO") or "").strip()
         expected = load_spec().latest.tables.get(loai)
@@ -294,16 +323,24 @@ def _validate_hoso(hoso, file: str | None, version: SpecVersion | None,
             out.append(fnd.make("ENVELOPE.DUPLICATE_TABLE", file=file, table=loai, field="LOAIHOSO"))
             continue
         seen_tables.add(loai)
+        raw = raw_content(fh.find("NOIDUNGFILE"))
+        if raw is not None:
+            content, tag = raw
+            out.append(fnd.make("ENVELOPE.RAW_XML", file=file, table=loai, field="NOIDUNGFILE", value=tag))
+        else:
+            try:
+                content = decode_base64(fh.findtext("NOIDUNGFILE"))
+            except ParseError as exc:
+                out.append(fnd.make("ENVELOPE.BASE64", file=file, table=loai, field="NOIDUNGFILE", detail=str(exc)))
+                continue
+        notes: list[str] = []
         try:
-            content = decode_base64(fh.findtext("NOIDUNGFILE"))
-        except ParseError as exc:
-            out.append(fnd.make("ENVELOPE.BASE64", file=file, table=loai, field="NOIDUNGFILE", detail=str(exc)))
-            continue
-        try:
-            doc = parse_xml(content)
+            doc = parse_xml(content, notes)
         except ParseError as exc:
             out.append(fnd.make("XML.MALFORMED", file=file, table=loai, field="NOIDUNGFILE", detail=str(exc)))
             continue
+        if notes:
+            namespaces[loai] = notes
         if doc.tag != expected.root:
             out.append(fnd.make("ENVELOPE.TABLE_MISMATCH", file=file, table=loai, field="NOIDUNGFILE", value=doc.tag))
             continue
@@ -321,7 +358,11 @@ def _validate_hoso(hoso, file: str | None, version: SpecVersion | None,
         check = _DocCheck(doc, table, version, file, ma_lk)
         out.extend(check.run())
         checks.append(check)
-    if rules and not out and summary is not None and all(c.models is not None for c in checks):
+    out[:0] = _namespace_warning(namespaces, file)
+    legacy = _legacy(checks, file)
+    if legacy is not None:
+        out.append(legacy)
+    elif rules and not fnd.has_errors(out) and summary is not None and all(c.models is not None for c in checks):
         # the business rules read a structurally valid hồ sơ only: they would only repeat the errors above
         from .models import Hoso
         from .rules import run_rules
@@ -331,23 +372,42 @@ def _validate_hoso(hoso, file: str | None, version: SpecVersion | None,
     return [f.located(ma_lk=ma_lk) for f in out], ma_lk
 
 
+def _not_xml(data: bytes, file: str | None) -> Finding | None:
+    """A file that is not XML at all (JSON, a spreadsheet, text named .xml): its first character is not '<'."""
+    head = data.lstrip()
+    for bom in (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff"):
+        if head.startswith(bom):
+            head = head[len(bom):].lstrip(b"\x00 \t\r\n")
+    if not head or head.startswith(b"<"):
+        return None
+    first = head[:1].decode("latin-1")
+    guess = " — có vẻ là JSON" if first in "{[" else (" — có vẻ là tệp nén/Excel" if head.startswith(b"PK") else "")
+    return fnd.make("FILE.NOT_XML", file=file, value=first if first.isprintable() else repr(first), guess=guess)
+
+
 def validate_bytes(data: bytes, file: str | None = None, *, version: SpecVersion | None = None,
                    rules: bool = True) -> list[Finding]:
     """Every finding for one file's bytes (an envelope, a check-in document or a bare table)."""
+    notes: list[str] = []
     try:
-        root = parse_xml(data)
+        root = parse_xml(data, notes)
     except ParseError as exc:
-        return [fnd.make("XML.MALFORMED", file=file, detail=str(exc))]
+        not_xml = _not_xml(data, file)
+        return [not_xml if not_xml is not None else fnd.make("XML.MALFORMED", file=file, detail=str(exc))]
     if root.tag == ENVELOPE_ROOT:
-        return _validate_envelope(root, file, version, rules)
+        return _namespace_warning({ENVELOPE_NAME: notes}, file) + _validate_envelope(root, file, version, rules)
     table = table_for_root(root.tag)
     if table is None:
-        return [fnd.make("XML.ROOT", file=file, value=root.tag)]
+        return _namespace_warning({root.tag: notes}, file) + [fnd.make("XML.ROOT", file=file, value=root.tag)]
+    out = _namespace_warning({table.id: notes}, file)
     if version is None:
         version = load_spec().for_date(version_hint(root))
     check = _DocCheck(root, table, version, file, None)
-    out = check.run()
-    if rules and table.id == "XML0" and not out and check.models is not None:
+    out += check.run()
+    legacy = _legacy([check], file)
+    if legacy is not None:
+        out.append(legacy)
+    if rules and table.id == "XML0" and not fnd.has_errors(out) and check.models is not None:
         from .models import Hoso
         from .rules import run_rules
 

@@ -88,6 +88,8 @@ def validate(
         out.print(f"{len(names)} tệp, {errors} lỗi, {len(all_findings) - errors} cảnh báo.", markup=False)
         if report is not None:
             out.print(f"báo cáo HTML: {report}", markup=False)
+    if any(f.code == "FILE.NOT_XML" for f in all_findings):  # input that is not XML at all: unusable, exit 2
+        raise typer.Exit(EXIT_UNUSABLE)
     raise typer.Exit(EXIT_FINDINGS if fnd.has_errors(all_findings) else EXIT_OK)
 
 

@@ -7,12 +7,14 @@ validator's output. ``xml130 fixtures`` writes them with the other fixtures.
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..models import build_rows
-from ..render import render_checkin, render_table
+from ..models import build_hoso, build_rows
+from ..render import render_checkin, render_envelope, render_hoso_tables, render_table
 from ..spec import load_spec
 from . import scenarios as sc
 
@@ -52,11 +54,36 @@ def _xml12(*edits: tuple[str, str]) -> Callable[[], bytes]:
     return make
 
 
-def _f(code: str, severity: str, table: str, field: str, row: int | None, ma_lk: str | None) -> dict:
+# What a .NET HIS writes on each table (XmlSerializer's declarations, with the space some vendors' templates carry).
+BAD_NAMESPACES = ' xmlns:xsi="http://www.w3.org/2001/XMLSchema instance" xmlns:xsd="http://www.w3.org/2001/XMLSchema"'
+
+
+def _envelope(base: str, edits: dict[str, tuple[tuple[str, str], ...]], *, namespaces: bool = False,
+              raw: tuple[str, ...] = ()) -> Callable[[], bytes]:
+    """A hồ sơ of ``base`` with edits in several tables; ``namespaces``: BAD_NAMESPACES on every table's root;
+    ``raw``: tables whose XML (without its declaration) stands in NOIDUNGFILE where its base64 should be."""
+    def make() -> bytes:
+        hoso = build_hoso(sc.VALID[base]())
+        files = []
+        for loai, xml in render_hoso_tables(hoso):
+            text = xml.decode("utf-8")
+            if namespaces:
+                text = re.sub(r"(\?>\s*<[A-Z_0-9]+)", lambda m: m.group(1) + BAD_NAMESPACES, text, count=1)
+            files.append((loai, _edit(text, edits.get(loai, ()))))
+        env = render_envelope(hoso.summary.MA_CSKCB, sc.NGAYLAP, [files])  # type: ignore[attr-defined]
+        for loai, xml in files:
+            if loai in raw:
+                env = env.replace(base64.b64encode(xml), xml.split(b"?>", 1)[1].strip())
+        return env
+    return make
+
+
+def _f(code: str, severity: str, table: str | None, field: str | None, row: int | None, ma_lk: str | None) -> dict:
     return {"code": code, "severity": severity, "table": table, "field": field, "row": row, "ma_lk": ma_lk}
 
 
 OP, OP24, NB = "79999OP0001", "79999OP0012", "79999NB0004"  # MA_LK of the base scenarios
+_NS_WARNING = _f("XML.NAMESPACE_URI", "warning", "XML1", None, None, OP)
 _DISTRICT = (r"<MAHUYEN_CU_TRU>\d+</MAHUYEN_CU_TRU>", "<MAHUYEN_CU_TRU></MAHUYEN_CU_TRU>")
 
 QUIRKS: dict[str, Quirk] = {
@@ -97,6 +124,38 @@ QUIRKS: dict[str, Quirk] = {
         _hoso("outpatient_drugs_labs", "XML1", (r"<MA_BENH_KT>[^<]*</MA_BENH_KT>", "<MA_BENH_KT>Q87.11</MA_BENH_KT>")),
         (_f("R.ICD.REPLACED_TT06", "error", "XML1", "MA_BENH_KT", 1, OP),),
         "Q87.11 in an episode of 11/2026: TT 06/2026 replaced it by Q87.1"),
+    # 1. a namespace URI libxml2 refuses and the portal's parser (.NET) reads, on every table: one warning, then
+    # every check — a value error …
+    "namespace_uri_space_value_error": Quirk(
+        _envelope("outpatient_drugs_labs", {"XML2": (("<NGAY_YL>20261102", "<NGAY_YL>20261131"),)}, namespaces=True),
+        (_NS_WARNING, _f("FIELD.DATE", "error", "XML2", "NGAY_YL", 1, OP)),
+        "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema instance\" (a space) on each table: accepted with a warning"),
+    # … and a business rule, which only a structurally valid hồ sơ reaches
+    "namespace_uri_space_rule": Quirk(
+        _envelope("outpatient_drugs_labs", {"XML2": (("<DON_GIA>1200.000<", "<DON_GIA>1300.000<"),)}, namespaces=True),
+        (_NS_WARNING, _f("R.AMOUNT.XML2", "error", "XML2", "THANH_TIEN_BV", 1, OP)),
+        "the same declarations: the business rules still run"),
+    # 5. a file of QĐ 4210 (card as MA_THE, diagnosis as TEN_BENH / MA_BENH, amounts as THANH_TIEN …)
+    "older_standard_4210": Quirk(
+        _envelope("outpatient_drugs_labs", {
+            "XML1": (("MA_THE_BHYT>", "MA_THE>"), ("MA_THE_BHYT>", "MA_THE>"), ("CHAN_DOAN_RV>", "TEN_BENH>"),
+                     ("CHAN_DOAN_RV>", "TEN_BENH>"), ("MA_BENH_CHINH>", "MA_BENH>"), ("MA_BENH_CHINH>", "MA_BENH>")),
+            "XML2": ((r"<TYLE_TT_BH>(\d+)</TYLE_TT_BH>", r"<TYLE_TT>\1</TYLE_TT>"),
+                     (r"<THANH_TIEN_BV>([^<]*)</THANH_TIEN_BV>", r"<THANH_TIEN>\1</THANH_TIEN>"))}),
+        (_f("XML.LEGACY_STANDARD", "error", "XML1", "MA_BENH", None, OP),),
+        "tags of QĐ 4210 (spec/data/legacy.toml): one finding for the hồ sơ, not one per unknown element"),
+    "noidungfile_raw_xml": Quirk(
+        _envelope("outpatient_drugs_labs", {}, raw=("XML4",)),
+        (_f("ENVELOPE.RAW_XML", "error", "XML4", "NOIDUNGFILE", None, OP),),
+        "NOIDUNGFILE holding the table's XML instead of its base64: said, and the content still checked"),
+    "not_xml": Quirk(
+        lambda: json.dumps({"MA_LK": OP, "HO_TEN": "Nguyễn Văn A"}, ensure_ascii=False).encode("utf-8"),
+        (_f("FILE.NOT_XML", "error", None, None, None, None),),
+        "JSON named .xml: not XML at all, one finding and validate exits 2 (README)"),
+    # 6. a passport number in XML15 SO_CCCD («số CCCD hoặc số hộ chiếu»): valid (it crashed validate)
+    "passport_in_xml15": Quirk(
+        _envelope("tb_treatment", {"XML15": ((r"<SO_CCCD>[^<]*</SO_CCCD>", "<SO_CCCD>C1234567</SO_CCCD>"),)}),
+        (), "XML15 SO_CCCD is a code (letters, leading zeros) as in XML1"),
     # 7. the last classes of the audit of the text
     "checkin_first_cost_drug": Quirk(
         _checkin(("<MA_DICH_VU>K01.1918</MA_DICH_VU><TEN_DICH_VU>Giường Nội khoa loại 1</TEN_DICH_VU>"

@@ -22,7 +22,7 @@ from typing import Any
 from ..dates import compact
 from ..errors import Xml130Error
 
-__all__ = ["Field", "Table", "SpecVersion", "Spec", "load_spec", "KINDS", "TABLE_IDS"]
+__all__ = ["Field", "Table", "SpecVersion", "Spec", "load_spec", "KINDS", "TABLE_IDS", "LegacyMarkers", "legacy_markers"]
 
 TABLE_IDS = tuple(f"XML{i}" for i in range(16))
 
@@ -68,6 +68,10 @@ class Field:
             raise SpecError(f"{self.name}: required must be one of {REQUIRED_VALUES}")
         if self.kind == "decimal" and self.scale is None:
             raise SpecError(f"{self.name}: a decimal needs a scale")
+        if self.pattern and self.kind in ("integer", "decimal"):
+            # a number's grammar is its kind's: a pattern could admit text the number cannot hold (a passport
+            # number in an "integer" SO_CCCD) or drop what it must keep (leading zeros): make it a code
+            raise SpecError(f"{self.name}: a {self.kind} cannot have its own pattern (use kind code)")
 
     @property
     def is_required(self) -> bool:
@@ -341,3 +345,28 @@ def _check_described(versions: list[SpecVersion], texts: dict[str, Any]) -> None
 @lru_cache(maxsize=1)
 def load_spec() -> Spec:
     return build_spec()
+
+
+@dataclass(frozen=True)
+class LegacyMarkers:
+    """What recognises a table document of the standard before QĐ 130 (``spec/data/legacy.toml``)."""
+
+    decision: str
+    min_markers: int
+    tables: dict[str, frozenset[str]]  # table id → element names of the older standard that 130 has no more
+
+    def found(self, table_id: str, tags: set[str]) -> list[str]:
+        """The older standard's element names among ``tags`` (sorted), when there are enough to tell."""
+        hits = sorted(tags & self.tables.get(table_id, frozenset()))
+        return hits if len(hits) >= self.min_markers else []
+
+
+@lru_cache(maxsize=1)
+def legacy_markers() -> LegacyMarkers:
+    data = tomllib.loads((resources.files("xml130.spec") / "data" / "legacy.toml").read_text(encoding="utf-8"))
+    spec = load_spec()
+    tables = {}
+    for tid, names in data["tables"].items():
+        current = set().union(*(v[tid].names for v in spec.versions if tid in v.tables))
+        tables[tid] = frozenset(names) - current  # a field of any version is never a marker
+    return LegacyMarkers(data["decision"], data["min_markers"], tables)
