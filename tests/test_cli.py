@@ -24,7 +24,7 @@ def run(*args):
 def test_validate_valid_folder_exits_0(fixtures_dir):
     r = run("validate", fixtures_dir / "valid")
     assert r.exit_code == 0, r.output
-    assert "14 tệp, 0 lỗi, 0 cảnh báo." in r.output
+    assert "15 tệp, 0 lỗi, 0 cảnh báo." in r.output
 
 
 def test_validate_json_lists_findings_with_the_documented_keys(fixtures_dir):
@@ -194,7 +194,11 @@ def test_rules_command_lists_the_catalogue(root):
     assert len(rules) >= 60
     first = next(x for x in rules if x["code"] == "R.TOTAL.T_TONGCHI_BV")
     assert first["severity"] == "error" and first["tables"] == ["XML1", "XML2", "XML3"]
-    assert set(first) == {"code", "severity", "tables", "fields", "period", "title", "message", "source"}
+    assert set(first) == {"code", "severity", "tables", "fields", "period", "title", "message", "source",
+                          "applies_to"}
+    assert first["applies_to"] == "all"  # every visit; "insured" rules skip MA_DOITUONG_KCB 9
+    assert {x["code"]: x["applies_to"] for x in rules if x["code"].startswith("R.UNINSURED.")} == {
+        "R.UNINSURED.NO_CARD": "uninsured", "R.UNINSURED.NO_FUND": "uninsured"}
     assert first["source"].startswith("QĐ 130 (4750), XML1, T_TONGCHI_BV: «là tổng số tiền THANH_TIEN_BV")
     assert [x["code"] for x in rules if not x["source"].strip()] == []  # every rule names the clause it enforces
     md = run("rules", "--format", "markdown")

@@ -43,6 +43,7 @@ def _row_where(table, pred, field, value):
 OP, IP, BT, NB, SL, HIV, TB, RF, RE, TC = (sc.outpatient_drugs_labs, sc.inpatient_surgery_beds, sc.birth_twins,
                                            sc.newborn_temporary_card, sc.sick_leave, sc.hiv_care, sc.tb_treatment,
                                            sc.referral, sc.reexam_appointment, sc.two_cards)
+SP = sc.foreigner_self_paying  # MA_DOITUONG_KCB 9
 
 # code → (scenario, edit, (table, field, row) of the expected finding)
 CASES = {
@@ -88,6 +89,10 @@ CASES = {
     "R.NAM_THANG_QT": (OP, _set("XML1", "THANG_QT", 13), ("XML1", "THANG_QT", 1)),
     "R.NAM_THANG_QT.BEFORE_RA": (OP, _set("XML1", "THANG_QT", 10), ("XML1", "THANG_QT", 1)),
     "R.CARD.VALID_ON_ADMISSION": (OP, _set("XML1", "GT_THE_DEN", [dt.date(2025, 12, 31)]), ("XML1", "GT_THE_DEN", 1)),
+    "R.CARD.COVERS_COSTS": (OP, _set("XML1", "GT_THE_TU", [dt.date(2026, 11, 3)]), ("XML2", "THANH_TIEN_BH", 1)),
+    "R.CARD.MISSING": (OP, _set("XML1", "MA_THE_BHYT", None), ("XML1", "MA_THE_BHYT", 1)),
+    "R.UNINSURED.NO_CARD": (SP, _set("XML1", "MA_DKBD", ["79001"]), ("XML1", "MA_DKBD", 1)),
+    "R.UNINSURED.NO_FUND": (SP, _set("XML3", "T_BHTT", Decimal("10.00"), row=1), ("XML3", "T_BHTT", 2)),
     "R.CARD.LISTS_MATCH": (TC, _set("XML1", "MA_DKBD", ["79001"]), ("XML1", "MA_THE_BHYT", 1)),
     "R.CARD.STRUCTURE": (OP, _set("XML1", "MA_THE_BHYT", ["ZZ4790000000001"]), ("XML1", "MA_THE_BHYT", 1)),
     "R.CARD.TEMPORARY": (NB, _set("XML1", "MA_DKBD", ["79001"]), ("XML1", "MA_DKBD", 1)),
@@ -170,6 +175,45 @@ def test_checkin_rule_on_emergencies():
     rows[1]["MA_DOITUONG_KCB"] = "2"
     (f,) = run_rules(Hoso(version, {"XML0": build_rows(version, "XML0", rows)}))
     assert (f.code, f.severity, f.table, f.row, f.ma_lk) == ("R.CHECKIN.EMERGENCY", "warning", "XML0", 2, "79999CI0002")
+
+
+def test_insured_rules_skip_a_visit_without_bhyt_and_uninsured_rules_skip_the_others():
+    """A visit of MA_DOITUONG_KCB 9 is checked by the rules for every visit and its own; the rules that only make
+    sense with a card (benefit levels, card periods, catalogue prices) do not look at it."""
+    raw = SP()
+    for r in raw["XML2"] + raw["XML3"]:
+        r["MUC_HUONG"] = 70  # would be R.MUC_HUONG.* for an insured visit
+    raw["XML1"]["GT_THE_DEN"] = [dt.date(2025, 12, 31)]  # and R.CARD.VALID_ON_ADMISSION…
+    findings = run_rules(build_hoso(raw))
+    assert [(f.code, f.field) for f in findings] == [("R.UNINSURED.NO_CARD", "GT_THE_DEN")]
+    insured = [r.code for r in all_rules() if r.applies_to == "insured"]
+    assert sorted(insured) == ["R.CARD.COVERS_COSTS", "R.CARD.LISTS_MATCH", "R.CARD.MISSING", "R.CARD.STRUCTURE",
+                               "R.CARD.TEMPORARY", "R.CARD.VALID_ON_ADMISSION", "R.CAT.DRUG.PRICE",
+                               "R.CAT.SERVICE.PRICE", "R.CAT.SUPPLY.PRICE", "R.CAT.SUPPLY.RATE", "R.MUC_HUONG.XML2",
+                               "R.MUC_HUONG.XML3"]
+    sound = build_hoso(OP())  # an insured visit: the uninsured rules do not look at it
+    assert run_rules(sound, codes=["R.UNINSURED.NO_FUND", "R.UNINSURED.NO_CARD"]) == []
+
+
+def test_a_card_that_turns_up_during_the_stay_pays_from_its_first_day():
+    """Rows ordered before the card's GT_THE_TU are the patient's (THANH_TIEN_BH 0); the card is checked on the
+    first day the fund pays for, and a fund row before the card is R.CARD.COVERS_COSTS."""
+    raw = OP()
+    first = raw["XML3"][0]["NGAY_YL"]
+    raw["XML1"]["GT_THE_TU"] = [first.date() + dt.timedelta(days=1)]
+    for r in raw["XML2"] + raw["XML3"]:
+        r["NGAY_YL"] = r["NGAY_TH_YL"] = first + dt.timedelta(days=1)
+    raw["XML1"]["NGAY_RA"] = first + dt.timedelta(days=1, hours=2)
+    raw["XML1"]["NGAY_TTOAN"] = raw["XML1"]["NGAY_RA"]
+    for r in raw.get("XML4", []):
+        r["NGAY_KQ"] = first + dt.timedelta(days=1, hours=1)
+    for r in raw["XML3"]:
+        r["NGAY_KQ"] = first + dt.timedelta(days=1, hours=1)
+    codes = {f.code for f in run_rules(build_hoso(raw))} & {"R.CARD.VALID_ON_ADMISSION", "R.CARD.COVERS_COSTS"}
+    assert codes == set()
+    raw["XML2"][0]["NGAY_YL"] = raw["XML2"][0]["NGAY_TH_YL"] = first  # a fund row the day before the card
+    hits = [(f.code, f.table, f.row) for f in run_rules(build_hoso(raw)) if f.code.startswith("R.CARD.")]
+    assert hits == [("R.CARD.VALID_ON_ADMISSION", "XML1", 1), ("R.CARD.COVERS_COSTS", "XML2", 1)]
 
 
 def test_code_lists_follow_the_episode_date():

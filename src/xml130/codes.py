@@ -40,6 +40,7 @@ class ObjectCode(StrEnum):
     """MA_DOITUONG_KCB values code decides on (the whole list: codelists.toml)."""
 
     EMERGENCY = "2"  # cấp cứu: no check-in document is sent
+    UNINSURED = "9"  # người bệnh không KCB BHYT (QĐ 3276/2025): no card fields, nothing asked of the fund
 
 
 class Sex(IntEnum):

@@ -81,11 +81,23 @@ class Contradiction:
 
 
 @dataclass(frozen=True)
+class WithoutCard:
+    """What fields hold for a visit without a card (MA_DOITUONG_KCB 9): the text's value, or the choice made."""
+
+    fields: str
+    value: str
+    clause: str
+    decision: str
+    from_: str = "text"  # "text" or "choice" (the text is silent)
+
+
+@dataclass(frozen=True)
 class Catalogue:
     cases: tuple[Case, ...]
     untestable: tuple[Untestable, ...]
     contradictions: tuple[Contradiction, ...]
     appendix_fields: tuple[str, ...]  # "XMLn.FIELD" of every field whose appendix text has a "Ví dụ"
+    without_card: tuple[WithoutCard, ...] = ()
 
 
 @cache
@@ -95,7 +107,9 @@ def catalogue() -> Catalogue:
                   for c in raw["case"])
     return Catalogue(cases, tuple(Untestable(**u) for u in raw.get("untestable", [])),
                      tuple(Contradiction(**c) for c in raw.get("contradiction", [])),
-                     tuple(raw["appendix"]["fields_with_examples"]))
+                     tuple(raw["appendix"]["fields_with_examples"]),
+                     tuple(WithoutCard(**{("from_" if k == "from" else k): v for k, v in w.items()})
+                           for w in raw.get("without_card", [])))
 
 
 @dataclass(frozen=True)
@@ -303,4 +317,13 @@ def render_markdown() -> str:
               "", "| where | clause | found | decision |", "|---|---|---|---|"]
     for k in cat.contradictions:
         lines.append(f"| {_cell(k.where)} | {_cell(k.clause)} | {_cell(k.found)} | {_cell(k.decision)} |")
+    lines += ["", "## A visit without a card (MA_DOITUONG_KCB 9)", "",
+              "Self-paying patients, foreigners identified by passport, patients identified only by VNeID or an ID"
+              " number, and the part of a stay before a card turned up. *text*: the standard says so; *choice*: the"
+              " text is silent and this is what xml130 writes, with the reason. `tests/test_his_shapes.py` and"
+              " `tests/test_rules.py` assert these values on the demo HIS's files and the fixture"
+              " `fixtures/valid/foreigner_self_paying.xml`.", "",
+              "| fields | value | from | clause | decision |", "|---|---|---|---|---|"]
+    for w in cat.without_card:
+        lines.append(f"| {_cell(w.fields)} | {_cell(w.value)} | {w.from_} | {_cell(w.clause)} | {_cell(w.decision)} |")
     return "\n".join(lines) + "\n"

@@ -95,7 +95,7 @@ encounter = Table(
     Column("ma_lk", String(100), nullable=False, unique=True),
     Column("patient_id", ForeignKey("patient.id"), nullable=False, index=True),
     Column("kind", String(20), nullable=False),  # outpatient | inpatient | daycare | emergency
-    Column("object_code", String(4), nullable=False),  # MA_DOITUONG_KCB as registered at reception
+    Column("object_code", String(4)),  # MA_DOITUONG_KCB as registered at reception (NULL: 9 without a card)
     Column("department_id", ForeignKey("department.id"), nullable=False),
     Column("arrived_at", DateTime, nullable=False),
     Column("ward_admitted_at", DateTime),
@@ -116,7 +116,7 @@ encounter = Table(
     Column("referral_paper", String(50)),
     Column("weight_kg", Numeric(6, 2)),
     Column("accident_code", Integer),
-    Column("benefit_pct", Integer, nullable=False),
+    Column("benefit_pct", Integer),  # NULL for a visit without BHYT
     Column("record_no", String(100), nullable=False),
     Column("settled_at", DateTime),
     Column("note", Text),
@@ -126,7 +126,7 @@ reception = Table(  # what reception recorded when the patient arrived (one row 
     "reception", metadata,
     Column("encounter_id", ForeignKey("encounter.id"), primary_key=True),
     Column("received_at", DateTime, nullable=False),
-    Column("identified_by", String(12), nullable=False),  # chip_card | vneid | id_number | bhyt_card
+    Column("identified_by", String(12), nullable=False),  # chip_card | vneid | id_number | bhyt_card | passport
     Column("level2_identity", Boolean, nullable=False),  # the patient holds an active level-2 VNeID account
     Column("health_book", Boolean, nullable=False),  # the health book is set up on VNeID (seen at reception)
     Column("no_book_reason", String(20)),  # why not: no_level2 | no_smartphone | declined | child | …

@@ -257,6 +257,18 @@ def two_cards() -> dict:
     return ep.build()
 
 
+def foreigner_self_paying() -> dict:
+    """A foreigner identified by passport, without BHYT (QĐ 3276/2025: MA_DOITUONG_KCB 9): the card fields empty,
+    TYLE_TT_BH and MUC_HUONG 0, the fund's amounts 0, the patient pays everything (T_BNTT = T_TONGCHI_BV)."""
+    ep, p = _ep(13, "79999SP0013", D(2026, 11, 21, 9, 0))
+    ep.uninsured()
+    ep.services(3)
+    ep.drugs(3)
+    ep.summary(p, ep.at(120), HO_TEN="KIM MIN JUN", SO_CCCD="M12345678", MA_QUOCTICH="410", MA_DANTOC="55",
+               DIA_CHI="Khách sạn Ví Dụ, số 5 đường Lê Lợi, TP Hồ Chí Minh")
+    return ep.build()
+
+
 def outpatient_2024() -> dict:
     """An episode of 2024: spec version 4750 (no NHOM_MAU, no NGAY_TH_YL, MUC_HUONG an integer)."""
     ep, p = _ep(12, "79999OP0012", D(2024, 6, 3, 8, 0))
@@ -313,6 +325,7 @@ VALID: dict[str, Callable[[], dict]] = {
     "hiv_care": hiv_care,
     "tb_treatment": tb_treatment,
     "two_cards": two_cards,
+    "foreigner_self_paying": foreigner_self_paying,
     "outpatient_2024": outpatient_2024,
 }
 

@@ -76,14 +76,23 @@ class EpisodeBuilder:
         self.supply_total = Decimal(0)
         self.totals = {k: Decimal(0) for k in ("bv", "bh", "bntt", "bncct", "bhtt")}
         self.muc_huong = rng.choice([80, 95, 100])
+        self.insured = True  # False: a patient without a card (MA_DOITUONG_KCB 9): the fund pays nothing
+
+    def uninsured(self) -> EpisodeBuilder:
+        """From now on the rows are the patient's own: TYLE_TT_BH 0, MUC_HUONG 0 (as xml130's ``costs`` writes
+        them for a visit without BHYT)."""
+        self.insured = False
+        return self
 
     def _cost(self, qty: Decimal, price: Decimal, tyle: int, dv: int = 100) -> dict[str, Any]:
+        muc = self.muc_huong if self.insured else 0
+        tyle = tyle if self.insured else 0
         bv = money(qty * price * dv / 100)  # XML3: × TYLE_TT_DV (4750 đính chính)
         bh = money(bv * tyle / 100)
-        bhtt = money(bh * self.muc_huong / 100)
-        row = {"SO_LUONG": qty, "THANH_TIEN_BV": bv, "THANH_TIEN_BH": bh, "T_NGUONKHAC_NSNN": Decimal(0),
+        bhtt = money(bh * muc / 100)
+        row = {"SO_LUONG": qty, "THANH_TIEN_BV": bv, "THANH_TIEN_BH": bh, "TYLE_TT_BH": tyle, "T_NGUONKHAC_NSNN": Decimal(0),
                "T_NGUONKHAC_VTNN": Decimal(0), "T_NGUONKHAC_VTTN": Decimal(0), "T_NGUONKHAC_CL": Decimal(0),
-               "T_NGUONKHAC": Decimal(0), "MUC_HUONG": self.muc_huong, "T_BNTT": bv - bh, "T_BNCCT": bh - bhtt,
+               "T_NGUONKHAC": Decimal(0), "MUC_HUONG": muc, "T_BNTT": bv - bh, "T_BNCCT": bh - bhtt,
                "T_BHTT": bhtt}
         for k, v in (("bv", bv), ("bh", bh), ("bntt", bv - bh), ("bncct", bh - bhtt), ("bhtt", bhtt)):
             self.totals[k] += v
@@ -194,7 +203,8 @@ class EpisodeBuilder:
 
     def summary(self, person: Person, end: dt.datetime, *, loai_kcb: str = "01", khoa: str = "K01",
                 cards: list[tuple[str, str, dt.date, dt.date]] | None = None, **extra: Any) -> dict[str, Any]:
-        cards = cards or [(person.card, "79001", dt.date(end.year, 1, 1), dt.date(end.year, 12, 31))]
+        if cards is None:
+            cards = [(person.card, "79001", dt.date(end.year, 1, 1), dt.date(end.year, 12, 31))] if self.insured else []
         days = (end.date() - self.start.date()).days + (0 if loai_kcb == "01" else 1)
         row = {
             "MA_LK": self.ma_lk, "STT": 1, "MA_BN": "BN" + self.ma_lk[-8:], "HO_TEN": person.name,
@@ -202,10 +212,11 @@ class EpisodeBuilder:
             "NHOM_MAU": self.rng.choice(["A", "B", "AB", "O"]), "MA_QUOCTICH": "704", "MA_DANTOC": "01",
             "MA_NGHE_NGHIEP": "00000", "DIA_CHI": person.address, "MATINH_CU_TRU": "79", "MAHUYEN_CU_TRU": "760",
             "MAXA_CU_TRU": "26734", "DIEN_THOAI": "09" + person.bhxh[:8],
-            "MA_THE_BHYT": [c[0] for c in cards], "MA_DKBD": [c[1] for c in cards],
-            "GT_THE_TU": [c[2] for c in cards], "GT_THE_DEN": [c[3] for c in cards],
+            "MA_THE_BHYT": [c[0] for c in cards] or None, "MA_DKBD": [c[1] for c in cards] or None,
+            "GT_THE_TU": [c[2] for c in cards] or None, "GT_THE_DEN": [c[3] for c in cards] or None,
             "LY_DO_VV": "Đau họng, sốt nhẹ", "CHAN_DOAN_VAO": "Viêm họng cấp", "CHAN_DOAN_RV": "Viêm họng cấp",
-            "MA_BENH_CHINH": "J02.9", "MA_BENH_KT": "K21.9;E11.9", "MA_DOITUONG_KCB": "1.1",
+            "MA_BENH_CHINH": "J02.9", "MA_BENH_KT": "K21.9;E11.9",
+            "MA_DOITUONG_KCB": "1.1" if self.insured else "9",
             "NGAY_VAO": self.start, "NGAY_RA": end, "SO_NGAY_DTRI": days, "KET_QUA_DTRI": 1, "MA_LOAI_RV": 1,
             "NGAY_TTOAN": end,
             "T_THUOC": self.drug_total, "T_VTYT": self.supply_total, "T_TONGCHI_BV": self.totals["bv"],

@@ -17,7 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import TableMapping
-from .columns import RULE_INPUTS
+from .columns import rule_inputs
 
 if TYPE_CHECKING:
     from .extract import Extractor
@@ -71,9 +71,7 @@ def used_columns(ex: Extractor, tm: TableMapping, collection: str | None) -> set
     """The columns of a table's query (or of a collection) that the mapping reads."""
     used = {"key"}
     for rule in tm.rule_names():
-        coll, inputs = RULE_INPUTS.get(rule, (None, {}))
-        if coll == collection:
-            used |= set(inputs)
+        used |= set(rule_inputs(rule, collection))
     for rule in tm.fields.values():
         if (rule.collect or None) == collection:
             used |= {rule.column} if rule.column else set()
@@ -117,10 +115,7 @@ def _check_inputs(ex: Extractor, where: str, tm: TableMapping, collection: str |
                   problems: list[str]) -> None:
     """Rule inputs present; declared types and column lookups on columns that exist; nothing returned unused."""
     for rule in tm.rule_names():
-        coll, inputs = RULE_INPUTS.get(rule, (None, {}))
-        if coll != collection:
-            continue
-        for col, inp in inputs.items():
+        for col, inp in rule_inputs(rule, collection).items():
             if inp.required and col not in cols:
                 problems.append(f"{where}: rule {rule!r} needs a column named {col} ({inp.type}, for {inp.field}); "
                                 f"the query does not return it")

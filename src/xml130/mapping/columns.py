@@ -121,7 +121,8 @@ def _inputs(**spec: tuple) -> dict[str, Input]:
 # rule → (collection it reads, or None for the table's own row; the columns it reads)
 RULE_INPUTS: dict[str, tuple[str | None, dict[str, Input]]] = {
     "cards": ("cards", _inputs(
-        card_no=("text", "MA_THE_BHYT"), registered_at=("text", "MA_DKBD"), valid_from=("date", "GT_THE_TU"),
+        card_no=("text", "MA_THE_BHYT"), registered_at=("text", "MA_DKBD", False),
+        valid_from=("date", "GT_THE_TU", False),
         valid_to=("date", "GT_THE_DEN", False), five_years_from=("date", "NAM_NAM_LIEN_TUC", False),
         temporary=("boolean", "MA_THE_BHYT", False))),
     "person": (None, _inputs(
@@ -136,10 +137,27 @@ RULE_INPUTS: dict[str, tuple[str | None, dict[str, Input]]] = {
         ward_admitted_at=("datetime", "NGAY_VAO_NOI_TRU", False))),
     "costs": (None, _inputs(
         qty=("decimal", "SO_LUONG"), price=("decimal", "DON_GIA"), pay_rate=("decimal", "TYLE_TT_BH"),
-        benefit_pct=("decimal", "MUC_HUONG"))),
+        benefit_pct=("decimal", "MUC_HUONG", False), tyle_tt_dv=("integer", "TYLE_TT_DV", False),
+        ngay_yl=("datetime", "NGAY_YL", False))),
     "totals": (None, {}),
     "settlement": (None, _inputs(left_at=("datetime", "NGAY_RA"), settled_at=("datetime", "NGAY_TTOAN", False))),
 }
+
+
+# row inputs of a rule that reads a collection (the ``cards`` rule reads the visit's times and object code too)
+ROW_INPUTS: dict[str, dict[str, Input]] = {
+    "cards": _inputs(object_code=("text", "MA_DOITUONG_KCB", False), arrived_at=("datetime", "NGAY_VAO", False),
+                     left_at=("datetime", "NGAY_RA", False), born_at=("datetime", "NGAY_SINH", False)),
+}
+
+
+def rule_inputs(rule: str, collection: str | None) -> dict[str, Input]:
+    """The columns ``rule`` reads from ``collection`` (None: the table's own row)."""
+    coll, inputs = RULE_INPUTS.get(rule, (None, {}))
+    out = dict(inputs) if coll == collection else {}
+    if collection is None:
+        out.update(ROW_INPUTS.get(rule, {}))
+    return out
 
 
 def parse_duration(text: Any) -> dt.timedelta:

@@ -11,6 +11,7 @@ every reason, it is never sent half-right.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from .. import findings as fnd
-from ..codes import INPATIENT_KINDS, VisitKind
+from ..codes import INPATIENT_KINDS, ObjectCode, VisitKind
 from ..params import is_newborn, is_short_stay, is_supply
 
 TWO = Decimal("0.01")
@@ -37,6 +38,7 @@ class RuleContext:
     findings: list[fnd.Finding] = field(default_factory=list)
     table: str = ""
     filled_by: dict[tuple[str, str], str] = field(default_factory=dict)  # (table, field) → the table rule that filled it
+    coverage: Coverage | None = None  # the visit's cards, for the cost rows (None: the mapping reads no cards)
 
     def problem(self, code: str, field_name: str, row: int | None = None, **ctx: Any) -> None:
         self.findings.append(fnd.make(code, ma_lk=self.ma_lk, table=self.table, field=field_name, row=row, **ctx))
@@ -72,24 +74,122 @@ def check_card(number: str, temporary: bool = False) -> tuple[str, dict[str, str
     return None
 
 
+@dataclass(frozen=True)
+class Card:
+    """One card of the episode as the XML1 card fields write it (a temporary card's values derived)."""
+
+    number: str
+    registered_at: Any
+    valid_from: Any
+    valid_to: Any
+    five_years_from: Any = None
+
+    def covers(self, day: dt.date) -> bool:
+        start = self.valid_from.date() if isinstance(self.valid_from, dt.datetime) else self.valid_from
+        end = self.valid_to.date() if isinstance(self.valid_to, dt.datetime) else self.valid_to
+        return (start is None or start <= day) and (end is None or day <= end)
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Whether the visit uses health insurance, and the periods its cards cover.
+
+    A visit uses BHYT when its cards collection holds a card and the HIS's object code (``object_code``) is not 9
+    (QĐ 3276/2025: «người bệnh không KCB BHYT»). A cost row is the fund's when its order day (``ngay_yl``) falls in
+    a card's period; rows without an order time follow the visit. A card that turns up during a stay therefore
+    splits the costs: before its GT_THE_TU the patient pays everything, from it the fund pays its share."""
+
+    insured: bool
+    cards: tuple[Card, ...] = ()
+    object_code: str | None = None
+
+    def covers(self, when: dt.datetime | dt.date | None) -> bool:
+        if not self.insured:
+            return False
+        if when is None or not self.cards:
+            return True
+        day = when.date() if isinstance(when, dt.datetime) else when
+        return any(c.covers(day) for c in self.cards)
+
+
+def is_temporary(card: dict[str, Any], row: dict[str, Any]) -> bool:
+    """A temporary card (TE1 + province + 10 digits, issued to a child before its birth registration): as the HIS
+    flags it (``temporary``), else a TE1 number of a newborn — the same reading as rule R.CARD.TEMPORARY."""
+    flag = card.get("temporary")
+    if flag is not None:
+        return bool(flag)
+    return bool(_TEMP_CARD.fullmatch(str(card.get("card_no") or ""))) and is_newborn(row.get("born_at"),
+                                                                                      row.get("arrived_at"))
+
+
+def _day(value: Any) -> dt.date | None:
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+def episode_cards(row: dict[str, Any], rows: list[dict[str, Any]]) -> tuple[Card, ...]:
+    """The cards of the episode, in order. A temporary card needs no card data beyond its number (QĐ 130 (4750),
+    XML1: MA_DKBD «02 ký tự cuối của mã đơn vị hành chính của tỉnh … + 000. Ví dụ: Hà Nội thì ghi là 01000» — the
+    province digits of a TE1 card —; GT_THE_TU «Thay thời điểm thẻ BHYT có giá trị bằng thời gian người bệnh vào
+    cơ sở KBCB»; GT_THE_DEN «… bằng thời gian người bệnh ra viện»): what the HIS holds for them is not read."""
+    out = []
+    for c in rows:
+        number = str(c.get("card_no") or "")
+        if is_temporary(c, row):
+            out.append(Card(number, number[3:5] + "000", _day(row.get("arrived_at")), _day(row.get("left_at"))))
+        else:
+            out.append(Card(number, c.get("registered_at"), c.get("valid_from"), c.get("valid_to"),
+                            c.get("five_years_from")))
+    return tuple(out)
+
+
+def object_code(row: dict[str, Any]) -> str | None:
+    """The HIS's MA_DOITUONG_KCB: the ``object_code`` input, else a column auto-mapped to the field."""
+    code = row.get("object_code", row.get("ma_doituong_kcb"))
+    return None if code in (None, "") else str(code).strip()
+
+
+def coverage(row: dict[str, Any], card_rows: list[dict[str, Any]]) -> Coverage:
+    code = object_code(row)
+    cards_ = episode_cards(row, card_rows)
+    return Coverage(bool(cards_) and code != ObjectCode.UNINSURED, cards_, code)
+
+
 def cards(row: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
     """MA_THE_BHYT, MA_DKBD, GT_THE_TU, GT_THE_DEN as matching lists, one entry per card used in the episode
-    (QĐ 130: a card renewed during treatment is written after the first, separated by ";"). Checks each number."""
+    (QĐ 130: a card renewed during treatment is written after the first, separated by ";"); a temporary card's
+    MA_DKBD and dates from the visit (:func:`episode_cards`); MA_DOITUONG_KCB. Checks each number.
+
+    A visit without a card, or with object code 9, does not use BHYT: the card fields stay empty (QĐ 130 (4750),
+    XML1 and XML0, MA_THE_BHYT, MA_DKBD, GT_THE_TU, GT_THE_DEN: «Trường hợp người bệnh không KBCB BHYT thì để
+    trống trường thông tin này») and MA_DOITUONG_KCB is 9 (QĐ 3276/2025). A HIS code other than 9 on a visit
+    without a card is kept: rule R.CARD.MISSING holds the hồ sơ, the HIS must say which it is."""
     rows = ctx.collections.get("cards", [])
-    for i, c in enumerate(rows, start=1):
-        bad = check_card(str(c["card_no"]), bool(c.get("temporary")))
+    at = row.get("event_at")
+    if isinstance(at, dt.datetime):  # a check-in announces the cards valid at its moment, not one issued later
+        rows = [c for c, card in zip(rows, episode_cards(row, rows), strict=True) if card.covers(at.date())]
+    cov = coverage(row, rows)
+    out: dict[str, Any] = {}
+    if cov.object_code is not None or not cov.cards:
+        out["MA_DOITUONG_KCB"] = cov.object_code or ObjectCode.UNINSURED.value
+    if not cov.insured:
+        return {**out, "MA_THE_BHYT": None, "MA_DKBD": None, "GT_THE_TU": None, "GT_THE_DEN": None,
+                "NAM_NAM_LIEN_TUC": None}
+    for i, (c, src) in enumerate(zip(cov.cards, rows, strict=True), start=1):
+        bad = check_card(c.number, is_temporary(src, row))
         if bad:
             ctx.problem(bad[0], "MA_THE_BHYT", row=1, card=i, **bad[1])
-    # a patient without a card yet (temporary card): GT_THE_TU is the arrival, GT_THE_DEN the discharge (QĐ 130
-    # XML1 GT_THE_TU / GT_THE_DEN: «Thay thời điểm thẻ hết giá trị bằng thời gian người bệnh ra viện»)
-    left = row.get("left_at")
-    ends = [c.get("valid_to") or (left.date() if c.get("temporary") and left else None) for c in rows]
+        for value, field_name, column in ((c.registered_at, "MA_DKBD", "registered_at"),
+                                          (c.valid_from, "GT_THE_TU", "valid_from")):
+            if value is None:
+                ctx.problem("MAPPING.VALUE", field_name, row=1, value="", column=f"collections.cards.{column}",
+                            expected=f"the card's {column} (card {i}; only a temporary card may leave it empty)")
     return {
-        "MA_THE_BHYT": [c["card_no"] for c in rows] or None,
-        "MA_DKBD": [c["registered_at"] for c in rows] or None,
-        "GT_THE_TU": [c["valid_from"] for c in rows] or None,
-        "GT_THE_DEN": [d for d in ends if d] or None,
-        "NAM_NAM_LIEN_TUC": next((c.get("five_years_from") for c in rows if c.get("five_years_from")), None),
+        **out,
+        "MA_THE_BHYT": [c.number for c in cov.cards],
+        "MA_DKBD": [c.registered_at for c in cov.cards],
+        "GT_THE_TU": [c.valid_from for c in cov.cards],
+        "GT_THE_DEN": [c.valid_to for c in cov.cards if c.valid_to] or None,
+        "NAM_NAM_LIEN_TUC": next((c.five_years_from for c in cov.cards if c.five_years_from), None),
     }
 
 
@@ -155,16 +255,35 @@ def visit_kind(row: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
 
 # --- money -----------------------------------------------------------------------------------------------
 def costs(row: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
-    """Per drug / service row: THANH_TIEN_BV = round(SO_LUONG × DON_GIA, 2); the insured part by TYLE_TT_BH; the
-    fund's part by MUC_HUONG; the patient pays the rest. Exact decimals, ROUND_HALF_UP."""
+    """Per drug / service row: THANH_TIEN_BV = round(SO_LUONG × DON_GIA × TYLE_TT_DV/100, 2); the insured part by
+    TYLE_TT_BH; the fund's part by MUC_HUONG; the patient pays the rest. Exact decimals, ROUND_HALF_UP.
+
+    TYLE_TT_DV (XML3) is the HIS's ``tyle_tt_dv`` when it has one (a 2nd examination 30, a shared bed 50 …), else
+    100: QĐ 4750 đính chính, XML3, TYLE_TT_DV: «Nếu nằm 01 người/giường bệnh thì trường thông tin "TYLE_TT_DV" ghi
+    100», «tiền khám bệnh … ghi 100 tương ứng với lần khám bệnh thứ nhất» — the ordinary service is paid whole.
+
+    A row the fund does not pay (a visit without a card or with object code 9, or ordered before a card that turned
+    up during the stay: :class:`Coverage`) is the patient's: TYLE_TT_BH 0 («không thuộc phạm vi thanh toán của quỹ
+    BHYT thì ghi là 0»), so THANH_TIEN_BH = SO_LUONG × DON_GIA × TYLE_TT_BH/100 = 0, MUC_HUONG 0, T_BHTT and
+    T_BNCCT 0, and T_BNTT = THANH_TIEN_BV − THANH_TIEN_BH, the whole cost."""
     qty, price = row["qty"], row["price"]
-    rate, benefit = Decimal(row["pay_rate"]), Decimal(row["benefit_pct"])
-    bv = money(qty * price)
+    share = row.get("tyle_tt_dv")
+    share = 100 if share is None else int(share)
+    bv = money(qty * price * share / 100) if share != 100 else money(qty * price)
+    zero = Decimal("0.00")
+    covered = ctx.coverage is None or ctx.coverage.covers(row.get("ngay_yl"))
+    if covered:
+        if row.get("benefit_pct") is None:
+            ctx.problem("MAPPING.VALUE", "MUC_HUONG", value="", column="benefit_pct",
+                        expected="the benefit level (MUC_HUONG) of a row the fund pays")
+            return {}
+        rate, benefit = Decimal(row["pay_rate"]), Decimal(row["benefit_pct"])
+    else:
+        rate = benefit = Decimal(0)
     bh = money(bv * rate / 100)
     bhtt = money(bh * benefit / 100)
-    zero = Decimal("0.00")
     return {
-        "SO_LUONG": qty, "THANH_TIEN_BV": bv, "THANH_TIEN_BH": bh, "TYLE_TT_BH": int(rate),
+        "SO_LUONG": qty, "THANH_TIEN_BV": bv, "THANH_TIEN_BH": bh, "TYLE_TT_BH": int(rate), "TYLE_TT_DV": share,
         "MUC_HUONG": int(benefit), "T_BHTT": bhtt, "T_BNCCT": bh - bhtt, "T_BNTT": bv - bh,
         "T_NGUONKHAC_NSNN": zero, "T_NGUONKHAC_VTNN": zero, "T_NGUONKHAC_VTTN": zero, "T_NGUONKHAC_CL": zero,
         "T_NGUONKHAC": zero,

@@ -23,7 +23,7 @@ from ..models import Hoso, HosoError, build_hoso
 from ..spec import SpecVersion, load_spec
 from . import ADOPTION_PARAMS, FieldRule, Mapping, MappingError, TableMapping
 from .columns import KIND_TYPES, RULE_INPUTS, ColumnType, ValueProblem, coerce
-from .derive import AFTER_TABLES, ROW_RULES, RuleContext
+from .derive import AFTER_TABLES, ROW_RULES, Coverage, RuleContext, coverage
 from .reader import ColumnReader
 
 SQL_TYPES = {"decimal": lambda: Numeric(asdecimal=True), "date": Date, "datetime": DateTime, "integer": Integer,
@@ -280,9 +280,14 @@ class Extractor:
                 data[tm.table] = self.rows_by_key(conn, tm.table, tm.query, None, keys)
                 colls[tm.table] = {name: self.rows_by_key(conn, f"{tm.table}.{name}", c.query, None, keys)
                                    for name, c in tm.collections.items()}
+        x1 = self.mapping.tables.get("XML1")
+        reads_cards = x1 is not None and "cards" in x1.rule_names()
         for key, ma_lk, closed_at in batch:
             item = Extracted(ma_lk, key, closed_at if isinstance(closed_at, dt.datetime) else None)
             ctx = RuleContext(ma_lk, self.mapping.facility, self.mapping.facility_name, self.mapping.params)
+            if reads_cards:
+                ctx.coverage = self.coverage(x1, data["XML1"].get(key, []), colls["XML1"]["cards"].get(key, []),
+                                             ma_lk, lookups)
             if closed_at is not None and not isinstance(closed_at, dt.datetime):
                 ctx.table = "XML1"
                 bad = self.mapping.episodes_types.get("closed_at", ColumnType("datetime"))
@@ -305,6 +310,18 @@ class Extractor:
                 except HosoError as exc:
                     item.findings = exc.findings
             yield item
+
+    def coverage(self, x1: TableMapping, rows: list[dict[str, Any]], cards: list[dict[str, Any]], ma_lk: str,
+                 lookups: dict[str, dict[str, Any]]) -> Coverage | None:
+        """The visit's cards as XML1 will write them, read before the cost tables are built (the rows of XML2 and
+        XML3 need to know which of them the fund pays). Problems with the values are reported once, by XML1."""
+        if not rows:
+            return None
+        scratch = RuleContext(ma_lk, self.mapping.facility, self.mapping.facility_name, self.mapping.params,
+                              table="XML1")
+        src = self.reader.prepare(x1, rows[0], scratch, 1, lookups)
+        return coverage(src, [self.reader.prepare(x1, r, scratch, n, lookups, "cards")
+                              for n, r in enumerate(cards, start=1)])
 
     def row(self, tm: TableMapping, src: dict[str, Any], index: int, ma_lk: str, ctx: RuleContext,
              lookups: dict[str, dict[str, Any]]) -> dict[str, Any]:

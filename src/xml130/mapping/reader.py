@@ -8,7 +8,7 @@ from typing import Any
 
 from ..spec import SpecVersion
 from . import Mapping, TableMapping
-from .columns import KIND_TYPES, RULE_INPUTS, ColumnType, ValueProblem, coerce
+from .columns import KIND_TYPES, ColumnType, ValueProblem, coerce, rule_inputs
 from .derive import RuleContext
 
 
@@ -27,11 +27,9 @@ class ColumnReader:
         table = self.version[tm.table]
         formats = {r.column: r.format for r in tm.fields.values() if r.column and r.format}
         for rule in tm.rule_names():
-            coll, inputs = RULE_INPUTS.get(rule, (None, {}))
-            if coll == collection:
-                types.update({c: ColumnType(i.type, None, table.by_name[i.field].scale
-                                            if i.type == "decimal" and i.field in table.by_name else None)
-                              for c, i in inputs.items()})
+            types.update({c: ColumnType(i.type, None, table.by_name[i.field].scale
+                                        if i.type == "decimal" and i.field in table.by_name else None)
+                          for c, i in rule_inputs(rule, collection).items()})
         for name, rule in tm.fields.items():
             kind = KIND_TYPES.get(table.field(name).kind)
             if not kind or not rule.column or rule.lookup or (rule.collect or None) != collection:
@@ -56,9 +54,7 @@ class ColumnReader:
         """The field of the standard each column concerns (named in findings)."""
         out: dict[str, str] = {}
         for rule in tm.rule_names():
-            coll, inputs = RULE_INPUTS.get(rule, (None, {}))
-            if coll == collection:
-                out.update({c: i.field for c, i in inputs.items()})
+            out.update({c: i.field for c, i in rule_inputs(rule, collection).items()})
         if tm.auto and collection is None:
             out.update({f.name.lower(): f.name for f in self.version[tm.table].fields})
         for name, rule in tm.fields.items():

@@ -21,12 +21,15 @@ from typing import Any
 
 from .. import findings as fnd
 from ..catalog.lookup import active as _active_catalog
+from ..codes import ObjectCode
 from ..dates import compact as when  # yyyyMMdd[HHmm] → datetime, None when absent or partial
 from ..models import Hoso, TableModel, episode_date
 from ..params import params
 
 Severity = fnd.Severity
 ERROR, WARNING = Severity.ERROR, Severity.WARNING
+ALL, INSURED, UNINSURED = "all", "insured", "uninsured"
+VISITS = (ALL, INSURED, UNINSURED)
 
 
 @dataclass(frozen=True)
@@ -51,8 +54,11 @@ class Rule:
     since: dt.date | None = None
     until: dt.date | None = None
     source: str = ""  # decision, table, field and the clause enforced, quoted short (or the practice it follows)
+    applies_to: str = ALL  # the visits it concerns: all, insured (BHYT) or uninsured (MA_DOITUONG_KCB 9)
 
-    def applies(self, day: dt.date | None) -> bool:
+    def applies(self, day: dt.date | None, insured: bool | None = None) -> bool:
+        if insured is not None and self.applies_to != ALL and (self.applies_to == INSURED) != insured:
+            return False
         if day is None:
             return True
         return (self.since is None or day >= self.since) and (self.until is None or day <= self.until)
@@ -61,22 +67,26 @@ class Rule:
         return {"code": self.code, "severity": self.severity, "tables": list(self.tables), "fields": list(self.fields),
                 "period": {"from": self.since.isoformat() if self.since else None,
                            "to": self.until.isoformat() if self.until else None},
-                "title": self.title, "message": self.message, "source": self.source}
+                "title": self.title, "message": self.message, "source": self.source, "applies_to": self.applies_to}
 
 
 RULES: dict[str, Rule] = {}
 
 
 def rule(code: str, *, severity: Severity = ERROR, tables: tuple[str, ...], fields: tuple[str, ...], message: str,
-         title: str, source: str, since: dt.date | None = None, until: dt.date | None = None):
-    """Register a rule (used as a decorator in the catalogue)."""
+         title: str, source: str, since: dt.date | None = None, until: dt.date | None = None,
+         applies_to: str = "all"):
+    """Register a rule (used as a decorator in the catalogue). ``applies_to="insured"``: a rule that only makes
+    sense for a visit using BHYT (skipped for MA_DOITUONG_KCB 9); ``"uninsured"``: only for those."""
 
     def register(fn: Callable[[View], Iterable[Hit]]) -> Callable[[View], Iterable[Hit]]:
         if code in RULES:
             raise ValueError(f"rule {code} is declared twice")
         if not source:
             raise ValueError(f"rule {code} names no clause (source)")
-        RULES[code] = Rule(code, severity, tables, fields, message, title, fn, since, until, source)
+        if applies_to not in VISITS:
+            raise ValueError(f"rule {code}: applies_to {applies_to!r} is not one of {', '.join(VISITS)}")
+        RULES[code] = Rule(code, severity, tables, fields, message, title, fn, since, until, source, applies_to)
         return fn
 
     return register
@@ -112,6 +122,10 @@ class View:
         self.p = params()
         self.tol = Decimal(self.p["money_tolerance"])
         self.catalog: Any = None  # the approved catalogues (xml130.catalog.Catalog) when the caller has them
+        # a visit using BHYT: any MA_DOITUONG_KCB but 9 (QĐ 3276/2025: «người bệnh không KCB BHYT»); None for a
+        # check-in document (each row has its own code: every rule of XML0 applies)
+        self.insured: bool | None = (None if self.x1 is None else
+                                     str(self.x1.MA_DOITUONG_KCB or "").strip() != ObjectCode.UNINSURED)
 
     def rows(self, table: str) -> tuple[Any, ...]:
         return self.hoso.tables.get(table, ())
@@ -141,7 +155,7 @@ def run_rules(hoso: Hoso, *, file: str | None = None, codes: Iterable[str] | Non
     checkin = "XML1" not in hoso.tables  # a check-in document: only the rules of XML0 apply
     out = []
     for r in selected:
-        if not r.applies(view.day) or (r.tables == ("XML0",)) != checkin:
+        if not r.applies(view.day, view.insured) or (r.tables == ("XML0",)) != checkin:
             continue
         for hit in r.check(view):
             values = {k: _show(v) for k, v in fnd.masked(hit.values, hit.field).items()}

@@ -102,9 +102,10 @@ def _show_day(day: dt.date | None) -> str:
     return day.strftime("%d/%m/%Y") if day else "?"
 
 
-def _drug_rule(stage: str, field: str, title: str, message: str, severity: Severity = ERROR):
+def _drug_rule(stage: str, field: str, title: str, message: str, severity: Severity = ERROR,
+               applies_to: str = "all"):
     @rule(f"R.CAT.DRUG.{stage}", severity=severity, tables=("XML2",), fields=(field,), title=title, message=message,
-          source=SRC_DRUG)
+          source=SRC_DRUG, applies_to=applies_to)
     def check(v: View):
         if _active(v, "drug"):
             for s, no, _r, values in _drug_checks(v):
@@ -121,7 +122,7 @@ _drug_rule("REG_NO", "SO_DANG_KY", "SO_DANG_KY trùng số đăng ký của thu�
 _drug_rule("BID", "TT_THAU", "Bốn phần đầu của TT_THAU trùng thông tin thầu của thuốc được duyệt",
            "Thuốc {code}: thông tin thầu '{found}' khác danh mục được duyệt ('{expected}').")
 _drug_rule("PRICE", "DON_GIA", "DON_GIA không vượt DON_GIA_BH của thuốc được duyệt",
-           "Thuốc {code}: đơn giá {found} cao hơn đơn giá BHYT được duyệt {expected}.")
+           "Thuốc {code}: đơn giá {found} cao hơn đơn giá BHYT được duyệt {expected}.", applies_to="insured")
 
 
 # --- supplies and services (XML3) -------------------------------------------------------------------------------
@@ -160,7 +161,7 @@ def _supply_bid(v: View):
                 yield Hit("XML3", "TT_THAU", no, {"code": r.MA_VAT_TU, "found": r.TT_THAU, "expected": expected})
 
 
-@rule("R.CAT.SUPPLY.PRICE", tables=("XML3",), fields=("DON_GIA_BH",), source=SRC_SUPPLY,
+@rule("R.CAT.SUPPLY.PRICE", applies_to="insured", tables=("XML3",), fields=("DON_GIA_BH",), source=SRC_SUPPLY,
       title="DON_GIA_BH của vật tư không vượt giá được duyệt",
       message="Vật tư {code}: đơn giá BHYT {found} cao hơn giá được duyệt {expected}.")
 def _supply_price(v: View):
@@ -171,7 +172,7 @@ def _supply_price(v: View):
                 yield Hit("XML3", "DON_GIA_BH", no, {"code": r.MA_VAT_TU, "found": r.DON_GIA_BH, "expected": approved})
 
 
-@rule("R.CAT.SUPPLY.RATE", tables=("XML3",), fields=("TYLE_TT_BH",), source=SRC_SUPPLY,
+@rule("R.CAT.SUPPLY.RATE", applies_to="insured", tables=("XML3",), fields=("TYLE_TT_BH",), source=SRC_SUPPLY,
       title="TYLE_TT_BH của vật tư trùng tỷ lệ thanh toán được duyệt",
       message="Vật tư {code}: tỷ lệ thanh toán BHYT {found}% khác tỷ lệ được duyệt {expected}%.")
 def _supply_rate(v: View):
@@ -192,7 +193,7 @@ def _service_unknown(v: View):
                 yield Hit("XML3", "MA_DICH_VU", no, {"found": r.MA_DICH_VU, "day": _show_day(day)})
 
 
-@rule("R.CAT.SERVICE.PRICE", tables=("XML3",), fields=("DON_GIA_BH",), source=SRC_SERVICE,
+@rule("R.CAT.SERVICE.PRICE", applies_to="insured", tables=("XML3",), fields=("DON_GIA_BH",), source=SRC_SERVICE,
       title="DON_GIA_BH của dịch vụ không vượt giá được duyệt đang hiệu lực",
       message="Dịch vụ {code}: đơn giá BHYT {found} cao hơn giá được duyệt {expected} có hiệu lực ngày {day}.")
 def _service_price(v: View):

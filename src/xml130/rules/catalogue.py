@@ -13,7 +13,7 @@ from ..codes import (
 )
 from ..mapping.derive import check_card
 from ..params import is_newborn, is_supply
-from . import WARNING, Hit, View, rule, when
+from . import INSURED, UNINSURED, WARNING, Hit, View, rule, when
 
 ZERO = Decimal(0)
 LIST_TABLES = ("XML2", "XML3", "XML4", "XML5", "XML15")
@@ -163,15 +163,16 @@ def _row_rules(table: str, price: str, rate: str | None, amount_clause: str):
             if r.TYLE_TT_BH is not None and not 0 <= r.TYLE_TT_BH <= 100:
                 yield Hit(table, "TYLE_TT_BH", v.row_no(r, i), {"found": r.TYLE_TT_BH})
 
-    @rule(f"R.MUC_HUONG.{table}", severity=WARNING, tables=(table,), fields=("MUC_HUONG",),
+    @rule(f"R.MUC_HUONG.{table}", severity=WARNING, tables=(table,), fields=("MUC_HUONG",), applies_to=INSURED,
           title=f"MUC_HUONG thường là 80, 95 hoặc 100 ({table})",
           source=f"{here}, MUC_HUONG: «đúng tuyến ghi mức hưởng là 80 hoặc 95 hoặc 100»; «trái tuyến ghi mức hưởng"
-                 " sau khi đã nhân với tỷ lệ hưởng trái tuyến» (e.g. 32): other values are allowed, hence a warning",
+                 " sau khi đã nhân với tỷ lệ hưởng trái tuyến» (e.g. 32): other values are allowed, hence a warning;"
+                 " a row outside the fund (TYLE_TT_BH 0, e.g. before a card that turned up during the stay) has 0",
           message="MUC_HUONG = {found} khác các mức thường gặp {usual} (kiểm tra tỷ lệ trái tuyến).")
     def muc_huong(v: View):
         usual = {str(x) for x in v.p["muc_huong"]}
-        for i, r in enumerate(v.rows(table), start=1):
-            if r.MUC_HUONG is not None and str(r.MUC_HUONG) not in usual:
+        for i, r in enumerate(v.rows(table), start=1):  # a row outside the fund (TYLE_TT_BH 0) has no benefit
+            if r.MUC_HUONG is not None and str(r.MUC_HUONG) not in usual and r.TYLE_TT_BH != 0:
                 yield Hit(table, "MUC_HUONG", v.row_no(r, i), {"found": r.MUC_HUONG, "usual": "/".join(sorted(usual))})
 
     @rule(f"R.YL_IN_STAY.{table}", tables=(table, "XML1"), fields=("NGAY_YL", "NGAY_VAO", "NGAY_RA"),
@@ -317,27 +318,107 @@ def _qt_before(v: View):
 
 
 # --- cards ------------------------------------------------------------------------------------------------------
-@rule("R.CARD.VALID_ON_ADMISSION", tables=("XML1",), fields=("MA_THE_BHYT", "GT_THE_TU", "GT_THE_DEN", "NGAY_VAO"),
-      title="Một thẻ BHYT của đợt điều trị còn giá trị ngày vào",
+def _fund_rows(v: View):
+    """(table, row number, row, order time) of the cost rows the fund pays a share of (THANH_TIEN_BH > 0)."""
+    for table, no, r in v.costs():
+        if (r.THANH_TIEN_BH or ZERO) > ZERO:
+            yield table, no, r, when(r.NGAY_YL)
+
+
+def _periods(x) -> list[tuple[dt.date | None, dt.date | None]]:
+    tu, den = _items(x.GT_THE_TU), _items(x.GT_THE_DEN)
+    out = []
+    for i, t in enumerate(tu):
+        start, end = when(t), when(den[i]) if i < len(den) else None
+        out.append((start.date() if start else None, end.date() if end else None))
+    return out
+
+
+def _covered(periods, day: dt.date) -> bool:
+    return any(start and start <= day and (end is None or day <= end) for start, end in periods)
+
+
+@rule("R.CARD.VALID_ON_ADMISSION", applies_to=INSURED, tables=("XML1",),
+      fields=("MA_THE_BHYT", "GT_THE_TU", "GT_THE_DEN", "NGAY_VAO"),
+      title="Một thẻ BHYT của đợt điều trị còn giá trị ngày vào (thẻ có trong đợt điều trị: ngày đầu tiên quỹ chi trả)",
       source="QĐ 130 (4750), XML1, GT_THE_TU/GT_THE_DEN: «thời điểm thẻ BHYT bắt đầu có giá trị» / «hết giá trị sử"
-             " dụng», one per card of the episode; the portal checks the card on the day of the visit",
+             " dụng», one per card of the episode; the portal checks the card on the day of the visit. A card that"
+             " turns up during a stay («Trường hợp trong thời gian điều trị, người bệnh được cấp thẻ BHYT mới …»)"
+             " is checked on the first day the fund pays for (the earliest NGAY_YL with THANH_TIEN_BH > 0)",
       message="Không thẻ nào có giá trị ngày {vao}: {periods}.")
 def _card_valid(v: View):
     x = v.x1
     if not x.MA_THE_BHYT or not v.vao:
         return
+    days = [t.date() for _, _, _, t in _fund_rows(v) if t]
+    day = min(days) if days and min(days) > v.vao.date() else v.vao.date()
+    if _covered(_periods(x), day):
+        return
     tu, den = _items(x.GT_THE_TU), _items(x.GT_THE_DEN)
-    day = v.vao.date()
-    for i in range(len(tu)):
-        start = when(tu[i])
-        end = when(den[i]) if i < len(den) else None
-        if start and start.date() <= day and (end is None or day <= end.date()):
-            return
     yield Hit("XML1", "GT_THE_DEN", 1, {"vao": day.strftime("%d/%m/%Y"),
                                         "periods": ", ".join(f"{a}→{b}" for a, b in zip(tu, den + [""] * len(tu), strict=False))})
 
 
-@rule("R.CARD.LISTS_MATCH", tables=("XML1",), fields=("MA_THE_BHYT", "MA_DKBD", "GT_THE_TU", "GT_THE_DEN"),
+@rule("R.CARD.COVERS_COSTS", applies_to=INSURED, tables=("XML1", "XML2", "XML3"),
+      fields=("NGAY_YL", "THANH_TIEN_BH", "GT_THE_TU", "GT_THE_DEN"),
+      title="Chi phí quỹ BHYT chi trả được chỉ định trong thời hạn của một thẻ",
+      source="QĐ 130 (4750), XML1, GT_THE_TU/GT_THE_DEN: the period each card of the episode is valid; XML2/XML3,"
+             " THANH_TIEN_BH «mức giá do quỹ BHYT thanh toán»: a cost ordered outside every card's period is not"
+             " the fund's (a card that turns up during a stay pays from its GT_THE_TU)",
+      message="Dòng chỉ định lúc {yl} có THANH_TIEN_BH = {bh} nhưng không thẻ nào có giá trị ngày đó ({periods}).")
+def _card_covers(v: View):
+    x = v.x1
+    if not x.MA_THE_BHYT:
+        return
+    periods = _periods(x)
+    for table, no, r, yl in _fund_rows(v):
+        if yl and not _covered(periods, yl.date()):
+            yield Hit(table, "THANH_TIEN_BH", no, {"yl": yl, "bh": r.THANH_TIEN_BH,
+                                                   "periods": ", ".join(f"{a}→{b or ''}" for a, b in periods)})
+
+
+@rule("R.CARD.MISSING", applies_to=INSURED, tables=("XML1",), fields=("MA_THE_BHYT", "MA_DOITUONG_KCB"),
+      title="Hồ sơ KCB BHYT (MA_DOITUONG_KCB khác 9) có thẻ BHYT",
+      source="QĐ 130 (4750), XML1, MA_THE_BHYT: only «Trường hợp người bệnh không KBCB BHYT thì để trống»; an"
+             " emergency's card «tra cứu thông tin thẻ BHYT trước khi người bệnh ra viện»; QĐ 3276/2025: a patient"
+             " not using BHYT is MA_DOITUONG_KCB 9",
+      message="MA_DOITUONG_KCB = {code} (KCB BHYT) nhưng không có MA_THE_BHYT: ghi thẻ, hoặc MA_DOITUONG_KCB 9 nếu"
+              " người bệnh không KCB BHYT.")
+def _card_missing(v: View):
+    if not v.x1.MA_THE_BHYT:
+        yield Hit("XML1", "MA_THE_BHYT", 1, {"code": v.x1.MA_DOITUONG_KCB})
+
+
+@rule("R.UNINSURED.NO_CARD", applies_to=UNINSURED, tables=("XML1",),
+      fields=("MA_THE_BHYT", "MA_DKBD", "GT_THE_TU", "GT_THE_DEN"),
+      title="Người bệnh không KCB BHYT (MA_DOITUONG_KCB 9): các trường thẻ để trống",
+      source="QĐ 130 (4750), XML1, MA_THE_BHYT, MA_DKBD, GT_THE_TU, GT_THE_DEN: «Trường hợp người bệnh không KBCB"
+             " BHYT thì để trống trường thông tin này»; QĐ 3276/2025: 9 «người bệnh không KCB BHYT»",
+      message="MA_DOITUONG_KCB 9 (không KCB BHYT) nhưng {field} có giá trị.")
+def _uninsured_card(v: View):
+    for f in ("MA_THE_BHYT", "MA_DKBD", "GT_THE_TU", "GT_THE_DEN"):
+        if getattr(v.x1, f):
+            yield Hit("XML1", f, 1, {"field": f})
+
+
+@rule("R.UNINSURED.NO_FUND", applies_to=UNINSURED, tables=("XML1", "XML2", "XML3"),
+      fields=("THANH_TIEN_BH", "T_BHTT", "T_BNCCT", "T_TONGCHI_BH"),
+      title="Người bệnh không KCB BHYT (MA_DOITUONG_KCB 9): quỹ không chi trả, người bệnh tự trả toàn bộ",
+      source="QĐ 3276/2025: 9 «người bệnh không KCB BHYT»; QĐ 130 (4750), XML1 T_BHTT «số tiền đề nghị cơ quan"
+             " bảo hiểm xã hội thanh toán», T_TONGCHI_BH «chi phí trong phạm vi quỹ BHYT thanh toán», T_BNCCT «cùng"
+             " chi trả trong phạm vi quyền lợi được hưởng BHYT»: none for a visit outside BHYT",
+      message="MA_DOITUONG_KCB 9 (không KCB BHYT) nhưng {field} = {found} (phải là 0).")
+def _uninsured_fund(v: View):
+    for f in ("T_TONGCHI_BH", "T_BHTT", "T_BNCCT"):
+        if (getattr(v.x1, f) or ZERO) != ZERO:
+            yield Hit("XML1", f, 1, {"field": f, "found": getattr(v.x1, f)})
+    for table, no, r in v.costs():
+        for f in ("THANH_TIEN_BH", "T_BHTT", "T_BNCCT"):
+            if (getattr(r, f) or ZERO) != ZERO:
+                yield Hit(table, f, no, {"field": f"{table} {f}", "found": getattr(r, f)})
+
+
+@rule("R.CARD.LISTS_MATCH", applies_to=INSURED, tables=("XML1",), fields=("MA_THE_BHYT", "MA_DKBD", "GT_THE_TU", "GT_THE_DEN"),
       title="Nhiều thẻ: MA_THE_BHYT, MA_DKBD, GT_THE_TU, GT_THE_DEN có cùng số phần tử",
       source="QĐ 130 (4750), XML1, MA_THE_BHYT/MA_DKBD/GT_THE_TU/GT_THE_DEN: a new card during treatment: «ghi tiếp"
              " … cách nhau bằng dấu chấm phẩy» in each of the four fields; GT_THE_DEN empty only for a QN, HC, LS,"
@@ -352,7 +433,7 @@ def _card_lists(v: View):
         yield Hit("XML1", "MA_THE_BHYT", 1, {"n": n, "d": d, "t": t, "e": e})
 
 
-@rule("R.CARD.STRUCTURE", tables=("XML1",), fields=("MA_THE_BHYT",),
+@rule("R.CARD.STRUCTURE", applies_to=INSURED, tables=("XML1",), fields=("MA_THE_BHYT",),
       title="Số thẻ BHYT đúng cấu trúc (mã đối tượng, mức hưởng 1–5, nơi cấp, 10 số)",
       source="QĐ 130 (4750), XML1, MA_THE_BHYT: «mỗi mã thẻ gồm có 15 ký tự»; their structure (2 letters, level 1–5,"
              " office, 10 digits) is BHXH's card number as the portal's card look-up reads it",
@@ -364,7 +445,7 @@ def _card_structure(v: View):
             yield Hit("XML1", "MA_THE_BHYT", 1, {"card": card, "why": bad[0]})
 
 
-@rule("R.CARD.TEMPORARY", tables=("XML1",), fields=("MA_THE_BHYT", "MA_DKBD", "GT_THE_TU"),
+@rule("R.CARD.TEMPORARY", applies_to=INSURED, tables=("XML1",), fields=("MA_THE_BHYT", "MA_DKBD", "GT_THE_TU"),
       title="Thẻ tạm trẻ sơ sinh (TE1, đến 28 ngày tuổi): MA_DKBD = mã tỉnh + 000, GT_THE_TU = ngày vào,"
             " GT_THE_DEN = ngày ra",
       source="QĐ 130 (4750), XML1, MA_DKBD: «mã tỉnh … + 000. Ví dụ: Hà Nội thì ghi là 01000», for children «theo"

@@ -20,16 +20,18 @@ def render_markdown() -> str:
         " or where the portal is known to reject the hồ sơ. Everything else — bounds we chose, plausibility, the"
         " shape of codes no clause fixes — is a `warning`. Each rule's *clause* column names the decision, table,"
         " field and the words it enforces; where no clause backs a check, it says so and the rule is a warning."
-        " The appendix's own examples are tested against these rules: `docs/conformance.md`.",
+        " The appendix's own examples are tested against these rules: `docs/conformance.md`. *visits*: `insured` rules"
+        " only make sense for a visit using BHYT and are skipped for MA_DOITUONG_KCB 9 (người bệnh không KCB BHYT);"
+        " `uninsured` rules check only those; `all` apply to every visit.",
         "",
-        "| code | severity | tables | fields | period | rule | clause | message |",
-        "|---|---|---|---|---|---|---|---|",
+        "| code | severity | visits | tables | fields | period | rule | clause | message |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in all_rules():
         period = f"{r.since or '…'} – {r.until or '…'}" if (r.since or r.until) else "always"
         msg = r.message.replace("|", "\\|")
         source = r.source.replace("|", "\\|")
-        lines.append(f"| `{r.code}` | {r.severity} | {', '.join(r.tables)} | {', '.join(r.fields)} | {period} | "
+        lines.append(f"| `{r.code}` | {r.severity} | {r.applies_to} | {', '.join(r.tables)} | {', '.join(r.fields)} | {period} | "
                      f"{r.title} | {source} | {msg} |")
     lines += ["", "## Parameters", "", "| name | value |", "|---|---|"]
     for k, v in params().items():
