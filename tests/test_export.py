@@ -91,6 +91,61 @@ def test_export_writes_valid_envelopes_and_quarantines_exactly_the_bad_data(sqli
         assert [x for x in validate_path(f) if x.severity == "error"] == [], f.name
 
 
+def _costs(h):
+    return [(t, r.NGAY_YL, r.TYLE_TT_BH, r.MUC_HUONG, str(r.THANH_TIEN_BV), str(r.THANH_TIEN_BH), str(r.T_BNTT),
+             str(r.T_BNCCT), str(r.T_BHTT)) for t in ("XML2", "XML3") for r in h.tables.get(t, ())]
+
+
+def test_patients_without_a_card_pay_everything_and_carry_no_card(sqlite_url, exported):
+    """Self-paying (38), VNeID only (54), a foreigner by passport (19): MA_DOITUONG_KCB 9, the card fields empty,
+    TYLE_TT_BH and MUC_HUONG 0, the fund's amounts 0, T_BNTT the whole cost (docs/conformance.md)."""
+    out, result = exported
+    cases = {case for case, *_ in expectations(sqlite_url).values()}
+    assert {"self_paying", "vneid_only", "foreigner", "card_mid_stay"} <= cases
+    uninsured = [m for m, (case, _, _) in expectations(sqlite_url).items()
+                 if case in ("self_paying", "vneid_only", "foreigner")]
+    assert len(uninsured) == 55  # 35 self-paying, 12 VNeID only, 8 foreigners: 13.75 % of the 400 episodes
+    assert not set(uninsured) & {q["ma_lk"] for q in result.quarantine}
+    for m in uninsured:
+        (h,) = load_envelope((out / f"{m}.xml").read_bytes())
+        x = h.summary
+        assert (x.MA_THE_BHYT, x.MA_DKBD, x.GT_THE_TU, x.GT_THE_DEN, x.NAM_NAM_LIEN_TUC) == (None,) * 5, m
+        assert (x.MA_DOITUONG_KCB, x.T_TONGCHI_BH, x.T_BHTT, x.T_BNCCT) == ("9", 0, 0, 0), m
+        assert x.T_BNTT == x.T_TONGCHI_BV > 0, m
+    x = hoso_of(out, 38).summary
+    assert (x.SO_CCCD, x.MA_QUOCTICH, x.MA_DOITUONG_KCB, str(x.T_TONGCHI_BV), str(x.T_BNTT)) == (
+        "019756415962", "704", "9", "148330.50", "148330.50")
+    assert _costs(hoso_of(out, 38)) == [
+        ("XML2", "202611021141", 0, "0", "2350.50", "0.00", "2350.50", "0.00", "0.00"),
+        ("XML2", "202611021141", 0, "0", "55200.00", "0.00", "55200.00", "0.00", "0.00"),
+        ("XML2", "202611021141", 0, "0", "5880.00", "0.00", "5880.00", "0.00", "0.00"),
+        ("XML3", "202611021101", 0, "0", "38700.00", "0.00", "38700.00", "0.00", "0.00"),
+        ("XML3", "202611021116", 0, "0", "46200.00", "0.00", "46200.00", "0.00", "0.00")]
+    x = hoso_of(out, 19).summary  # a foreigner: passport in SO_CCCD, nationality 276, address as declared
+    assert (x.HO_TEN, x.SO_CCCD, x.MA_QUOCTICH, x.MA_DANTOC, str(x.T_TONGCHI_BV), str(x.T_BNTT)) == (
+        "EMMA MÜLLER", "C00000019", "276", "55", "260653.50", "260653.50")
+    assert x.DIA_CHI == "Khách sạn Ví Dụ, số 5 đường Lê Lợi, TP Hồ Chí Minh"
+    assert hoso_of(out, 54).summary.SO_CCCD == "046267634320"  # identified by VNeID: the personal number
+
+
+def test_a_card_that_turns_up_during_the_stay_pays_from_its_first_day(exported):
+    """Episode 39 arrives without a card on 02/11 (11:03); a card valid from 03/11 turns up: the rows ordered on
+    02/11 are the patient's, the bed-days, the infusion and the test from 03/11 the fund's (MUC_HUONG 100)."""
+    out, _ = exported
+    h = hoso_of(out, 39)
+    x = h.summary
+    assert (x.MA_THE_BHYT, x.MA_DKBD, x.GT_THE_TU, x.GT_THE_DEN, x.MA_DOITUONG_KCB) == (
+        "TE1792966994315", "79001", "20261103", "20271231", "1.1")
+    assert [str(v) for v in (x.T_TONGCHI_BV, x.T_TONGCHI_BH, x.T_BNTT, x.T_BNCCT, x.T_BHTT)] == [
+        "1816800.00", "1132700.00", "684100.00", "0.00", "1132700.00"]
+    assert [c for c in _costs(h) if c[5] != "0.00"] == [
+        ("XML2", "202611030900", 100, "100", "11500.00", "11500.00", "0.00", "0.00", "11500.00"),
+        ("XML3", "202611030800", 100, "100", "1075000.00", "1075000.00", "0.00", "0.00", "1075000.00"),
+        ("XML3", "202611030830", 100, "100", "46200.00", "46200.00", "0.00", "0.00", "46200.00")]
+    assert all(c[1] < "202611030000" and c[2:4] == (0, "0") for c in _costs(h) if c[5] == "0.00")
+    assert [f for f in validate_path(out / f"{ma_lk(39)}.xml")] == []
+
+
 def test_newborns_follow_the_standard(exported):
     out, _ = exported
     facility = "Bệnh viện Đa khoa Ví Dụ"

@@ -65,7 +65,8 @@ def test_vn_shape_values(vn_sqlite):
     assert baby.HO_TEN == "Con bà " + mother[0] and baby.DIA_CHI == mother[1]
     d, m, rest = born.split("/")  # 'dd/mm/yyyy hh:mm' text → yyyyMMddHHmm with the time of birth
     assert baby.NGAY_SINH == rest[:4] + m + d + rest[5:7] + rest[8:10]
-    assert baby.MA_THE_BHYT.startswith("TE179") and baby.MA_DKBD == "79000"
+    assert baby.MA_THE_BHYT.startswith("TE179") and baby.MA_DKBD == "79000"  # the HIS holds the number only:
+    assert (baby.GT_THE_TU, baby.GT_THE_DEN) == (baby.NGAY_VAO[:8], baby.NGAY_RA[:8])  # derived from the visit
     two = _hoso(out, 5).summary
     assert len(two.MA_THE_BHYT.split(";")) == 2 and len(two.GT_THE_TU.split(";")) == 2
     assert _hoso(out, 7).summary.MA_LOAI_KCB == "09" and _hoso(out, 1).summary.MA_LOAI_KCB == "01"
@@ -74,6 +75,29 @@ def test_vn_shape_values(vn_sqlite):
     assert _hoso(out, 3).summary.MA_KHOA == "K48"  # a lookup inside a collection is applied
     drug = _hoso(out, int(half[0][-5:])).tables["XML2"][half[1] - 1]  # text quantity '0,5', integer đồng
     assert (str(drug.SO_LUONG), str(drug.DON_GIA)) == ("0.500", f"{half[2]}.000")
+
+def test_vn_shape_patients_without_a_card(vn_sqlite):
+    """Episodes 8, 18, 28, 38 (self-paying) and 9, 29 (foreigners by passport): 6 of 40, doi_tuong 9, no card row.
+    The files say so as the standard does (docs/conformance.md, "A visit without a card")."""
+    url, out, _ = vn_sqlite
+    with create_engine(url).connect() as conn:
+        nine = sorted(conn.execute(text("SELECT ma_lk FROM luot_kham WHERE doi_tuong = '9'")).scalars())
+    assert nine == [ma_lk(i) for i in (8, 9, 18, 28, 29, 38)]
+    for m in nine:
+        x = _hoso(out, int(m[-5:])).summary
+        assert (x.MA_THE_BHYT, x.MA_DKBD, x.GT_THE_TU, x.GT_THE_DEN, x.MA_DOITUONG_KCB) == (None,) * 4 + ("9",)
+        assert (x.T_TONGCHI_BH, x.T_BHTT, x.T_BNCCT, x.T_BNTT) == (0, 0, 0, x.T_TONGCHI_BV)
+    x = _hoso(out, 9).summary
+    assert (x.HO_TEN, x.SO_CCCD, x.MA_QUOCTICH, x.MA_DANTOC, str(x.T_TONGCHI_BV)) == (
+        "TANAKA HIROSHI", "TK0000009", "392", "55", "103380.00")
+    h = _hoso(out, 8)
+    assert [(r.TYLE_TT_BH, r.MUC_HUONG, str(r.THANH_TIEN_BV), str(r.THANH_TIEN_BH), str(r.T_BNTT))
+            for t in ("XML2", "XML3") for r in h.tables[t]] == [
+        (0, "0", "600.00", "0.00", "600.00"), (0, "0", "7200.00", "0.00", "7200.00"),
+        (0, "0", "600.00", "0.00", "600.00"), (0, "0", "38700.00", "0.00", "38700.00"),
+        (0, "0", "46200.00", "0.00", "46200.00")]
+    assert [r.TYLE_TT_DV for r in h.tables["XML3"]] == [100, 100]  # derived: the HIS has no such column
+
 
 def test_vn_shape_is_byte_identical_on_postgresql_and_mariadb(vn_sqlite, pg_url, mariadb_url, tmp_path):
     _, out, result = vn_sqlite

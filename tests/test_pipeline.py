@@ -19,6 +19,7 @@ from xml130 import jobs
 from xml130.demo import demo_mapping, mapping_path
 from xml130.demo.his import START, create_demo
 from xml130.jobs.deadlines import add_working_days, deadline_for
+from xml130.parse import load_table
 from xml130.store.ledger import Ledger
 from xml130.store.tables import checkin_event, hoso_version
 from xml130.validate import iter_files, validate_path
@@ -156,6 +157,14 @@ def test_checkin_documents_skip_emergencies_and_run_once(his, tmp_path):
     assert len(docs) == first.counts["staged"]
     for d in docs[:30]:
         assert validate_path(d) == []
+    # every patient is announced: a self-paying one (38) without card fields, MA_DOITUONG_KCB 9; a stay whose card
+    # turned up the next day (39) announces no card on its first day
+    for i in (38, 39):
+        (doc,) = outbox.glob(f"79999/checkin/*/{ma_lk(i)}-first_cost.xml")
+        assert validate_path(doc) == []
+        _, (row,) = load_table(doc.read_bytes())
+        assert (row.MA_THE_BHYT, row.MA_DKBD, row.GT_THE_TU, row.GT_THE_DEN) == (None,) * 4
+        assert row.MA_DOITUONG_KCB == {38: "9", 39: "1.1"}[i]
     second = jobs.checkin(his, outbox, ledger, mapping=DEMO)
     assert dict(second.counts) == {"ledger_rows": 0}
     with Ledger(ledger).engine.connect() as conn:

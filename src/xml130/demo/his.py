@@ -3,7 +3,9 @@
 Every episode is one case from ``CASES`` (chosen by its number, so every case appears in any database of a few
 hundred episodes): ordinary outpatient and inpatient visits plus the edge cases of the standard — newborns on a
 temporary card (with mother, father only, guardian, abandoned), twins, two cards in one episode, emergencies,
-inpatient stays under 4 hours, long Vietnamese names, expired cards — and two kinds of bad data a HIS really holds
+inpatient stays under 4 hours, long Vietnamese names, expired cards, patients without a card (self-paying,
+identified only by VNeID, foreigners by passport: MA_DOITUONG_KCB 9) and a card that turns up the day after
+admission — and two kinds of bad data a HIS really holds
 (a name longer than the standard allows, a malformed ICD code) that must end in quarantine, never in a file.
 ``demo_case`` records the case of each episode and what the export must do with it.
 
@@ -23,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, insert
 
+from ..codes import ObjectCode
 from . import his_schema as s
 from .synthetic import FAMILY, GIVEN_F, GIVEN_M, MIDDLE_F, MIDDLE_M, STREETS
 
@@ -75,6 +78,10 @@ def _case_of(i: int) -> tuple[str, bool, str | None]:
         (60, 14, "hiv", True, None), (70, 15, "tb", True, None), (33, 8, "maternity_leave", True, None),
         (15, 2, "sick_leave", True, None), (18, 6, "referral", True, None), (12, 4, "reexam", True, None),
         (17, 1, "daycare", True, None), (5, 1, "inpatient", True, None),
+        # patients without a card (13 % of the episodes) and a card that turns up during a stay: they
+        # replace plain outpatient visits only, so every case above keeps its episodes
+        (10, 8, "self_paying", True, None), (11, 10, "vneid_only", True, None), (13, 6, "foreigner", True, None),
+        (20, 19, "card_mid_stay", True, None), (7, 3, "self_paying", True, None),
     ]
     for mod, rem, name, ok, code in table:
         if i % mod == rem:
@@ -82,10 +89,19 @@ def _case_of(i: int) -> tuple[str, bool, str | None]:
     return "outpatient", True, None
 
 
+# Visits without BHYT (MA_DOITUONG_KCB 9, QĐ 3276/2025)
+UNINSURED_CASES = frozenset({"self_paying", "vneid_only", "foreigner"})
+FOREIGNERS = [  # name, nationality (TT 07/2016/TT-BCA Phụ lục 2), passport number shape
+    ("KIM MIN JUN", "410", "M{:08d}"), ("TANAKA HIROSHI", "392", "TK{:07d}"), ("LI WEI", "156", "E{:08d}"),
+    ("JOHN SMITH", "840", "5{:08d}"), ("EMMA MÜLLER", "276", "C{:08d}")]
+
+
 class _Builder:
     def __init__(self, seed: int):
         self.rng = random.Random(seed)
         self.arng = random.Random(f"adoption-{seed}")  # the adoption facts: claim rows do not depend on it
+        # what the cases added later draw beyond a plain outpatient visit: the other episodes stay as they were
+        self.xrng = random.Random(f"cases-{seed}")
         self.rows: dict[str, list[dict[str, Any]]] = {}
         self.ids: dict[str, int] = {}
 
@@ -142,8 +158,9 @@ class _Builder:
 
 
 def _reception(b: _Builder, eid: int, arrived: dt.datetime, dept_codes: list[str], newborn: bool,
-               dept: dict[str, int], staff_ids: list[int]) -> None:
-    """What reception recorded, and who examined the patient where: the facts of the adoption report."""
+               dept: dict[str, int], staff_ids: list[int], case: str = "") -> None:
+    """What reception recorded, and who examined the patient where: the facts of the adoption report. A patient
+    without a card was identified by chip ID card, VNeID or passport (a foreigner has no level-2 account)."""
     r = b.arng
     week = max(0, (arrived - START).days // 7)
     if newborn:  # a newborn has no account of its own: it joins a parent's health book later
@@ -155,6 +172,13 @@ def _reception(b: _Builder, eid: int, arrived: dt.datetime, dept_codes: list[str
         reason = None if book else ("no_level2" if not level2 else r.choice(["no_smartphone", "declined", "not_asked"]))
         ways = ["vneid", "chip_card", "id_number", "bhyt_card"] if level2 else ["chip_card", "id_number", "bhyt_card"]
         by = r.choices(ways, weights=[3, 4, 1, 2] if level2 else [5, 1, 4])[0]
+        # without a card (drawn as for everyone above, so the other episodes' facts stay the same): never by card
+        if case == "vneid_only":
+            level2, by, reason = True, "vneid", None if book else (reason if reason != "no_level2" else "declined")
+        elif case == "foreigner":
+            level2, book, reason, by = False, False, "no_level2", "passport"
+        elif case == "self_paying" and by == "bhyt_card":
+            by = "id_number"
     b.add("reception", encounter_id=eid, received_at=arrived, identified_by=by, level2_identity=level2,
           health_book=book, no_book_reason=reason)
     at = arrived + dt.timedelta(minutes=5)
@@ -177,8 +201,9 @@ def _build_episode(b: _Builder, i: int, staff_ids: list[int], dept: dict[str, in
     born = None
     patient_extra: dict[str, Any] = {}
     newborn = case.startswith("newborn")
-    if case in ("inpatient", "twins", "two_cards"):
-        kind, dept_code, stay = "inpatient", "NOI", dt.timedelta(days=r.randint(2, 6), hours=r.randint(0, 8))
+    rx = b.xrng if case == "card_mid_stay" else r  # was a plain outpatient visit: its extra draws on their own
+    if case in ("inpatient", "twins", "two_cards", "card_mid_stay"):
+        kind, dept_code, stay = "inpatient", "NOI", dt.timedelta(days=rx.randint(2, 6), hours=rx.randint(0, 8))
         icd_main, icd_extra, dx = "J18.9", "I10", "Viêm phổi"
     if case == "daycare":
         kind, dept_code, stay = "daycare", "NOI", dt.timedelta(hours=6)
@@ -222,10 +247,18 @@ def _build_episode(b: _Builder, i: int, staff_ids: list[int], dept: dict[str, in
         pid = b.person(f"BN{i:07d}", born=baby_born, time_known=True, name="", **patient_extra)
     else:
         pid = b.person(f"BN{i:07d}", female=female, born=born, name=name_override)
+    if case == "foreigner":  # identified by passport; address as declared (QĐ 130 XML1 DIA_CHI, SO_CCCD)
+        fname, nationality, passport = FOREIGNERS[i % len(FOREIGNERS)]
+        b.rows["patient"][-1].update(full_name=fname, id_number=passport.format(i), nationality_code=nationality,
+                                     ethnic_code="55", id_issued_by="Cơ quan cấp hộ chiếu nước ngoài",
+                                     address="Khách sạn Ví Dụ, số 5 đường Lê Lợi, TP Hồ Chí Minh", bhxh_code=None)
+    uninsured = case in UNINSURED_CASES
+    if uninsured:
+        object_code = ObjectCode.UNINSURED.value
 
     left = arrived + stay
     if kind == "inpatient" and case != "inpatient_under_4h":
-        ward_at = arrived + dt.timedelta(minutes=r.randint(20, 90))
+        ward_at = arrived + dt.timedelta(minutes=rx.randint(20, 90))
     elif kind in ("inpatient", "daycare"):
         ward_at = arrived + dt.timedelta(minutes=20)
     else:
@@ -239,11 +272,18 @@ def _build_episode(b: _Builder, i: int, staff_ids: list[int], dept: dict[str, in
         first_to = (arrived + dt.timedelta(days=1)).date()
         cards.append(b.card(pid, valid_from=dt.date(2025, 12, 1), valid_to=first_to))
         cards.append(b.card(pid, valid_from=first_to + dt.timedelta(days=1), valid_to=dt.date(2027, 12, 31)))
+    elif case == "card_mid_stay":  # no card on arrival; one issued the next day (its GT_THE_TU is that day)
+        cards.append(b.card(pid, valid_from=arrived.date() + dt.timedelta(days=1), valid_to=dt.date(2027, 12, 31)))
     elif case == "expired_card":
         cards.append(b.card(pid, valid_from=dt.date(2025, 1, 1), valid_to=dt.date(2025, 12, 31)))
     else:
         cards.append(b.card(pid, valid_from=year_start, valid_to=dt.date(arrived.year, 12, 31)))
 
+    if uninsured:  # a patient without a card: the card drawn as for everyone (the other episodes stay the same)
+        b.rows["insurance_card"].pop()
+        cards.clear()
+    weight = Decimal("3.10") if newborn else Decimal(f"{r.randint(45, 80)}.{r.randint(0, 9)}0")
+    benefit = r.choice([80, 95, 100])
     eid = b.add(
         "encounter", ma_lk=ma_lk, patient_id=pid, kind=kind, object_code=object_code, department_id=dept[dept_code],
         arrived_at=arrived, ward_admitted_at=ward_at, left_at=left, closed_at=left + dt.timedelta(minutes=30),
@@ -252,8 +292,8 @@ def _build_episode(b: _Builder, i: int, staff_ids: list[int], dept: dict[str, in
         result_code=1, discharge_code=2 if case == "referral" else 1,
         referral_from=None, referral_to="79001" if case == "referral" else None,
         referral_paper=f"CT{i:06d}" if case == "referral" else None,
-        weight_kg=Decimal("3.10") if newborn else Decimal(f"{r.randint(45, 80)}.{r.randint(0, 9)}0"),
-        accident_code=None, benefit_pct=r.choice([80, 95, 100]), record_no=f"HS{i:08d}",
+        weight_kg=weight,
+        accident_code=None, benefit_pct=None if uninsured else benefit, record_no=f"HS{i:08d}",
         settled_at=left + dt.timedelta(minutes=25), note=None,
     )
     for seq, card_id in enumerate(cards, start=1):
@@ -264,7 +304,7 @@ def _build_episode(b: _Builder, i: int, staff_ids: list[int], dept: dict[str, in
         examined_in = ["KB"] + ([b.arng.choice(SPECIALISTS)] if b.arng.random() < 0.35 else [])
     else:  # admitted through the outpatient department, then examined on the ward
         examined_in = ["KB", dept_code]
-    _reception(b, eid, arrived, examined_in, newborn, dept, staff_ids)
+    _reception(b, eid, arrived, examined_in, newborn, dept, staff_ids, case)
     b.add("demo_case", ma_lk=ma_lk, case_name=case, expect_valid=ok, expect_code=code,
           expect_rule="R.CARD.VALID_ON_ADMISSION" if case == "expired_card" else None)
 
@@ -289,7 +329,21 @@ def _build_episode(b: _Builder, i: int, staff_ids: list[int], dept: dict[str, in
               usage="Uống sau ăn")
     if kind in ("inpatient", "daycare") and stay >= dt.timedelta(hours=4):
         days = max(1, stay.days)
-        order("G001", str(days), ward_at, bed_code=f"H{dept[dept_code]:03d};T{dept[dept_code]:03d}")
+        beds = f"H{dept[dept_code]:03d};T{dept[dept_code]:03d}"
+        if case == "card_mid_stay":  # the first bed-day before the card, the rest and a drug and a test after it
+            doctor = rx.choice(doctors)
+            card_day = dt.datetime.combine(arrived.date() + dt.timedelta(days=1), dt.time(8, 0))
+            for code_, qty_, at_, extra_ in (("G001", "1", ward_at, {"bed_code": beds}),
+                                             ("G001", str(days - 1), card_day, {"bed_code": beds}),
+                                             ("D003", "1", card_day + dt.timedelta(minutes=30),
+                                              {"performer_id": doctors[1], "result_at": card_day + dt.timedelta(hours=2)}),
+                                             ("T004", "1", card_day + dt.timedelta(hours=1), {"usage": "Truyền tĩnh mạch",
+                                                                                              "dosage": "1 chai/ngày"})):
+                b.add("order_line", encounter_id=eid, item_id=items[code_], qty=Decimal(qty_), ordered_at=at_,
+                      done_at=at_ + dt.timedelta(minutes=10), department_id=dept[dept_code], doctor_id=doctor,
+                      **extra_)
+        else:
+            order("G001", str(days), ward_at, bed_code=beds)
         for d in range(days):
             b.add("progress_note", encounter_id=eid, noted_at=ward_at + dt.timedelta(days=d, hours=1),
                   text=f"Ngày {d + 1}: tỉnh, tiếp xúc tốt, sinh hiệu ổn.", staff_id=doctors[1])

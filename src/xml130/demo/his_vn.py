@@ -6,7 +6,8 @@ cards, ``yyyymmddHHMM`` on drug orders) next to real timestamps, money as intege
 
 Synthetic and deterministic (same seed, same rows). Every episode is one case of ``CASES``: an outpatient
 visit; a newborn without a name whose mother is another patient of the hospital (the patient of the episode
-before); a visit with two cards; an inpatient stay under 4 hours (MA_LOAI_KCB 09).
+before); a visit with two cards; an inpatient stay under 4 hours (MA_LOAI_KCB 09); a self-paying patient and a
+foreigner identified by passport, both without a card (doi_tuong 9).
 """
 
 from __future__ import annotations
@@ -80,7 +81,12 @@ SERVICES = [("02.1896", "Khám Nội", 1, 38700), ("23.0058", "Định lượng 
 
 
 def case_of(i: int) -> str:
-    return {3: "newborn_mother", 5: "two_cards", 7: "short_stay"}.get(i % 10, "outpatient")
+    if i % 20 == 9:
+        return "foreigner"
+    return {3: "newborn_mother", 5: "two_cards", 7: "short_stay", 8: "self_paying"}.get(i % 10, "outpatient")
+
+
+UNINSURED = ("self_paying", "foreigner")  # no card: doi_tuong 9 (QĐ 3276/2025), 15 % of the episodes
 
 
 def ma_lk(i: int) -> str:
@@ -111,20 +117,27 @@ def _episode(r: random.Random, i: int, rows: dict[str, list[dict]]) -> None:
         family, given = r.choice(FAMILY), r.choice(GIVEN_F if female else GIVEN_M)
         patient.update(ho_ten=f"{family} {r.choice(MIDDLE_F if female else MIDDLE_M)} {given}",
                        ngay_sinh=dt.date(r.randint(1950, 2004), r.randint(1, 12), r.randint(1, 28)).strftime("%d/%m/%Y"))
+    if case == "foreigner":  # identified by passport, the address as declared
+        patient.update(ho_ten="TANAKA HIROSHI" if i % 40 == 9 else "KIM MIN JUN", so_cccd=f"TK{i:07d}",
+                       quoc_tich="392" if i % 40 == 9 else "410", dan_toc="55",
+                       dia_chi="Căn hộ dịch vụ Mẫu, số 8 đường Nguyễn Huệ, TP Hồ Chí Minh")
     ward = None
     if case == "short_stay":
         kind, stay, dept, ward = "Nội trú", dt.timedelta(hours=2, minutes=40), "NOI", arrived + dt.timedelta(minutes=20)
     left = arrived + stay
     closed = left + dt.timedelta(minutes=30)
     rows["benh_nhan"].append(patient)
+    weight = "3,2" if case == "newborn_mother" else f"{r.randint(45, 80)},{r.randint(0, 9)}"
+    muc_huong = r.choice([80, 95, 100])
     rows["luot_kham"].append({
-        "so_vao_vien": svv, "ma_lk": ma_lk(i), "ma_bn": patient["ma_bn"], "loai_kham": kind, "doi_tuong": "1.1",
+        "so_vao_vien": svv, "ma_lk": ma_lk(i), "ma_bn": patient["ma_bn"], "loai_kham": kind,
+        "doi_tuong": "9" if case in UNINSURED else "1.1",
         "ngay_vao": arrived.strftime(TEXT_DT), "ngay_vao_noi_tru": ward.strftime(TEXT_DT) if ward else None,
         "ngay_ra": left, "ngay_thanh_toan": (left + dt.timedelta(minutes=20)).strftime("%Y%m%d%H%M"),
         "ngay_dong": closed.strftime(TEXT_DT), "ly_do": "Sốt, ho" if case != "newborn_mother" else "Vàng da",
         "chan_doan": dx, "ma_benh": icd, "ket_qua": 1, "loai_ra": 1, "ma_khoa": dept,
-        "can_nang": "3,2" if case == "newborn_mother" else f"{r.randint(45, 80)},{r.randint(0, 9)}",
-        "muc_huong": r.choice([80, 95, 100]), "so_benh_an": f"BA{i:07d}"})
+        "can_nang": weight,
+        "muc_huong": muc_huong if case not in UNINSURED else None, "so_benh_an": f"BA{i:07d}"})
     cards = [(f"GD479{r.randint(10**9, 10**10 - 1)}", f"{arrived.year}-01-01", f"{arrived.year}-12-31", "Không")]
     if case == "newborn_mother":
         cards = [(f"TE179{r.randint(10**9, 10**10 - 1)}", arrived.strftime("%Y-%m-%d"), None, "Có")]
@@ -132,10 +145,12 @@ def _episode(r: random.Random, i: int, rows: dict[str, list[dict]]) -> None:
         nxt = arrived.date() + dt.timedelta(days=1)
         cards = [(cards[0][0], "2025-12-01", arrived.strftime("%Y-%m-%d"), "Không"),
                  (f"GD479{r.randint(10**9, 10**10 - 1)}", nxt.isoformat(), "2027-12-31", "Không")]
-    for seq, (no, start, end, temp) in enumerate(cards, start=1):  # a temporary card: province + 000
-        rows["the_bhyt"].append({"so_vao_vien": svv, "thu_tu": seq, "ma_the": no,
-                                 "noi_dkbd": "79000" if temp == "Có" else FACILITY,
-                                 "tu_ngay": start, "den_ngay": end, "the_tam": temp})
+    if case in UNINSURED:  # drawn as for everyone, so that the other episodes stay the same; no card
+        cards = []
+    for seq, (no, start, end, temp) in enumerate(cards, start=1):  # a temporary card: the HIS holds its number
+        rows["the_bhyt"].append({"so_vao_vien": svv, "thu_tu": seq, "ma_the": no,  # only (xml130 derives the rest)
+                                 "noi_dkbd": None if temp == "Có" else FACILITY,
+                                 "tu_ngay": None if temp == "Có" else start, "den_ngay": end, "the_tam": temp})
     t = arrived + dt.timedelta(minutes=5)
     for seq, (code, name, group, price) in enumerate([SERVICES[0], r.choice(SERVICES[1:])], start=1):
         rows["chi_dinh_dvkt"].append({
