@@ -10,9 +10,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import create_engine, text
 
+from xml130.demo import demo_mapping
 from xml130.demo.his import START, create_demo
 from xml130.jobs.export import run_export
-from xml130.mapping import load_mapping
 from xml130.mapping.derive import Card, Coverage, RuleContext, cards, costs
 from xml130.mapping.extract import Selection
 from xml130.parse import load_envelope
@@ -117,7 +117,7 @@ def recoded(tmp_path_factory):
         conn.execute(text("UPDATE encounter SET object_code = NULL WHERE id = :e"),
                      {"e": ids[f"79999{START:%y%m}{4:08d}"]})
     out = tmp_path_factory.mktemp("out")
-    return out, run_export(url, load_mapping(), out, Selection())
+    return out, run_export(url, demo_mapping(), out, Selection())
 
 
 def test_the_export_holds_an_insured_code_without_a_card_and_codes_9_when_the_his_says_nothing(recoded):
