@@ -21,7 +21,7 @@ from xml130.demo.his import START, create_demo
 from xml130.jobs.deadlines import add_working_days, deadline_for
 from xml130.parse import load_table
 from xml130.store.ledger import Ledger
-from xml130.store.tables import checkin_event, hoso_version
+from xml130.store.tables import LedgerValueError, checkin_event, hoso_version
 from xml130.validate import iter_files, validate_path
 
 DEMO = demo_mapping()  # the demo HIS built by these tests is read through its own mapping
@@ -213,3 +213,19 @@ def test_rule_warnings_travel_with_the_staged_version(his, tmp_path):
                                        .where(hoso_version.c.ma_lk == ma_lk(3))).one()
     assert status == "staged"
     assert {r["code"] for r in json.loads(reasons)} == {"R.MUC_HUONG.XML2", "R.MUC_HUONG.XML3"}
+
+
+def test_the_ledger_refuses_a_status_kind_or_outcome_it_does_not_keep(tmp_path):
+    """Typed checks, not asserts: they hold under `python -O` and nothing is written."""
+    ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.db'}")
+    with pytest.raises(LedgerValueError, match=r"'sent' is not one of staged, quarantined, submitted"):
+        ledger.set_status("79999", "X", 1, "sent")
+    row = {"id": 1, "facility": "79999", "ma_lk": "X", "version": 1, "event": None}
+    with pytest.raises(LedgerValueError, match=r"'ho_so' is not one of hoso, checkin \(Kind\)"):
+        ledger.bytes_in_flight("ho_so", row)
+    with pytest.raises(LedgerValueError, match=r"'accepted' is not one of awaiting_signature, staged \(Status\)"):
+        ledger.mark_signing("hoso", row, "accepted")
+    with pytest.raises(LedgerValueError, match=r"'maybe' is not one of sending, accepted"):
+        ledger.finish_submission("hoso", row, 1, None, "maybe")
+    with ledger.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(hoso_version)).scalar() == 0

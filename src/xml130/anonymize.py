@@ -219,7 +219,8 @@ def _signature(born: dt.datetime, ref: tuple[dt.datetime, bool], has_time: bool,
 def _date_candidates(value: str, pseudo: Pseudonyms) -> list[str]:
     """Other values of the same year and month, 00 kept as 00, a time of 0000 kept (shuffled; the original last)."""
     m = _DATE_TEXT.fullmatch(value)
-    assert m is not None
+    if m is None:  # the caller passes dates of the standard's form only: nothing else to choose from
+        return [value]
     y, mo, d, t = m[1], m[2], m[3], m[4]
     if mo == "00" or d == "00":
         days = [d]  # an unknown month or day: nothing to choose but the year, which stays
@@ -460,8 +461,7 @@ class _Writer:
 
     def _replace(self, slot: _Slot) -> str:
         kind, value = slot.kind, slot.value
-        assert kind is not None
-        if not value.strip():
+        if kind is None or not value.strip():  # only personal slots (a kind) are replaced
             return value
         if kind.method == "date":
             stripped = value.strip()

@@ -84,6 +84,16 @@ class Kind(StrEnum):
     CHECKIN = "checkin"
 
 
+class SubmissionOutcome(StrEnum):
+    """How one attempt to send a file ended (the ledger's ``submission`` table)."""
+
+    SENDING = "sending"  # the bytes are kept, the answer not yet
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"  # the portal refused the data: never sent again as it is
+    UNANSWERED = "unanswered"  # no answer (network, 5xx): the same bytes go again
+    REFUSED = "refused"  # the portal refused the sender (login, signature): signed and sent afresh
+
+
 # The ledger of the command line and of the flows when neither --ledger, XML130_LEDGER nor a Secret block names one.
 DEFAULT_LEDGER = "sqlite:///xml130-ledger.db"
 

@@ -4,9 +4,9 @@ it states in words, placed into a valid hồ sơ of the right table and validate
 The cases are data (``spec/data/examples.toml``): table, field, the values the text gives, the clause, and what must
 happen (``valid``: no error; else the finding code the value must cause). A value is placed into a valid hồ sơ
 of the case's table, given by the caller as :class:`Bases` (the tests give the synthetic scenarios of
-:mod:`xml130.demo.scenarios`; this module imports no demo); a moment (date, date-time) moves the whole hồ sơ in time so that the field
-carries exactly the example and every other date keeps its distance to it; XML1's totals are summed again from the
-rows, as the text defines them. ``docs/conformance.md`` is generated from the same data (``xml130 spec-docs``).
+:mod:`xml130.demo.scenarios`; this module imports no demo); a moment (date, date-time) moves the whole hồ sơ in
+time so that the field carries exactly the example and every other date keeps its distance to it; XML1's totals
+are summed again from the rows, as the text defines them. ``docs/conformance.md`` is generated from the same data (``xml130 spec-docs``).
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
+from .. import findings as fnd
 from ..params import params
 from ..parse import ParseError
 from ..store.catalogues import Catalog
@@ -74,7 +75,7 @@ def _record(ledger: Ledger, facility: str, report: Any, rows: list[dict[str, Any
         reasons = [x for x in old if not str(x.get("code", "")).startswith(PREFIX)]
         reasons += [f.finding().to_dict() for f in mine]
         status = r["status"]
-        errors = [f for f in mine if f.severity == "error"]
+        errors = [f for f in mine if f.severity == fnd.ERROR]
         if errors and status == "staged":
             status = "quarantined"
             counts["held_back_by_cross_check"] += 1

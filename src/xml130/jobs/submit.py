@@ -6,7 +6,7 @@ import contextlib
 from pathlib import Path
 from typing import Any
 
-from ..codes import Kind, Status
+from ..codes import Kind, Status, SubmissionOutcome
 from ..errors import Xml130Error
 from ..store.ledger import Ledger
 from .stager import RunReport, finish_run, new_run_id
@@ -98,7 +98,7 @@ def _send_one(ledger: Ledger, client: Any, signer: Any | None, outbox: Path, kin
     from ..signing.waiting import clear as clear_pending
     from ..signing.waiting import sign_or_wait
 
-    data = ledger.bytes_in_flight(kind, row) if row["status"] == "submitted" else None
+    data = ledger.bytes_in_flight(kind, row) if row["status"] == Status.SUBMITTED else None
     path, remote = outbox / row["path"], isinstance(signer, RemoteSigner)
     if data is None:
         data = path.read_bytes()
@@ -121,12 +121,12 @@ def _send_one(ledger: Ledger, client: Any, signer: Any | None, outbox: Path, kin
     try:
         receipt = client.send_hoso(data, request_id) if kind == Kind.HOSO else client.send_checkin(data, request_id)
     except PortalAuthError as exc:
-        outcome, reason = "refused", str(exc)
+        outcome, reason = SubmissionOutcome.REFUSED, str(exc)
     except PortalError as exc:
-        outcome, reason = "unanswered", str(exc)
+        outcome, reason = SubmissionOutcome.UNANSWERED, str(exc)
     else:
         outcome = receipt.outcome
-        if outcome != "accepted":
+        if outcome != SubmissionOutcome.ACCEPTED:
             reason = f"{receipt.ma_ket_qua or '-'} (HTTP {receipt.http_status}): {receipt.thong_diep or ''}".rstrip()
     ledger.finish_submission(kind, row, sub_id, receipt, outcome, reason)
     return outcome, receipt, reason

@@ -5,49 +5,53 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, Table, select, update
 
-from ..codes import Status
-from .tables import SUBMISSION_OUTCOMES, checkin_event, hoso_version, now, submission
+from ..codes import Kind, Status, SubmissionOutcome
+from .tables import checkin_event, hoso_version, now, one_of, submission
 
 
-def _stamp(kind: str) -> dict[str, Any]:
-    return {"updated_at": now()} if kind == "hoso" else {}  # check-in events carry no updated_at
+def _table(kind: Kind) -> Table:
+    return hoso_version if one_of(Kind, kind) is Kind.HOSO else checkin_event
+
+
+def _stamp(kind: Kind) -> dict[str, Any]:
+    return {"updated_at": now()} if kind == Kind.HOSO else {}  # check-in events carry no updated_at
 
 
 class Submissions:
     engine: Engine
 
-    def mark_signing(self, kind: str, row: dict[str, Any], status: Status) -> None:
+    def mark_signing(self, kind: Kind, row: dict[str, Any], status: Status) -> None:
         """``awaiting_signature`` while a remote signer has not answered; ``staged`` again when it refused or the
         request expired (asked afresh next run). Nothing is sent in either case."""
-        assert status in (Status.AWAITING_SIGNATURE, Status.STAGED)
-        table = hoso_version if kind == "hoso" else checkin_event
+        status = one_of(Status, status, (Status.AWAITING_SIGNATURE, Status.STAGED))
+        table = _table(kind)
         with self.engine.begin() as conn:
             conn.execute(update(table).where(table.c.id == row["id"]).values(status=status, **_stamp(kind)))
 
-    def begin_submission(self, kind: str, row: dict[str, Any], request_id: str, sent: bytes) -> int:
+    def begin_submission(self, kind: Kind, row: dict[str, Any], request_id: str, sent: bytes) -> int:
         """Keep the exact bytes about to be sent and mark the file ``submitted``, in one transaction, before the
         bytes leave: a run stopped at any point after this sends the very same bytes again."""
-        table = hoso_version if kind == "hoso" else checkin_event
+        table = _table(kind)
         with self.engine.begin() as conn:
             sub_id = conn.execute(submission.insert().values(
                 kind=kind, facility=row["facility"], ma_lk=row["ma_lk"], version=row.get("version"),
                 event=row.get("event"), request_id=request_id, sent_bytes=sent, sent_at=now(),
-                outcome="sending")).inserted_primary_key[0]
+                outcome=SubmissionOutcome.SENDING)).inserted_primary_key[0]
             conn.execute(update(table).where(table.c.id == row["id"]).values(status=Status.SUBMITTED,
                                                                              **_stamp(kind)))
         return sub_id
 
-    def finish_submission(self, kind: str, row: dict[str, Any], sub_id: int, receipt: Any, outcome: str,
+    def finish_submission(self, kind: Kind, row: dict[str, Any], sub_id: int, receipt: Any, outcome: str,
                           reason: str | None = None) -> None:
         """The portal's answer (or why there is none) and the file's new status, in one transaction: accepted and
         rejected are final; unanswered stays ``submitted`` (the same bytes go again); refused is ``staged``
         again (signed afresh next run)."""
-        assert outcome in SUBMISSION_OUTCOMES
-        table = hoso_version if kind == "hoso" else checkin_event
-        status = {"accepted": Status.ACCEPTED, "rejected": Status.REJECTED, "refused": Status.STAGED}.get(
-            outcome, Status.SUBMITTED)
+        outcome = one_of(SubmissionOutcome, outcome)
+        table = _table(kind)
+        status = {SubmissionOutcome.ACCEPTED: Status.ACCEPTED, SubmissionOutcome.REJECTED: Status.REJECTED,
+                  SubmissionOutcome.REFUSED: Status.STAGED}.get(outcome, Status.SUBMITTED)
         with self.engine.begin() as conn:
             conn.execute(update(submission).where(submission.c.id == sub_id).values(
                 http_status=getattr(receipt, "http_status", None), ma_ket_qua=getattr(receipt, "ma_ket_qua", None),
@@ -57,16 +61,17 @@ class Submissions:
                 answer=json.dumps(getattr(receipt, "raw", {}), ensure_ascii=False), outcome=outcome, reason=reason))
             conn.execute(update(table).where(table.c.id == row["id"]).values(status=status, **_stamp(kind)))
 
-    def bytes_in_flight(self, kind: str, row: dict[str, Any]) -> bytes | None:
+    def bytes_in_flight(self, kind: Kind, row: dict[str, Any]) -> bytes | None:
         """The bytes of the file's last attempt when it got no answer (``sending`` or ``unanswered``), else None."""
         t = submission
-        key = t.c.version == row["version"] if kind == "hoso" else t.c.event == row["event"]
+        key = t.c.version == row["version"] if one_of(Kind, kind) is Kind.HOSO else t.c.event == row["event"]
         q = (select(t.c.sent_bytes, t.c.outcome).where(t.c.kind == kind, t.c.facility == row["facility"],
                                                        t.c.ma_lk == row["ma_lk"], key)
              .order_by(t.c.id.desc()).limit(1))
         with self.engine.connect() as conn:
             last = conn.execute(q).first()
-        return last[0] if last is not None and last[1] in ("sending", "unanswered") else None
+        in_flight = (SubmissionOutcome.SENDING, SubmissionOutcome.UNANSWERED)
+        return last[0] if last is not None and last[1] in in_flight else None
 
     def submissions(self) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:

@@ -16,6 +16,8 @@ A unique key on (facility, MA_LK, version) makes a duplicate version impossible 
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
+from typing import TypeVar
 
 from sqlalchemy import (
     Column,
@@ -32,10 +34,28 @@ from sqlalchemy import (
 )
 
 from ..codes import Status
+from ..errors import Xml130Error
 
 metadata = MetaData()
+E = TypeVar("E", bound=StrEnum)
 
 STATUSES = tuple(Status)  # stored as their text (StrEnum)
+
+
+class LedgerValueError(Xml130Error, ValueError):
+    """A value the ledger does not keep — an unknown status, kind or outcome: a caller's bug, refused before any
+    row is written (a check that holds under ``python -O`` too, unlike ``assert``)."""
+
+
+def one_of(kind: type[E], value: object, allowed: tuple[E, ...] | None = None) -> E:
+    """``value`` as a member of ``kind`` (of ``allowed`` when given), else :class:`LedgerValueError`."""
+    try:
+        member = kind(value)
+    except ValueError:
+        member = None
+    if member is None or (allowed is not None and member not in allowed):
+        raise LedgerValueError(f"{value!r} is not one of {', '.join(allowed or tuple(kind))} ({kind.__name__})")
+    return member
 
 hoso_version = Table(
     "hoso_version", metadata,
@@ -113,8 +133,6 @@ flow_run = Table(
     Column("status", String(20), nullable=False),
 )
 
-
-SUBMISSION_OUTCOMES = ("sending", "accepted", "rejected", "unanswered", "refused")
 
 # --- approved catalogues (danh mục; .catalogues) ------------------------------------------------------------
 # (Named approved_*: a HIS sharing the database may have its own catalog tables.) One row per approved item and

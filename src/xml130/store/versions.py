@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select, update
 
 from ..codes import TO_SEND, Status
-from .tables import STATUSES, hoso_version, now
+from .tables import hoso_version, now, one_of
 
 
 @dataclass
@@ -60,7 +60,7 @@ class Versions:
         stamp = now()
         with self.engine.begin() as conn:
             for r in rows:
-                assert r["status"] in STATUSES
+                one_of(Status, r["status"])
                 if r.get("replaces") is not None:
                     conn.execute(update(hoso_version).where(
                         hoso_version.c.facility == r["facility"], hoso_version.c.ma_lk == r["ma_lk"],
@@ -71,7 +71,7 @@ class Versions:
                 "staged_at": stamp, "updated_at": stamp} for r in rows])
 
     def set_status(self, facility: str, ma_lk: str, version: int, status: str) -> None:
-        assert status in STATUSES
+        status = one_of(Status, status)
         with self.engine.begin() as conn:
             conn.execute(update(hoso_version).where(
                 hoso_version.c.facility == facility, hoso_version.c.ma_lk == ma_lk,
