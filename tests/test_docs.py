@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from xml130.findings import CATALOGUE
+from xml130.findings import MESSAGES
 
 
 def test_readme_commands_are_what_ci_and_run_use(root):
@@ -15,7 +15,7 @@ def test_readme_commands_are_what_ci_and_run_use(root):
 
 def test_every_finding_code_is_in_the_readme(root):
     readme = (root / "README.md").read_text(encoding="utf-8")
-    missing = [code for code in CATALOGUE if f"`{code}`" not in readme]
+    missing = [code for code in MESSAGES if f"`{code}`" not in readme]
     assert missing == []
 
 

@@ -22,7 +22,7 @@ from xml130.validate import validate_bytes
 
 SPEC = load_spec()
 CASES = [(v.id, t.id) for v in SPEC.versions for t in v]
-KNOWN = set(fnd.CATALOGUE) | {r.code for r in all_rules()}
+KNOWN = set(fnd.MESSAGES) | {r.code for r in all_rules()}
 # Characters a file can carry (no lone surrogates: they cannot be written as UTF-8 at all), XML-illegal ones
 # included: they make a malformed document, which is a finding too.
 _TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)

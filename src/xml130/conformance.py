@@ -92,7 +92,9 @@ class WithoutCard:
 
 
 @dataclass(frozen=True)
-class Catalogue:
+class Suite:
+    """The conformance cases of examples.toml, and what the text leaves untestable or contradicts."""
+
     cases: tuple[Case, ...]
     untestable: tuple[Untestable, ...]
     contradictions: tuple[Contradiction, ...]
@@ -101,15 +103,15 @@ class Catalogue:
 
 
 @cache
-def catalogue() -> Catalogue:
+def suite() -> Suite:
     raw = tomllib.loads((resources.files("xml130.spec") / "data" / "examples.toml").read_text(encoding="utf-8"))
     cases = tuple(Case(**{("with_" if k == "with" else k): (tuple(v) if k == "values" else v) for k, v in c.items()})
                   for c in raw["case"])
-    return Catalogue(cases, tuple(Untestable(**u) for u in raw.get("untestable", [])),
-                     tuple(Contradiction(**c) for c in raw.get("contradiction", [])),
-                     tuple(raw["appendix"]["fields_with_examples"]),
-                     tuple(WithoutCard(**{("from_" if k == "from" else k): v for k, v in w.items()})
-                           for w in raw.get("without_card", [])))
+    return Suite(cases, tuple(Untestable(**u) for u in raw.get("untestable", [])),
+                 tuple(Contradiction(**c) for c in raw.get("contradiction", [])),
+                 tuple(raw["appendix"]["fields_with_examples"]),
+                 tuple(WithoutCard(**{("from_" if k == "from" else k): v for k, v in w.items()})
+                       for w in raw.get("without_card", [])))
 
 
 @dataclass(frozen=True)
@@ -260,7 +262,7 @@ def outcome(findings: list[Finding]) -> str:
 
 
 def trials() -> Iterator[tuple[Case, str]]:
-    for case in catalogue().cases:
+    for case in suite().cases:
         for value in case.values:
             yield case, value
 
@@ -271,7 +273,7 @@ def _cell(text: Any) -> str:
 
 
 def render_markdown() -> str:
-    cat = catalogue()
+    cat = suite()
     tested = {f"{c.table}.{c.field}" for c in cat.cases if c.source == "example"}
     lines = [
         "# Conformance with the standard's own text",

@@ -1,8 +1,9 @@
-"""Findings: the one error object of xml130, and the catalogue of its stable codes.
+"""Findings: the one error object of xml130, and the messages of its stable codes.
 
 A finding names the file, the hồ sơ (MA_LK), the table (XML0…XML15 or GIAMDINHHS), the field, the row (STT or
 1-based position), a stable code, a severity and a Vietnamese message for QA staff. Codes never change meaning;
-messages may be reworded. The catalogue below is the single place where codes and messages live.
+messages may be reworded. :data:`MESSAGES` below is the single place where codes and messages live (the business
+rules keep theirs with each rule, :mod:`xml130.rules`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ class Severity(StrEnum):
 ERROR, WARNING = Severity.ERROR, Severity.WARNING
 
 # code → (severity, message template). Templates take the finding's context as keywords.
-CATALOGUE: dict[str, tuple[Severity, str]] = {
+MESSAGES: dict[str, tuple[Severity, str]] = {
     "FILE.READ": (ERROR, "Không đọc được tệp: {detail}"),
     "XML.MALFORMED": (ERROR, "Tệp không phải XML hợp lệ (không đúng cú pháp hoặc không phải UTF-8): {detail}"),
     "FILE.NOT_XML": (
@@ -164,8 +165,8 @@ def masked(values: dict[str, Any], field: str | None, *, identity: bool = False)
 
 
 def make(code: str, *, file=None, ma_lk=None, table=None, field=None, row=None, **ctx: Any) -> Finding:
-    """Build a finding from the catalogue; ``ctx`` fills the message template."""
-    severity, template = CATALOGUE[code]
+    """Build a finding from :data:`MESSAGES`; ``ctx`` fills the message template."""
+    severity, template = MESSAGES[code]
     if ctx:
         ctx = masked(ctx, field, identity=code.startswith("CARD."))
     values = {"table": table, "field": field, **ctx}

@@ -33,7 +33,7 @@ _DT, _D = "%04d%02d%02d%02d%02d", "%04d%02d%02d"  # yyyyMMddHHmm, yyyyMMdd (%-fo
 
 
 def _fail(code: str, **ctx: Any) -> PydanticCustomError:
-    return PydanticCustomError(code, fnd.CATALOGUE[code][1], {k: str(v) for k, v in ctx.items()})
+    return PydanticCustomError(code, fnd.MESSAGES[code][1], {k: str(v) for k, v in ctx.items()})
 
 
 def _calendar_ok(text: str, partial: bool) -> bool:
@@ -317,7 +317,7 @@ def errors_to_findings(exc: ValidationError, table: str, version: str, *, row: i
         elif code in ("extra_forbidden", "FIELD.UNKNOWN"):
             out.append(fnd.make("FIELD.UNKNOWN", file=file, ma_lk=ma_lk, table=table, field=field_name, row=row,
                                 version=version))
-        elif code in fnd.CATALOGUE:
+        elif code in fnd.MESSAGES:
             ctx = dict(err.get("ctx") or {})
             ctx.pop("table", None)
             ctx.pop("field", None)

@@ -49,7 +49,7 @@ def validate(
     report: Annotated[Path | None, typer.Option("--report", help="Write an HTML report (readable offline).")] = None,
     spec_version: Annotated[str | None, typer.Option(help="Force a spec version (default: by the episode's date).")] = None,
     catalog: Annotated[str | None, typer.Option("--catalog", help="Ledger URL holding the approved catalogues: "
-                                                "also run the catalogue rules (R.CAT.*).")] = None,
+                                                "also run the rules against them (R.CAT.*).")] = None,
 ) -> None:
     """Validate envelopes (GIAMDINHHS), check-in documents and bare table files against the standard."""
     from ..catalog.lookup import using
@@ -95,22 +95,23 @@ def validate(
 
 @app.command("rules")
 def rules_cmd(format: Annotated[RulesFormat, typer.Option("--format", "-f")] = RulesFormat.text) -> None:
-    """List the business rules: code, severity, tables, fields, period, message and the clause each enforces."""
+    """The rule list: each business rule's code, severity, tables, fields, period, message and the clause it
+    enforces."""
     from ..rules import all_rules
 
-    catalogue = all_rules()
+    rule_list = all_rules()
     if format is RulesFormat.json:
-        sys.stdout.write(json.dumps([r.describe() for r in catalogue], ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(json.dumps([r.describe() for r in rule_list], ensure_ascii=False, indent=2) + "\n")
     elif format is RulesFormat.markdown:
         from ..rules.docs import render_markdown
 
         sys.stdout.write(render_markdown())
     else:
-        for r in catalogue:
+        for r in rule_list:
             period = f" [{r.since or '…'} – {r.until or '…'}]" if (r.since or r.until) else ""
             out.print(f"{r.code:<28} {r.severity:<8} {','.join(r.tables):<20} {r.title}{period}", markup=False)
             out.print(f"{'':<28} nguồn: {r.source}", markup=False)
-        out.print(f"{len(catalogue)} quy tắc.", markup=False)
+        out.print(f"{len(rule_list)} quy tắc.", markup=False)
 
 
 @app.command()
