@@ -31,6 +31,7 @@ from html import unescape
 from importlib import resources
 from typing import Any
 
+from .dates import compact
 from .errors import Xml130Error
 from .params import params
 from .spec import load_spec
@@ -191,15 +192,8 @@ _DATE_TEXT = re.compile(r"(\d{4})(\d{2})(\d{2})(\d{4})?")
 
 def _moment(text: str) -> tuple[dt.datetime, bool] | None:
     """yyyyMMdd[HHmm] → (datetime, has time), None when partial or not a date."""
-    m = _DATE_TEXT.fullmatch(text)
-    if not m:
-        return None
-    try:
-        y, mo, d = int(m[1]), int(m[2]), int(m[3])
-        t = m[4]
-        return dt.datetime(y, mo, d, int(t[:2]) if t else 0, int(t[2:]) if t else 0), bool(t)
-    except ValueError:
-        return None
+    moment = compact(text) if len(text) in (8, 12) else None
+    return (moment, len(text) == 12) if moment is not None else None
 
 
 def _whole_months(a: dt.date, b: dt.date) -> int:
