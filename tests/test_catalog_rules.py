@@ -9,11 +9,12 @@ from decimal import Decimal
 
 import pytest
 
-from xml130.catalog.lookup import using
 from xml130.demo import scenarios as sc
 from xml130.demo.catalog_synthetic import catalogue_for, to_catalog
 from xml130.models import build_hoso
+from xml130.render import render_hoso
 from xml130.rules import all_rules, run_rules
+from xml130.validate import validate_bytes
 
 OP, IP = sc.outpatient_drugs_labs, sc.inpatient_surgery_beds
 
@@ -129,5 +130,9 @@ def test_silent_without_catalogue_and_for_kinds_not_imported():
     assert [f for f in run_rules(hoso) if f.code.startswith("R.CAT.")] == []
     only_staff = to_catalog({"staff": catalogue_for([build_hoso(OP())])["staff"]})
     assert [f for f in run_rules(hoso, catalog=only_staff) if f.code.startswith("R.CAT.")] == []
-    with using(to_catalog(catalogue_for([build_hoso(OP())]))):
-        assert [f.code for f in run_rules(hoso) if f.code.startswith("R.CAT.")] == ["R.CAT.DRUG.UNKNOWN"]
+    whole = to_catalog(catalogue_for([build_hoso(OP())]))
+    assert [f.code for f in run_rules(hoso, catalog=whole) if f.code.startswith("R.CAT.")] == ["R.CAT.DRUG.UNKNOWN"]
+    envelope = render_hoso(hoso)  # the validation path gives the catalogue to the rules the same way
+    assert [f.code for f in validate_bytes(envelope, catalog=whole) if f.code.startswith("R.CAT.")] == [
+        "R.CAT.DRUG.UNKNOWN"]
+    assert [f for f in validate_bytes(envelope) if f.code.startswith("R.CAT.")] == []

@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
-from xml130 import params
 from xml130.cli import app
 from xml130.codes import Status
 from xml130.demo import demo_mapping, mapping_path
@@ -18,6 +17,8 @@ from xml130.demo.his import START, create_demo
 from xml130.jobs.export import run_export
 from xml130.mapping import MappingError, parse_mapping
 from xml130.mapping.extract import Extractor, Selection
+from xml130.params import Params, defaults
+from xml130.parse import load_envelope
 from xml130.rules import run_rules
 
 DEMO = demo_mapping()  # the demo HIS built by these tests is read through its own mapping
@@ -84,14 +85,14 @@ def small_his(tmp_path_factory) -> str:
     return url
 
 
-def _extract(url: str, i: int):
-    (item,) = Extractor(create_engine(url), DEMO).extract(Selection(ma_lk=(ma_lk(i),)))
+def _extract(url: str, i: int, p: Params | None = None):
+    (item,) = Extractor(create_engine(url), DEMO, params=p).extract(Selection(ma_lk=(ma_lk(i),)))
     assert item.hoso is not None, item.findings
     return item.hoso
 
 
-def _codes(hoso) -> set[str]:
-    return {f.code for f in run_rules(hoso) if f.code.startswith("R.LOAI_KCB")}
+def _codes(hoso, p: Params | None = None) -> set[str]:
+    return {f.code for f in run_rules(hoso, params=p) if f.code.startswith("R.LOAI_KCB")}
 
 
 def test_short_stay_hours_changes_what_the_mapping_derives_and_what_the_rule_checks(small_his):
@@ -99,29 +100,42 @@ def test_short_stay_hours_changes_what_the_mapping_derives_and_what_the_rule_che
     x1 = default.summary
     hours = (int(x1.NGAY_RA[8:10]) * 60 + int(x1.NGAY_RA[10:12]) - int(x1.NGAY_VAO[8:10]) * 60
              - int(x1.NGAY_VAO[10:12])) / 60
-    assert x1.NGAY_RA[:8] == x1.NGAY_VAO[:8] and 1 < hours < params.params()["short_stay_hours"] == 4
+    assert x1.NGAY_RA[:8] == x1.NGAY_VAO[:8] and 1 < hours < defaults()["short_stay_hours"] == 4
     assert (x1.MA_LOAI_KCB, x1.SO_NGAY_DTRI) == ("09", 0) and _codes(default) == set()
-    with params.override(short_stay_hours=1):
-        shorter = _extract(small_his, 9)
-        assert (shorter.summary.MA_LOAI_KCB, shorter.summary.SO_NGAY_DTRI) == ("03", 1)  # an inpatient stay now
-        assert _codes(shorter) == set()  # the rule reads the same threshold: no disagreement
-        assert _codes(default) == {"R.LOAI_KCB.09_LONG"}  # 09 is wrong at 1 hour
-    assert params.params()["short_stay_hours"] == 4  # the override ends with its block
+    one_hour = defaults().with_(short_stay_hours=1)  # passed to the mapping and the rules alike
+    shorter = _extract(small_his, 9, one_hour)
+    assert (shorter.summary.MA_LOAI_KCB, shorter.summary.SO_NGAY_DTRI) == ("03", 1)  # an inpatient stay now
+    assert _codes(shorter, one_hour) == set()  # the rule reads the same threshold: no disagreement
+    assert _codes(default, one_hour) == {"R.LOAI_KCB.09_LONG"}  # 09 is wrong at 1 hour
+    assert defaults()["short_stay_hours"] == 4  # nobody else sees the other value
     assert _codes(shorter) == {"R.LOAI_KCB.SHORT_STAY"}  # 03 is wrong at 4 hours
     with pytest.raises(KeyError, match="short_stay_hour"):
-        with params.override(short_stay_hour=1):
-            pass
+        defaults().with_(short_stay_hour=1)
 
 
 def test_supply_groups_are_read_by_the_totals_and_their_rule(small_his):
     default = _extract(small_his, 1)  # the demo HIS bills no supplies (MA_NHOM 10, 11); episode 1 has a bed (15)
     assert [r.MA_NHOM for r in default.tables["XML3"]] == [13, 2, 2, 15] and default.summary.T_VTYT == 0
     bed = default.tables["XML3"][3].THANH_TIEN_BV
-    with params.override(supply_groups=[15]):
-        counted = _extract(small_his, 1)
-        assert counted.summary.T_VTYT == bed > 0
-        assert [f.code for f in run_rules(counted) if f.code == "R.TOTAL.T_VTYT"] == []
-        assert [f.code for f in run_rules(default) if f.code == "R.TOTAL.T_VTYT"] == ["R.TOTAL.T_VTYT"]
+    beds_too = defaults().with_(supply_groups=[15])
+    counted = _extract(small_his, 1, beds_too)
+    assert counted.summary.T_VTYT == bed > 0
+    assert [f.code for f in run_rules(counted, params=beds_too) if f.code == "R.TOTAL.T_VTYT"] == []
+    assert [f.code for f in run_rules(default, params=beds_too) if f.code == "R.TOTAL.T_VTYT"] == ["R.TOTAL.T_VTYT"]
+
+
+def test_a_job_passes_its_parameters_to_the_mapping_and_the_rules(small_his, tmp_path):
+    one_hour = defaults().with_(short_stay_hours=1)
+    run_export(small_his, DEMO, tmp_path / "default", Selection(ma_lk=(ma_lk(9),)))
+    run_export(small_his, DEMO, tmp_path / "one_hour", Selection(ma_lk=(ma_lk(9),)), params=one_hour)
+    (default,) = load_envelope((tmp_path / "default" / f"{ma_lk(9)}.xml").read_bytes())
+    assert default.summary.MA_LOAI_KCB == "09"  # a short stay at 4 hours: staged
+    # at 1 hour the mapping derives an inpatient stay (03), whose papers the demo HIS does not have
+    (held,) = json.loads((tmp_path / "one_hour" / "quarantine.json").read_text(encoding="utf-8"))
+    assert [(r["code"], r["message"]) for r in held["reasons"]] == [
+        ("R.PAPER.DISCHARGE", "Nội trú ra viện (MA_LOAI_RV 1) nhưng không có XML7."),
+        ("R.PAPER.SUMMARY", "MA_LOAI_KCB = 03 nhưng không có XML8.")]
+    assert not (tmp_path / "one_hour" / f"{ma_lk(9)}.xml").exists()
 
 
 def test_a_mapping_cannot_set_a_threshold_the_rules_share():

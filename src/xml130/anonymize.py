@@ -33,7 +33,7 @@ from typing import Any
 
 from .dates import compact
 from .errors import Xml130Error
-from .params import params
+from .params import defaults
 from .spec import load_spec
 
 __all__ = ["AnonymizeError", "Result", "anonymize_bytes", "personal_fields"]
@@ -206,7 +206,7 @@ def _signature(born: dt.datetime, ref: tuple[dt.datetime, bool], has_time: bool,
     exact = (at > born) - (at < born) if has_time and ref_time else None
     days = (at.date() - born.date()).days
     months = _whole_months(born.date(), at.date())
-    return (exact, (days > 0) - (days < 0), (at - born).days <= params()["newborn_days"], months // 12,
+    return (exact, (days > 0) - (days < 0), (at - born).days <= defaults()["newborn_days"], months // 12,
             months if months < months_below else None)
 
 

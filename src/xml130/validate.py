@@ -16,6 +16,7 @@ import os
 from collections.abc import Iterable, Iterator
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import xmlschema
 from lxml import etree
@@ -41,6 +42,9 @@ from .parse import (
 )
 from .spec import SpecVersion, Table, legacy_markers, load_spec
 from .spec.xsd import ENVELOPE_NAME, envelope_xsd, table_xsd
+
+if TYPE_CHECKING:
+    from .store.catalogues import Catalog
 
 __all__ = ["validate_bytes", "validate_path", "iter_files", "FileUnreadable"]
 
@@ -215,15 +219,15 @@ class _EnvelopeWalk:
     """The checks of one envelope, fed hồ sơ by hồ sơ: from a whole tree (:func:`validate_bytes`) or from a
     stream (:func:`validate_path`), with the same findings in the same order."""
 
-    def __init__(self, file: str | None, version: SpecVersion | None, rules: bool):
-        self.file, self.version, self.rules = file, version, rules
+    def __init__(self, file: str | None, version: SpecVersion | None, rules: bool, catalog: Catalog | None = None):
+        self.file, self.version, self.rules, self.catalog = file, version, rules, catalog
         self.count = 0
         self.first: dict[str, int] = {}  # MA_LK → position of the HOSO that carried it first
         self.out: list[Finding] = []
 
     def hoso(self, elem: etree._Element) -> None:
         self.count += 1
-        found, ma_lk = _validate_hoso(elem, self.file, self.version, self.rules)
+        found, ma_lk = _validate_hoso(elem, self.file, self.version, self.rules, self.catalog)
         self.out.extend(found)
         if ma_lk:
             first = self.first.setdefault(ma_lk, self.count)
@@ -241,8 +245,9 @@ class _EnvelopeWalk:
         return out + self.out
 
 
-def _validate_envelope(root, file: str | None, version: SpecVersion | None, rules: bool = True) -> list[Finding]:
-    walk = _EnvelopeWalk(file, version, rules)
+def _validate_envelope(root, file: str | None, version: SpecVersion | None, rules: bool = True,
+                       catalog: Catalog | None = None) -> list[Finding]:
+    walk = _EnvelopeWalk(file, version, rules, catalog)
     for hoso in root.iterfind("/".join(_HOSO_PATH)):
         walk.hoso(hoso)
     return walk.finish(root)
@@ -258,13 +263,14 @@ def _listed_hoso(elem: etree._Element, root: etree._Element) -> bool:
     return node is root
 
 
-def _validate_stream(path: Path, version: SpecVersion | None, rules: bool) -> list[Finding] | None:
+def _validate_stream(path: Path, version: SpecVersion | None, rules: bool,
+                     catalog: Catalog | None = None) -> list[Finding] | None:
     """An envelope read hồ sơ by hồ sơ (lxml iterparse, the same safe settings as :func:`parse_xml`): each
     HOSO is checked when its end tag is read, then its NOIDUNGFILE texts are let go, so memory holds one hồ sơ
     and the envelope's skeleton (which its XSD is checked on at the end). None when the file is not an
     envelope, or is broken before its first element: the caller reads it whole."""
     file = str(path)
-    walk = _EnvelopeWalk(file, version, rules)
+    walk = _EnvelopeWalk(file, version, rules, catalog)
     root = None
     with path.open("rb") as stream:
         events = etree.iterparse(stream, events=("start", "end"), **SAFE_PARSING)
@@ -307,7 +313,7 @@ def _namespace_warning(notes: dict[str, list[str]], file: str | None) -> list[Fi
 
 
 def _validate_hoso(hoso, file: str | None, version: SpecVersion | None,
-                   rules: bool = True) -> tuple[list[Finding], str | None]:
+                   rules: bool = True, catalog: Catalog | None = None) -> tuple[list[Finding], str | None]:
     """The findings of one HOSO and its MA_LK (None when no XML1 gives it)."""
     out: list[Finding] = []
     docs: list[tuple[Table, etree._Element]] = []
@@ -368,7 +374,7 @@ def _validate_hoso(hoso, file: str | None, version: SpecVersion | None,
         from .rules import run_rules
 
         hoso = Hoso(version=version, tables={c.table.id: c.models for c in checks})
-        out.extend(run_rules(hoso, file=file))
+        out.extend(run_rules(hoso, file=file, catalog=catalog))
     return [f.located(ma_lk=ma_lk) for f in out], ma_lk
 
 
@@ -386,8 +392,9 @@ def _not_xml(data: bytes, file: str | None) -> Finding | None:
 
 
 def validate_bytes(data: bytes, file: str | None = None, *, version: SpecVersion | None = None,
-                   rules: bool = True) -> list[Finding]:
-    """Every finding for one file's bytes (an envelope, a check-in document or a bare table)."""
+                   rules: bool = True, catalog: Catalog | None = None) -> list[Finding]:
+    """Every finding for one file's bytes (an envelope, a check-in document or a bare table); the catalogue rules
+    (R.CAT.*) run when ``catalog`` is given."""
     notes: list[str] = []
     try:
         root = parse_xml(data, notes)
@@ -395,7 +402,8 @@ def validate_bytes(data: bytes, file: str | None = None, *, version: SpecVersion
         not_xml = _not_xml(data, file)
         return [not_xml if not_xml is not None else fnd.make("XML.MALFORMED", file=file, detail=str(exc))]
     if root.tag == ENVELOPE_ROOT:
-        return _namespace_warning({ENVELOPE_NAME: notes}, file) + _validate_envelope(root, file, version, rules)
+        return _namespace_warning({ENVELOPE_NAME: notes}, file) + _validate_envelope(root, file, version, rules,
+                                                                                      catalog)
     table = table_for_root(root.tag)
     if table is None:
         return _namespace_warning({root.tag: notes}, file) + [fnd.make("XML.ROOT", file=file, value=root.tag)]
@@ -411,22 +419,22 @@ def validate_bytes(data: bytes, file: str | None = None, *, version: SpecVersion
         from .models import Hoso
         from .rules import run_rules
 
-        out.extend(run_rules(Hoso(version=version, tables={"XML0": check.models}), file=file))
+        out.extend(run_rules(Hoso(version=version, tables={"XML0": check.models}), file=file, catalog=catalog))
     return out
 
 
 def validate_path(path: str | os.PathLike, *, version: SpecVersion | None = None,
-                  rules: bool = True) -> list[Finding]:
+                  rules: bool = True, catalog: Catalog | None = None) -> list[Finding]:
     """Every finding for one file; an envelope is read hồ sơ by hồ sơ, whatever its size."""
     p = Path(path)
     try:
-        found = _validate_stream(p, version, rules)
+        found = _validate_stream(p, version, rules, catalog)
         if found is not None:
             return found
         data = p.read_bytes()
     except OSError as exc:
         raise FileUnreadable(f"{p}: {exc.strerror or exc}") from None
-    return validate_bytes(data, str(p), version=version, rules=rules)
+    return validate_bytes(data, str(p), version=version, rules=rules, catalog=catalog)
 
 
 def iter_files(paths: Iterable[str | os.PathLike]) -> Iterator[Path]:

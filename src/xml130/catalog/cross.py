@@ -23,7 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 from .. import findings as fnd
-from ..params import params
+from ..params import Params, defaults
 from ..store.catalogues import Catalog
 from .facts import HosoFacts
 
@@ -142,10 +142,9 @@ def episode_overlaps(hosos: list[HosoFacts]) -> Iterator[CrossFinding]:
                                    (("who", shown), ("when", _span(h.start, h.end))))
 
 
-def beds_over(hosos: list[HosoFacts], catalog: Catalog | None) -> Iterator[CrossFinding]:
+def beds_over(hosos: list[HosoFacts], catalog: Catalog | None, columns: list[str]) -> Iterator[CrossFinding]:
     if catalog is None or not catalog.has("department"):
         return
-    columns = params()["registered_bed_columns"]
     used: dict[tuple[str, dt.date], Decimal] = defaultdict(Decimal)
     rows: dict[tuple[str, dt.date], dict[str, tuple[HosoFacts, int]]] = defaultdict(dict)
     for h in hosos:
@@ -169,10 +168,11 @@ def beds_over(hosos: list[HosoFacts], catalog: Catalog | None) -> Iterator[Cross
                                 ("day", f"{day:%d/%m/%Y}"), ("limit", beds)))
 
 
-def check_day(hosos: list[HosoFacts], catalog: Catalog | None = None, *,
-              exam_limit: int | None = None) -> list[CrossFinding]:
-    """Every finding across these hồ sơ, sorted by MA_LK, code and row."""
-    limit = exam_limit if exam_limit is not None else params()["exam_limit"]
+def check_day(hosos: list[HosoFacts], catalog: Catalog | None = None, *, exam_limit: int | None = None,
+              params: Params | None = None) -> list[CrossFinding]:
+    """Every finding across these hồ sơ, sorted by MA_LK, code and row (``params``: default the file's)."""
+    p = params if params is not None else defaults()
+    limit = exam_limit if exam_limit is not None else p["exam_limit"]
     found = [*performer_overlaps(hosos), *exams_per_day(hosos, limit), *episode_overlaps(hosos),
-             *beds_over(hosos, catalog)]
+             *beds_over(hosos, catalog, p["registered_bed_columns"])]
     return sorted(found, key=lambda f: (f.ma_lk, f.code, f.row or 0, f.others))

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from .. import findings as fnd
-from ..params import params
+from ..params import Params, defaults
 from ..parse import ParseError
-from ..store.catalogues import Catalog
+from ..store.catalogues import imported
 from ..store.cross import record_cross, run_versions, versions_closed
 from ..store.files import write_json
 from ..store.ledger import Ledger
@@ -29,34 +29,35 @@ from .facts import HosoFacts, read_facts
 PREFIX = "CROSS."
 
 
-def _facts(outbox: Path, rows: list[dict[str, Any]]) -> list[HosoFacts]:
+def _facts(outbox: Path, rows: list[dict[str, Any]], params: Params) -> list[HosoFacts]:
     out = []
     for r in rows:
         try:
-            out.extend(read_facts((outbox / r["path"]).read_bytes(), version=r["version"], status=r["status"]))
+            out.extend(read_facts((outbox / r["path"]).read_bytes(), version=r["version"], status=r["status"],
+                                  params=params))
         except (OSError, ParseError):  # a file removed or damaged by hand: nothing to compare (the Stager rewrites it)
             continue
     return out
 
 
 def cross_stage(ledger_url: str, outbox: Path, facility: str, report: Any, *,
-                exam_limit: int | None = None) -> list[CrossFinding]:
+                exam_limit: int | None = None, params: Params | None = None) -> list[CrossFinding]:
     """Check the run ``report.run_id`` against its days; update the ledger and ``report`` (counts, quarantine)."""
+    p = params if params is not None else defaults()
     ledger = Ledger(ledger_url)
     mine = run_versions(ledger, facility, report.run_id)
-    facts = _facts(outbox, mine)
+    facts = _facts(outbox, mine, p)
     if not facts:
         return []
     first = min((f.start for f in facts if f.start), default=None)
     last = max(r["closed_at"] for r in mine if r["closed_at"]) if any(r["closed_at"] for r in mine) else None
     others: list[dict[str, Any]] = []
     if first and last:
-        since = dt.datetime.combine(first.date() - dt.timedelta(days=params()["cross_lookback_days"]), dt.time())
+        since = dt.datetime.combine(first.date() - dt.timedelta(days=p["cross_lookback_days"]), dt.time())
         until = dt.datetime.combine(last.date() + dt.timedelta(days=1), dt.time())
         others = versions_closed(ledger, facility, since, until, except_run=report.run_id)
-        facts += _facts(outbox, others)
-    catalog = Catalog.from_ledger(ledger)
-    found = check_day(facts, catalog if len(catalog) else None, exam_limit=exam_limit)
+        facts += _facts(outbox, others, p)
+    found = check_day(facts, imported(ledger), exam_limit=exam_limit, params=p)
     _record(ledger, facility, report, mine + others, found)
     _publish_files(outbox, report, found)
     return found

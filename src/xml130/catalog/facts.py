@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ..dates import compact as when
-from ..params import params
+from ..params import Params, defaults
 from ..parse import decode_base64, parse_xml, row_elements, table_for_root
 
 
@@ -66,9 +66,10 @@ class _Row:
         return self.get(name)
 
 
-def read_facts(data: bytes, *, version: int = 1, status: str = "staged") -> list[HosoFacts]:
-    """Facts of every hồ sơ in a GIAMDINHHS envelope."""
-    p = params()
+def read_facts(data: bytes, *, version: int = 1, status: str = "staged",
+               params: Params | None = None) -> list[HosoFacts]:
+    """Facts of every hồ sơ in a GIAMDINHHS envelope (groups of rows by ``params``, default the file's)."""
+    p = params if params is not None else defaults()
     presence, exams, beds = set(p["presence_groups"]), set(p["exam_groups"]), set(p["bed_groups"])
     out = []
     for hoso in parse_xml(data).iterfind("THONGTINHOSO/DANHSACHHOSO/HOSO"):

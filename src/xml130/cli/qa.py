@@ -52,7 +52,6 @@ def validate(
                                                 "also run the rules against them (R.CAT.*).")] = None,
 ) -> None:
     """Validate envelopes (GIAMDINHHS), check-in documents and bare table files against the standard."""
-    from ..catalog.lookup import using
     from ..validate import FileUnreadable, iter_files, validate_path
     from .catalog import load_catalog
 
@@ -61,10 +60,9 @@ def validate(
     all_findings: list[fnd.Finding] = []
     names: list[str] = []
     try:
-        with using(approved):  # the catalogue rules see the approved catalogues
-            for path in iter_files(paths):
-                names.append(str(path))
-                all_findings.extend(validate_path(path, version=version, rules=rules))
+        for path in iter_files(paths):  # the catalogue rules see the approved catalogues, if given
+            names.append(str(path))
+            all_findings.extend(validate_path(path, version=version, rules=rules, catalog=approved))
     except FileUnreadable as exc:
         fail("Không đọc được:", exc)
     if not names:

@@ -18,7 +18,6 @@ from sqlalchemy import create_engine, text
 from .. import jobs
 from ..adoption.job import run_adoption_report, summary
 from ..adoption.period import Period
-from ..catalog.lookup import using
 from ..qa_summary import summarise
 from ..store.files import write_json
 from ..validate import iter_files, validate_path
@@ -54,8 +53,7 @@ def run_demo(output: Path, *, encounters: int = 500, seed: int = 130,
     nightly = jobs.nightly(url, outbox, ledger, mapping=mapping, on_batch=progress)
     checkin = jobs.checkin(url, outbox, ledger, mapping=mapping)
     files = list(iter_files([outbox]))
-    with using(catalog):
-        findings = [f for path in files for f in validate_path(path)]
+    findings = [f for path in files for f in validate_path(path, catalog=catalog)]
     quarantined = {q["ma_lk"] for q in nightly.quarantine}
     adoption, adoption_files = run_adoption_report(url, output / "adoption", mapping=mapping_path(),
                                                    period=Period.week_of(START.date()).label)

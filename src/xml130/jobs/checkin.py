@@ -11,6 +11,7 @@ from ..mapping.database import his_engine
 from ..mapping.derive import RuleContext
 from ..mapping.extract import Extractor
 from ..models import Hoso, build_rows
+from ..params import Params
 from ..spec import load_spec
 from ..store.ledger import Ledger
 from .stager import CheckinItem, InsertOnce, RunReport, Stager, finish_run, new_run_id, stage_all
@@ -19,7 +20,7 @@ EPOCH = dt.datetime(1900, 1, 1)
 
 
 def checkin(source: str, outbox: Path, ledger_url: str, *, mapping: Mapping,
-            since: dt.datetime | None = None, run_id: str | None = None) -> RunReport:
+            since: dt.datetime | None = None, run_id: str | None = None, params: Params | None = None) -> RunReport:
     """New check-in events since the last run → one XML0 document each (emergencies skipped)."""
     if mapping.checkin is None:
         raise MappingError(f"mapping {mapping.name!r} has no [checkin] section")
@@ -32,7 +33,7 @@ def checkin(source: str, outbox: Path, ledger_url: str, *, mapping: Mapping,
     ledger.start_run(run_id, "checkin", report.window)
     version = load_spec().latest
     with his_engine(source) as engine:
-        extractor = Extractor(engine, mapping)
+        extractor = Extractor(engine, mapping, params=params)
         extractor.check()  # the mapping's queries, [checkin] included, before any data moves
         with engine.connect() as conn:
             lookups = extractor.lookups(conn)
@@ -43,7 +44,8 @@ def checkin(source: str, outbox: Path, ledger_url: str, *, mapping: Mapping,
         items = []
         for ev in events:
             ctx = RuleContext(ev["ma_lk"], mapping.facility, mapping.facility_name, mapping.params, table="XML0",
-                              collections={n: by.get(ev["key"], []) for n, by in colls.items()})
+                              collections={n: by.get(ev["key"], []) for n, by in colls.items()},
+                              shared=extractor.params)
             row = extractor.row(tm, ev, 1, ev["ma_lk"], ctx, lookups)
             if str(row.get("MA_DOITUONG_KCB")) == ObjectCode.EMERGENCY:  # emergencies need no check-in
                 report.counts[Outcome.SKIPPED.value] += 1
@@ -53,6 +55,7 @@ def checkin(source: str, outbox: Path, ledger_url: str, *, mapping: Mapping,
                 rows = build_rows(version, "XML0", [row], ma_lk=ev["ma_lk"], problems=item.findings)
                 item.hoso = None if item.findings else Hoso(version, {"XML0": rows})
             items.append(item)
-    stage_all(Stager(InsertOnce(ledger, outbox, mapping.facility, run_id), report), items, max(len(items), 1))
+    stager = Stager(InsertOnce(ledger, outbox, mapping.facility, run_id), report, params=params)
+    stage_all(stager, items, max(len(items), 1))
     ledger.set_state(state, max((ev["event_at"] for ev in events), default=since))
     return finish_run(ledger, report, outbox)

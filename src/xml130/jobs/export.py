@@ -14,17 +14,21 @@ from pathlib import Path
 from ..mapping import Mapping
 from ..mapping.database import his_engine
 from ..mapping.extract import Extractor, Selection
+from ..params import Params
+from ..store.catalogues import Catalog
 from ..store.files import write_json
 from .stager import Folder, RunReport, Stager, new_run_id, stage_all
 
 
 def run_export(source: str, mapping: Mapping, out: Path, selection: Selection, *, batch_size: int = 500,
-               progress: Callable[[int], None] | None = None) -> RunReport:
+               progress: Callable[[int], None] | None = None, catalog: Catalog | None = None,
+               params: Params | None = None) -> RunReport:
     with his_engine(source) as engine:
-        extractor = Extractor(engine, mapping, batch_size=batch_size)
+        extractor = Extractor(engine, mapping, batch_size=batch_size, params=params)
         extractor.check()
         report = RunReport(new_run_id("export"), "export", selection.describe())
-        stage_all(Stager(Folder(out), report), extractor.extract(selection), batch_size, progress)
+        stager = Stager(Folder(out), report, catalog=catalog, params=params)
+        stage_all(stager, extractor.extract(selection), batch_size, progress)
     report.quarantine.sort(key=lambda q: q["ma_lk"])  # as the nightly run lists them
     write_json(out / "quarantine.json", report.quarantine)
     return report

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..catalog.crossstage import cross_stage
-from ..catalog.lookup import for_staging, using
 from ..mapping import Mapping
 from ..mapping.database import his_engine
 from ..mapping.extract import Extractor, Selection
+from ..params import Params
+from ..store.catalogues import imported
 from ..store.files import clean_stale_temp
 from ..store.ledger import Ledger
 from .stager import RunReport, Stager, Versioned, finish_run, new_run_id, stage_all
@@ -67,21 +68,23 @@ def day_partitions(source: str, mapping: Mapping, plan: NightlyPlan) -> list[tup
 
 def stage_window(source: str, outbox: Path, ledger_url: str, mapping: Mapping, run_id: str,
                  since: dt.datetime | None, until: dt.datetime, *, batch_size: int = 500,
-                 on_batch: Callable[[int], None] | None = None) -> RunReport:
+                 on_batch: Callable[[int], None] | None = None, params: Params | None = None) -> RunReport:
     """Stage the episodes closed in (since, until] — a whole run's window or one partition of it."""
     selection = Selection(since=since, until=until)
     report = RunReport(run_id, "nightly_export", selection.describe())
-    stager = Stager(Versioned(Ledger(ledger_url), outbox, mapping.facility, run_id), report)
+    ledger = Ledger(ledger_url)
+    # the approved catalogues imported into the ledger, if any
+    stager = Stager(Versioned(ledger, outbox, mapping.facility, run_id), report, catalog=imported(ledger),
+                    params=params)
     with his_engine(source) as engine:
-        extractor = Extractor(engine, mapping, batch_size=batch_size)
+        extractor = Extractor(engine, mapping, batch_size=batch_size, params=params)
         extractor.check()
-        with using(for_staging(ledger_url)):  # the approved catalogues imported into the ledger, if any
-            stage_all(stager, extractor.extract(selection), batch_size, on_batch)
+        stage_all(stager, extractor.extract(selection), batch_size, on_batch)
     return report
 
 
 def complete_nightly(outbox: Path, ledger_url: str, mapping: Mapping, plan: NightlyPlan,
-                     parts: Iterable[RunReport]) -> RunReport:
+                     parts: Iterable[RunReport], *, params: Params | None = None) -> RunReport:
     """Merge the partitions' reports, move the watermark (never backwards), write the run's files."""
     report = RunReport(plan.run_id, "nightly_export", plan.selection.describe())
     for part in parts:
@@ -93,17 +96,17 @@ def complete_nightly(outbox: Path, ledger_url: str, mapping: Mapping, plan: Nigh
     state = f"nightly:{mapping.facility}"
     previous = ledger.get_state(state)
     ledger.set_state(state, max(plan.until, previous) if previous else plan.until)
-    cross_stage(ledger_url, outbox, mapping.facility, report)  # checks across hồ sơ of the run's days (issue 14)
+    cross_stage(ledger_url, outbox, mapping.facility, report, params=params)  # checks across hồ sơ of the run's days (issue 14)
     return finish_run(ledger, report, outbox)
 
 
 def nightly(source: str, outbox: Path, ledger_url: str, *, mapping: Mapping,
             since: dt.datetime | None = None, until: dt.datetime | None = None, batch_size: int = 500,
             run_id: str | None = None, on_batch: Callable[[int], None] | None = None,
-            lookback: dt.timedelta | None = None) -> RunReport:
+            lookback: dt.timedelta | None = None, params: Params | None = None) -> RunReport:
     """Episodes closed after the watermark (or ``since``) up to ``until`` (default now) → outbox + ledger, in
     this process. The Prefect flow runs the same steps, optionally one partition per closing day on Dask."""
     plan = plan_nightly(outbox, ledger_url, mapping, since=since, until=until, run_id=run_id, lookback=lookback)
     part = stage_window(source, outbox, ledger_url, mapping, plan.run_id, plan.since, plan.until,
-                        batch_size=batch_size, on_batch=on_batch)
-    return complete_nightly(outbox, ledger_url, mapping, plan, [part])
+                        batch_size=batch_size, on_batch=on_batch, params=params)
+    return complete_nightly(outbox, ledger_url, mapping, plan, [part], params=params)

@@ -5,16 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from ..catalog.lookup import for_staging, using
 from ..mapping import Mapping
 from ..mapping.database import his_engine
 from ..mapping.extract import Extractor, Selection
+from ..params import Params
+from ..store.catalogues import imported
 from ..store.ledger import Ledger
 from .stager import RunReport, Stager, Versioned, finish_run, new_run_id, stage_all
 
 
 def resend(source: str, outbox: Path, ledger_url: str, ma_lks: Iterable[str], reason: str, *,
-           mapping: Mapping, run_id: str | None = None) -> RunReport:
+           mapping: Mapping, run_id: str | None = None, params: Params | None = None) -> RunReport:
     """Re-stage the given MA_LK as replacement versions (even when unchanged), recording the reason."""
     ledger = Ledger(ledger_url)
     run_id = run_id or new_run_id("resend")
@@ -22,9 +23,9 @@ def resend(source: str, outbox: Path, ledger_url: str, ma_lks: Iterable[str], re
     report = RunReport(run_id, "resend", selection.describe() + f": {reason}")
     ledger.start_run(run_id, "resend", report.window)
     writer = Versioned(ledger, outbox, mapping.facility, run_id, force_reason=reason)
+    stager = Stager(writer, report, catalog=imported(ledger), params=params)
     with his_engine(source) as engine:
-        extractor = Extractor(engine, mapping)
+        extractor = Extractor(engine, mapping, params=params)
         extractor.check()
-        with using(for_staging(ledger_url)):
-            stage_all(Stager(writer, report), extractor.extract(selection), len(selection.ma_lk) or 1)
+        stage_all(stager, extractor.extract(selection), len(selection.ma_lk) or 1)
     return finish_run(ledger, report, outbox)

@@ -30,8 +30,10 @@ from .. import findings as fnd
 from ..codes import Outcome, Status
 from ..dates import compact
 from ..models import Hoso
+from ..params import Params
 from ..render import render_checkin, render_hoso
 from ..rules import run_rules
+from ..store.catalogues import Catalog
 from ..store.files import write_atomic, write_json
 from ..store.ledger import Ledger
 from ..store.versions import Latest
@@ -103,8 +105,12 @@ class Writer(Protocol):
 class Stager:
     """Judges and stages items batch by batch through one writer (one instance per run)."""
 
-    def __init__(self, writer: Writer, report: RunReport, *, rules: bool = True):
+    def __init__(self, writer: Writer, report: RunReport, *, rules: bool = True, catalog: Catalog | None = None,
+                 params: Params | None = None):
+        """``catalog``: the approved catalogues the catalogue rules check against (none: no R.CAT.* rule);
+        ``params``: the thresholds of the rules (default: the file's)."""
         self.writer, self.report, self.rules = writer, report, rules
+        self.catalog, self.params = catalog, params
 
     def stage_batch(self, items: list[Any]) -> None:
         self.writer.open_batch(items)
@@ -125,7 +131,7 @@ class Stager:
     def judge(self, item: Any) -> Judged:
         warnings = None
         if item.hoso is not None and self.rules:
-            found = run_rules(item.hoso)
+            found = run_rules(item.hoso, catalog=self.catalog, params=self.params)
             if any(f.severity == fnd.ERROR for f in found):  # a rule the portal enforces: keep it back
                 item.hoso, item.findings = None, found
             elif found:

@@ -20,7 +20,7 @@ from typing import Any
 
 from .. import findings as fnd
 from ..codes import INPATIENT_KINDS, ObjectCode, VisitKind
-from ..params import is_newborn, is_short_stay, is_supply
+from ..params import Params, defaults
 
 TWO = Decimal("0.01")
 
@@ -39,6 +39,7 @@ class RuleContext:
     table: str = ""
     filled_by: dict[tuple[str, str], str] = field(default_factory=dict)  # (table, field) → the table rule that filled it
     coverage: Coverage | None = None  # the visit's cards, for the cost rows (None: the mapping reads no cards)
+    shared: Params = field(default_factory=defaults)  # the thresholds shared with the rules (xml130.params)
 
     def problem(self, code: str, field_name: str, row: int | None = None, **ctx: Any) -> None:
         self.findings.append(fnd.make(code, ma_lk=self.ma_lk, table=self.table, field=field_name, row=row, **ctx))
@@ -112,21 +113,21 @@ class Coverage:
         return any(c.covers(day) for c in self.cards)
 
 
-def is_temporary(card: dict[str, Any], row: dict[str, Any]) -> bool:
+def is_temporary(card: dict[str, Any], row: dict[str, Any], shared: Params) -> bool:
     """A temporary card (TE1 + province + 10 digits, issued to a child before its birth registration): as the HIS
     flags it (``temporary``), else a TE1 number of a newborn — the same reading as rule R.CARD.TEMPORARY."""
     flag = card.get("temporary")
     if flag is not None:
         return bool(flag)
-    return bool(_TEMP_CARD.fullmatch(str(card.get("card_no") or ""))) and is_newborn(row.get("born_at"),
-                                                                                      row.get("arrived_at"))
+    return bool(_TEMP_CARD.fullmatch(str(card.get("card_no") or ""))) and shared.is_newborn(
+        row.get("born_at"), row.get("arrived_at"))
 
 
 def _day(value: Any) -> dt.date | None:
     return value.date() if isinstance(value, dt.datetime) else value
 
 
-def episode_cards(row: dict[str, Any], rows: list[dict[str, Any]]) -> tuple[Card, ...]:
+def episode_cards(row: dict[str, Any], rows: list[dict[str, Any]], shared: Params) -> tuple[Card, ...]:
     """The cards of the episode, in order. A temporary card needs no card data beyond its number (QĐ 130 (4750),
     XML1: MA_DKBD «02 ký tự cuối của mã đơn vị hành chính của tỉnh … + 000. Ví dụ: Hà Nội thì ghi là 01000» — the
     province digits of a TE1 card —; GT_THE_TU «Thay thời điểm thẻ BHYT có giá trị bằng thời gian người bệnh vào
@@ -134,7 +135,7 @@ def episode_cards(row: dict[str, Any], rows: list[dict[str, Any]]) -> tuple[Card
     out = []
     for c in rows:
         number = str(c.get("card_no") or "")
-        if is_temporary(c, row):
+        if is_temporary(c, row, shared):
             out.append(Card(number, number[3:5] + "000", _day(row.get("arrived_at")), _day(row.get("left_at"))))
         else:
             out.append(Card(number, c.get("registered_at"), c.get("valid_from"), c.get("valid_to"),
@@ -148,9 +149,9 @@ def object_code(row: dict[str, Any]) -> str | None:
     return None if code in (None, "") else str(code).strip()
 
 
-def coverage(row: dict[str, Any], card_rows: list[dict[str, Any]]) -> Coverage:
+def coverage(row: dict[str, Any], card_rows: list[dict[str, Any]], shared: Params) -> Coverage:
     code = object_code(row)
-    cards_ = episode_cards(row, card_rows)
+    cards_ = episode_cards(row, card_rows, shared)
     return Coverage(bool(cards_) and code != ObjectCode.UNINSURED, cards_, code)
 
 
@@ -166,8 +167,8 @@ def cards(row: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
     rows = ctx.collections.get("cards", [])
     at = row.get("event_at")
     if isinstance(at, dt.datetime):  # a check-in announces the cards valid at its moment, not one issued later
-        rows = [c for c, card in zip(rows, episode_cards(row, rows), strict=True) if card.covers(at.date())]
-    cov = coverage(row, rows)
+        rows = [c for c, card in zip(rows, episode_cards(row, rows, ctx.shared), strict=True) if card.covers(at.date())]
+    cov = coverage(row, rows, ctx.shared)
     out: dict[str, Any] = {}
     if cov.object_code is not None or not cov.cards:
         out["MA_DOITUONG_KCB"] = cov.object_code or ObjectCode.UNINSURED.value
@@ -175,7 +176,7 @@ def cards(row: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
         return {**out, "MA_THE_BHYT": None, "MA_DKBD": None, "GT_THE_TU": None, "GT_THE_DEN": None,
                 "NAM_NAM_LIEN_TUC": None}
     for i, (c, src) in enumerate(zip(cov.cards, rows, strict=True), start=1):
-        bad = check_card(c.number, is_temporary(src, row))
+        bad = check_card(c.number, is_temporary(src, row, ctx.shared))
         if bad:
             ctx.problem(bad[0], "MA_THE_BHYT", row=1, card=i, **bad[1])
         for value, field_name, column in ((c.registered_at, "MA_DKBD", "registered_at"),
@@ -212,7 +213,7 @@ def person(row: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
     unknown birth time."""
     p = {**NEWBORN_DEFAULTS, **ctx.params("newborn")}
     name, address = row.get("full_name"), row.get("address")
-    newborn = is_newborn(row.get("born_at"), row.get("arrived_at"))
+    newborn = ctx.shared.is_newborn(row.get("born_at"), row.get("arrived_at"))
     if newborn and not name:
         if row.get("mother_name"):
             name, address = p["mother_prefix"] + row["mother_name"], row.get("mother_address") or address
@@ -242,7 +243,7 @@ def visit_kind(row: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
     kind = row.get("kind")
     start, end = row.get("ward_admitted_at") or row.get("arrived_at"), row.get("left_at")
     if kind == "inpatient":
-        code = VisitKind.SHORT_STAY if start and is_short_stay(row["arrived_at"], end) else VisitKind.INPATIENT
+        code = VisitKind.SHORT_STAY if start and ctx.shared.is_short_stay(row["arrived_at"], end) else VisitKind.INPATIENT
     elif kind == "daycare":
         code = VisitKind.DAY_CARE
     else:
@@ -301,7 +302,7 @@ def totals(row: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
 
     return {
         "T_THUOC": total("THANH_TIEN_BV", drugs),
-        "T_VTYT": total("THANH_TIEN_BV", [r for r in services if is_supply(r.get("MA_NHOM"))]),
+        "T_VTYT": total("THANH_TIEN_BV", [r for r in services if ctx.shared.is_supply(r.get("MA_NHOM"))]),
         "T_TONGCHI_BV": total("THANH_TIEN_BV", both), "T_TONGCHI_BH": total("THANH_TIEN_BH", both),
         "T_BNTT": total("T_BNTT", both), "T_BNCCT": total("T_BNCCT", both), "T_BHTT": total("T_BHTT", both),
         "T_NGUONKHAC": total("T_NGUONKHAC", both), "T_BHTT_GDV": Decimal("0.00"),

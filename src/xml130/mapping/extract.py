@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .. import findings as fnd
 from ..models import Hoso, HosoError, build_hoso
+from ..params import Params, defaults
 from ..spec import SpecVersion, load_spec
 from . import ADOPTION_PARAMS, FieldRule, Mapping, MappingError, TableMapping
 from .columns import KIND_TYPES, RULE_INPUTS, ColumnType, ValueProblem, coerce
@@ -76,8 +77,9 @@ def key_id(value: Any) -> str:
 
 class Extractor:
     def __init__(self, engine: Engine, mapping: Mapping, *, batch_size: int = 500,
-                 version: SpecVersion | None = None):
+                 version: SpecVersion | None = None, params: Params | None = None):
         self.engine, self.mapping, self.batch_size = engine, mapping, batch_size
+        self.params = params if params is not None else defaults()  # the thresholds the derivations read
         self.version = version or load_spec().latest  # the field kinds used to type query columns
         self._lookups: dict[str, dict[str, Any]] | None = None
         self._queries: dict[tuple[str, str], Any] = {}
@@ -284,7 +286,8 @@ class Extractor:
         reads_cards = x1 is not None and "cards" in x1.rule_names()
         for key, ma_lk, closed_at in batch:
             item = Extracted(ma_lk, key, closed_at if isinstance(closed_at, dt.datetime) else None)
-            ctx = RuleContext(ma_lk, self.mapping.facility, self.mapping.facility_name, self.mapping.params)
+            ctx = RuleContext(ma_lk, self.mapping.facility, self.mapping.facility_name, self.mapping.params,
+                              shared=self.params)
             if reads_cards:
                 ctx.coverage = self.coverage(x1, data["XML1"].get(key, []), colls["XML1"]["cards"].get(key, []),
                                              ma_lk, lookups)
@@ -318,10 +321,10 @@ class Extractor:
         if not rows:
             return None
         scratch = RuleContext(ma_lk, self.mapping.facility, self.mapping.facility_name, self.mapping.params,
-                              table="XML1")
+                              table="XML1", shared=self.params)
         src = self.reader.prepare(x1, rows[0], scratch, 1, lookups)
         return coverage(src, [self.reader.prepare(x1, r, scratch, n, lookups, "cards")
-                              for n, r in enumerate(cards, start=1)])
+                              for n, r in enumerate(cards, start=1)], self.params)
 
     def row(self, tm: TableMapping, src: dict[str, Any], index: int, ma_lk: str, ctx: RuleContext,
              lookups: dict[str, dict[str, Any]]) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 They run only when the caller gives the catalogues (``run_rules(..., catalog=Catalog)``, ``xml130 validate
 --catalog LEDGER_URL``) and, for each kind, only when that catalogue was imported. The day of a row is its NGAY_YL
 (XML4: NGAY_KQ; XML1: the episode's day). Every lookup is one index access by (kind, code) —
-:mod:`xml130.catalog.lookup`. Source of every rule: the portal's catalogue checks as sender software applies them
+:mod:`xml130.store.catalogues`. Source of every rule: the portal's catalogue checks as sender software applies them
 (``catalogues.md`` of the standard notes); error where the portal rejects the row, warning where it only flags.
 """
 
@@ -15,7 +15,10 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from . import ERROR, WARNING, Hit, Severity, View, rule, when
+from .engine import ERROR, WARNING, Hit, RuleSet, Severity, View, when
+
+RULES = RuleSet()
+rule = RULES.rule
 
 SRC_DRUG = "Danh mục thuốc được phê duyệt (MA_THUOC, HAM_LUONG, SO_DANG_KY, TT_THAU, DON_GIA_BH; TU_NGAY–DEN_NGAY)"
 SRC_SUPPLY = "Danh mục VTYT được phê duyệt (MA_VAT_TU, TT_THAU, DON_GIA_BH, TYLE_TT_BH; TU_NGAY–DENNGAY)"

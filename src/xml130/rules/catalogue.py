@@ -12,20 +12,17 @@ from ..codes import (
     ZERO_DAY_KINDS,
 )
 from ..mapping.derive import check_card
-from ..params import is_newborn, is_supply
-from . import INSURED, UNINSURED, WARNING, Hit, View, rule, when
+from .engine import INSURED, UNINSURED, WARNING, ZERO, Hit, RuleSet, View, items_of, when
 
-ZERO = Decimal(0)
+RULES = RuleSet()
+rule = RULES.rule
+
 LIST_TABLES = ("XML2", "XML3", "XML4", "XML5", "XML15")
 CHILD_TABLES = tuple(f"XML{i}" for i in range(2, 16) if i != 12)
 
 
 def _sum(rows, attr: str) -> Decimal:
     return sum((getattr(r, attr) or ZERO for r in rows), ZERO)
-
-
-def _items(text: str | None) -> list[str]:
-    return [x for x in (text or "").split(";") if x]
 
 
 # --- structure across tables ----------------------------------------------------------------------------------
@@ -79,7 +76,7 @@ _total_rule("R.TOTAL.T_THUOC", "T_THUOC", "T_THUOC = Σ THANH_TIEN_BV của XML2
             lambda v: _sum(v.rows("XML2"), "THANH_TIEN_BV"),
             "QĐ 130 (4750), XML1, T_THUOC: «tổng thành tiền (THANH_TIEN_BV) các khoản chi của thuốc … tại bảng XML 2»")
 _total_rule("R.TOTAL.T_VTYT", "T_VTYT", "T_VTYT = Σ THANH_TIEN_BV của vật tư (MA_NHOM 10, 11) trong XML3",
-            lambda v: _sum([r for r in v.rows("XML3") if is_supply(r.MA_NHOM)], "THANH_TIEN_BV"),
+            lambda v: _sum([r for r in v.rows("XML3") if v.p.is_supply(r.MA_NHOM)], "THANH_TIEN_BV"),
             "QĐ 130 (4750), XML1, T_VTYT: «tổng thành tiền của vật tư y tế trong trường thông tin THANH_TIEN_BV tại"
             " bảng XML 3» (VTYT = MA_NHOM 10, 11 of QĐ 5937 Phụ lục 3)")
 for _f in ("T_BHTT", "T_BNCCT", "T_BNTT", "T_NGUONKHAC"):
@@ -326,7 +323,7 @@ def _fund_rows(v: View):
 
 
 def _periods(x) -> list[tuple[dt.date | None, dt.date | None]]:
-    tu, den = _items(x.GT_THE_TU), _items(x.GT_THE_DEN)
+    tu, den = items_of(x.GT_THE_TU), items_of(x.GT_THE_DEN)
     out = []
     for i, t in enumerate(tu):
         start, end = when(t), when(den[i]) if i < len(den) else None
@@ -354,7 +351,7 @@ def _card_valid(v: View):
     day = min(days) if days and min(days) > v.vao.date() else v.vao.date()
     if _covered(_periods(x), day):
         return
-    tu, den = _items(x.GT_THE_TU), _items(x.GT_THE_DEN)
+    tu, den = items_of(x.GT_THE_TU), items_of(x.GT_THE_DEN)
     yield Hit("XML1", "GT_THE_DEN", 1, {"vao": day.strftime("%d/%m/%Y"),
                                         "periods": ", ".join(f"{a}→{b}" for a, b in zip(tu, den + [""] * len(tu), strict=False))})
 
@@ -426,9 +423,9 @@ def _uninsured_fund(v: View):
       message="Số thẻ {n} nhưng MA_DKBD có {d}, GT_THE_TU có {t}, GT_THE_DEN có {e} giá trị.")
 def _card_lists(v: View):
     x = v.x1
-    n = len(_items(x.MA_THE_BHYT))
-    d, t, e = len(_items(x.MA_DKBD)), len(_items(x.GT_THE_TU)), len(_items(x.GT_THE_DEN))
-    unlooked = any(c[:2] in v.p["unlooked_card_prefixes"] for c in _items(x.MA_THE_BHYT))
+    n = len(items_of(x.MA_THE_BHYT))
+    d, t, e = len(items_of(x.MA_DKBD)), len(items_of(x.GT_THE_TU)), len(items_of(x.GT_THE_DEN))
+    unlooked = any(c[:2] in v.p["unlooked_card_prefixes"] for c in items_of(x.MA_THE_BHYT))
     if n and (d != n or t != n or (e != n and not (unlooked and e == 0))):
         yield Hit("XML1", "MA_THE_BHYT", 1, {"n": n, "d": d, "t": t, "e": e})
 
@@ -439,7 +436,7 @@ def _card_lists(v: View):
              " office, 10 digits) is BHXH's card number as the portal's card look-up reads it",
       message="Số thẻ '{card}' sai cấu trúc ({why}).")
 def _card_structure(v: View):
-    for card in _items(v.x1.MA_THE_BHYT):
+    for card in items_of(v.x1.MA_THE_BHYT):
         bad = check_card(card, temporary=card.startswith("TE1"))
         if bad:
             yield Hit("XML1", "MA_THE_BHYT", 1, {"card": card, "why": bad[0]})
@@ -454,9 +451,9 @@ def _card_structure(v: View):
       message="Thẻ tạm {card}: MA_DKBD phải là {dkbd}, GT_THE_TU phải là {tu}, GT_THE_DEN phải là {den}.")
 def _temp_card(v: View):
     x = v.x1
-    cards, dkbd, tu, den = _items(x.MA_THE_BHYT), _items(x.MA_DKBD), _items(x.GT_THE_TU), _items(x.GT_THE_DEN)
+    cards, dkbd, tu, den = items_of(x.MA_THE_BHYT), items_of(x.MA_DKBD), items_of(x.GT_THE_TU), items_of(x.GT_THE_DEN)
     born = when(x.NGAY_SINH)
-    newborn = is_newborn(born, v.vao)
+    newborn = v.p.is_newborn(born, v.vao)
     for i, card in enumerate(cards):
         # a TE card of level 1 looks the same as a temporary one: only a newborn's card is taken as temporary
         if card.startswith("TE1") and v.vao and newborn:
@@ -477,9 +474,6 @@ def _temp_card(v: View):
 def _birth_time(v: View):
     born = v.x1.NGAY_SINH
     b = when(born)
-    if b and v.vao and is_newborn(b, v.vao) and born.endswith("0000"):
+    if b and v.vao and v.p.is_newborn(b, v.vao) and born.endswith("0000"):
         yield Hit("XML1", "NGAY_SINH", 1, {"days": (v.vao - b).days, "born": born})
 
-
-# the second part of the catalogue, registered after this one
-from . import catalogue_clinical  # noqa: E402,F401,I001

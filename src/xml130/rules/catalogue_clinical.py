@@ -1,6 +1,6 @@
 """The rule catalogue, second part: code lists valid on the episode's date, the kind of visit, beds, diagnoses,
-bids and performers, weights and durations, the papers a visit says happened, check-in documents. Registered
-right after :mod:`.catalogue` (which imports this module last), so the rules keep the order of one file."""
+bids and performers, weights and durations, the papers a visit says happened, check-in documents. Run right
+after :mod:`.catalogue` (the order :mod:`xml130.rules` lists them in)."""
 
 from __future__ import annotations
 
@@ -15,9 +15,11 @@ from ..codes import (
     Sex,
     VisitKind,
 )
-from ..params import is_short_stay, params, stay_hours
-from . import ERROR, WARNING, Hit, View, _codelists, codes_on, matches, rule, when
-from .catalogue import ZERO, _items
+from ..params import defaults, stay_hours
+from .engine import ERROR, WARNING, ZERO, Hit, RuleSet, View, _codelists, codes_on, items_of, matches, when
+
+RULES = RuleSet()
+rule = RULES.rule
 
 
 # --- code lists valid on the episode's date ------------------------------------------------------------------------
@@ -53,7 +55,7 @@ def _khoa(v: View):
     for table in ("XML1", "XML2", "XML3"):
         rows = [v.x1] if table == "XML1" else v.rows(table)
         for i, r in enumerate(rows, start=1):
-            for k in _items(r.MA_KHOA):
+            for k in items_of(r.MA_KHOA):
                 if not matches(pattern, k):
                     yield Hit(table, "MA_KHOA", v.row_no(r, i), {"found": k})
 
@@ -65,7 +67,7 @@ def _khoa(v: View):
       message="Nội trú {hours} giờ (< {limit} giờ) nhưng MA_LOAI_KCB = {found}; phải là 09.")
 def _short(v: View):
     h = stay_hours(v.vao, v.ra)
-    if v.x1.MA_LOAI_KCB == VisitKind.INPATIENT and h is not None and is_short_stay(v.vao, v.ra):
+    if v.x1.MA_LOAI_KCB == VisitKind.INPATIENT and h is not None and v.p.is_short_stay(v.vao, v.ra):
         yield Hit("XML1", "MA_LOAI_KCB", 1, {"hours": round(h, 1), "limit": v.p["short_stay_hours"],
                                              "found": v.x1.MA_LOAI_KCB})
 
@@ -75,7 +77,7 @@ def _short(v: View):
       message="MA_LOAI_KCB = 09 nhưng thời gian điều trị {hours} giờ.")
 def _long09(v: View):
     h = stay_hours(v.vao, v.ra)
-    if v.x1.MA_LOAI_KCB == VisitKind.SHORT_STAY and h is not None and not is_short_stay(v.vao, v.ra):
+    if v.x1.MA_LOAI_KCB == VisitKind.SHORT_STAY and h is not None and not v.p.is_short_stay(v.vao, v.ra):
         yield Hit("XML1", "MA_LOAI_KCB", 1, {"hours": round(h, 1)})
 
 
@@ -118,7 +120,7 @@ def _bed(v: View):
       message="MA_GIUONG '{found}' sai cú pháp.")
 def _bed_code(v: View):
     for i, r in enumerate(v.rows("XML3"), start=1):
-        for g in _items(r.MA_GIUONG):
+        for g in items_of(r.MA_GIUONG):
             if not matches(v.p["bed_code"], g):
                 yield Hit("XML3", "MA_GIUONG", v.row_no(r, i), {"found": g})
 
@@ -141,7 +143,7 @@ def _bare(code: str | None) -> str:
       message="Mã bệnh {code} chỉ dùng cho {sex} nhưng GIOI_TINH = {found}.")
 def _icd_sex(v: View):
     x = v.x1
-    for code in [x.MA_BENH_CHINH, *_items(x.MA_BENH_KT)]:
+    for code in [x.MA_BENH_CHINH, *items_of(x.MA_BENH_KT)]:
         if not code:
             continue
         if code.startswith(tuple(v.p["icd_female"])) and x.GIOI_TINH == Sex.MALE:
@@ -156,7 +158,7 @@ def _icd_sex(v: View):
       source="QĐ 130 (4750), XML1, MA_BENH_KT: «Cơ sở KBCB chỉ được ghi tối đa 12 mã bệnh kèm theo»",
       message="MA_BENH_KT có {n} mã, tối đa {limit}.")
 def _kt_max(v: View):
-    n = len(_items(v.x1.MA_BENH_KT))
+    n = len(items_of(v.x1.MA_BENH_KT))
     if n > v.p["max_benh_kt"]:
         yield Hit("XML1", "MA_BENH_KT", 1, {"n": n, "limit": v.p["max_benh_kt"]})
 
@@ -168,7 +170,7 @@ def _kt_max(v: View):
       message="MA_BENH_KT lặp lại bệnh chính {found}.")
 def _kt_dup(v: View):
     main = _bare(v.x1.MA_BENH_CHINH)
-    if main and main in {_bare(k) for k in _items(v.x1.MA_BENH_KT)}:
+    if main and main in {_bare(k) for k in items_of(v.x1.MA_BENH_KT)}:
         yield Hit("XML1", "MA_BENH_KT", 1, {"found": v.x1.MA_BENH_CHINH})
 
 
@@ -182,7 +184,7 @@ def _icd_codes(v: View, fields=ICD_FIELDS):
     for table, name in fields:
         rows = [v.x1] if table == "XML1" else v.rows(table)
         for i, r in enumerate(rows, start=1):
-            for code in _items(getattr(r, name, None)):
+            for code in items_of(getattr(r, name, None)):
                 yield table, name, (v.row_no(r, i) if table != "XML1" else 1), code
 
 
@@ -320,7 +322,7 @@ def _required_when_rule(spec: dict):
     def check(v: View):
         for i, r in enumerate(v.rows(table), start=1):
             value = getattr(r, when, None)
-            items = {str(x) for x in _items(str(value))} if value not in (None, "") else set()
+            items = {str(x) for x in items_of(str(value))} if value not in (None, "") else set()
             if not items or ("unless" in spec and items <= set(spec["unless"])) or \
                     ("values" in spec and not items & set(spec["values"])):
                 continue
@@ -329,7 +331,7 @@ def _required_when_rule(spec: dict):
                     yield Hit(table, name, v.row_no(r, i), {"when": when, "value": value, "field": name})
 
 
-for _spec in params()["required_when"]:
+for _spec in defaults()["required_when"]:
     _required_when_rule(_spec)
 
 
@@ -353,7 +355,7 @@ def _weight(v: View):
       message="CAN_NANG_CON = {found} g ngoài khoảng {lo}–{hi} g.")
 def _baby_weight(v: View):
     lo, hi = (Decimal(x) for x in v.p["baby_weight_g"])
-    for w in _items(v.x1.CAN_NANG_CON):
+    for w in items_of(v.x1.CAN_NANG_CON):
         if not lo <= Decimal(w) <= hi:
             yield Hit("XML1", "CAN_NANG_CON", 1, {"found": w, "lo": lo, "hi": hi})
     for i, r in enumerate(v.rows("XML9"), start=1):
@@ -437,7 +439,7 @@ def _xml14(v: View):
              " XML9 «giấy chứng sinh», one row per baby",
       message="CAN_NANG_CON ghi {n} con nhưng XML9 có {rows} dòng.")
 def _xml9(v: View):
-    n = len(_items(v.x1.CAN_NANG_CON))
+    n = len(items_of(v.x1.CAN_NANG_CON))
     rows = len(v.rows("XML9"))
     if n and n != rows:
         yield Hit("XML9", None, None, {"n": n, "rows": rows})

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from . import all_rules, params
+from ..params import defaults
+from . import all_rules
 
 
 def render_markdown() -> str:
@@ -34,7 +35,7 @@ def render_markdown() -> str:
         lines.append(f"| `{r.code}` | {r.severity} | {r.applies_to} | {', '.join(r.tables)} | {', '.join(r.fields)} | {period} | "
                      f"{r.title} | {source} | {msg} |")
     lines += ["", "## Parameters", "", "| name | value |", "|---|---|"]
-    for k, v in params().items():
+    for k, v in defaults().items():
         if isinstance(v, list) and v and isinstance(v[0], dict):  # a table of entries: each one is a rule above
             shown = f"{len(v)} entries (the rules R.{k.upper()}.*)"
             lines.append(f"| `{k}` | {shown} |")

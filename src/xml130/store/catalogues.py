@@ -136,3 +136,10 @@ class Catalog:
 
     def __len__(self) -> int:
         return sum(len(v) for v in self._index.values())
+
+
+def imported(ledger: str | Ledger) -> Catalog | None:
+    """The catalogues imported into a ledger, or None when it holds none (a facility that imported none gets no
+    catalogue rules)."""
+    catalog = Catalog.from_ledger(ledger)
+    return catalog if len(catalog) else None
