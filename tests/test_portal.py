@@ -79,6 +79,29 @@ def test_end_to_end_from_the_demo_export(portal, staged, signer):
     assert set(again.counts) == {"ledger_rows"} and sim.requests == before  # nothing is sent twice
 
 
+def test_patients_without_a_card_are_accepted_and_their_files_validate(portal, staged, signer):
+    """Episodes 19 (a foreigner by passport) and 38 (self-paying) of the 40: MA_DOITUONG_KCB 9, no card; 39 has a
+    card from its second day. Staged, signed, sent, accepted, and `validate` passes their files."""
+    from xml130.demo.his import START
+    from xml130.parse import load_envelope
+    from xml130.validate import validate_path
+
+    sim, url = portal
+    outbox, ledger, hoso, checkins = staged
+    report = jobs.submit(outbox, ledger, client_for(url), signer)
+    assert report.counts["accepted"] == hoso + checkins
+    status = {r["ma_lk"]: r["status"] for r in Ledger(ledger).versions()}
+    codes = {}
+    for i in (19, 38, 39):
+        ma_lk = f"79999{START:%y%m}{i:08d}"
+        assert status[ma_lk] == "accepted", ma_lk
+        (path,) = outbox.glob(f"79999/*/{ma_lk}/v1.xml")
+        assert validate_path(path) == [], ma_lk
+        (h,) = load_envelope(path.read_bytes())
+        codes[i] = (h.summary.MA_DOITUONG_KCB, h.summary.MA_THE_BHYT is None, str(h.summary.T_BHTT))
+    assert codes == {19: ("9", True, "0.00"), 38: ("9", True, "0.00"), 39: ("1.1", False, "1132700.00")}
+
+
 def test_token_refresh_5xx_retries_and_dropped_connection(portal, staged, signer):
     sim, url = portal
     outbox, ledger, hoso, checkins = staged
