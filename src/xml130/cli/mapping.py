@@ -24,8 +24,9 @@ def mapping_check(
     empty, sample values, and every problem with the line of the mapping to change. Exit 0 clean, 1 problems,
     2 unusable."""
     from ..mapping.dry_run import check_mapping
+    from ..rules import run_rules
 
-    report = check_mapping(source, mapping_file(mapping), sample)
+    report = check_mapping(source, mapping_file(mapping), sample, judge=run_rules)
     out.print(report.render(), markup=False)
     raise typer.Exit(report.exit_code)
 

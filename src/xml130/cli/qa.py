@@ -176,7 +176,7 @@ def spec_docs(output: Annotated[Path, typer.Option("--out")] = Path("docs/spec.m
 @app.command()
 def fixtures(output: Annotated[Path, typer.Option("--out")] = Path("fixtures")) -> None:
     """Regenerate the synthetic fixtures (valid hồ sơ and invalid files with their expected findings)."""
-    from ..demo.scenarios import write_fixtures
+    from ..demo.fixtures import write_fixtures
 
     written = write_fixtures(output)
     out.print(f"{len(written)} fixture files written under {output}/", markup=False)

@@ -15,7 +15,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 
 from ..models import build_hoso, build_rows
 from ..render import render_checkin, render_envelope, render_hoso, render_hoso_tables, render_table
@@ -407,26 +406,3 @@ def invalid_files() -> dict[str, tuple[bytes, list[dict]]]:
         expected = [{**e, "ma_lk": ma_lk} for e in spec.expected]
         out[f"{name}.xml"] = (_mutate(spec), expected)
     return out
-
-
-def write_fixtures(directory: Path) -> list[Path]:
-    """fixtures/valid, fixtures/invalid and fixtures/quirks (each file of the last two with its expected findings)."""
-    import json
-
-    from .quirks import quirk_files  # the shapes real HIS write (issue 24); imports this module
-
-    (directory / "valid").mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, data in valid_files().items():
-        p = directory / "valid" / name
-        p.write_bytes(data)
-        written.append(p)
-    for sub, files in (("invalid", invalid_files()), ("quirks", quirk_files())):
-        (directory / sub).mkdir(parents=True, exist_ok=True)
-        for name, (data, expected) in files.items():
-            p = directory / sub / name
-            p.write_bytes(data)
-            e = p.with_suffix(".expected.json")
-            e.write_text(json.dumps(expected, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-            written += [p, e]
-    return written

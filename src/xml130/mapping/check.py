@@ -11,18 +11,28 @@ in the mapping file (``tables.XML1.fields.GHI_CHU``) to change. A failed query i
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import TableMapping
+from ..spec import SpecVersion
+from . import Mapping, TableMapping
 from .columns import rule_inputs
 
-if TYPE_CHECKING:
-    from .extract import Extractor
-
 NO_KEYS = {"keys": [None]}
+
+
+class Queries(Protocol):
+    """What the checks run through: the extractor's queries (:class:`xml130.mapping.extract.Extractor`, which
+    calls :func:`mapping_problems` itself — so this module does not import it)."""
+
+    mapping: Mapping
+    engine: Engine
+    version: SpecVersion
+
+    def lookups(self, conn: Any) -> dict[str, dict[str, Any]]: ...
+    def _query(self, name: str, sql: str, types: Any = None, params: tuple[str, ...] = ("keys",)) -> Any: ...
 CHECKIN_COLUMNS = {"key", "ma_lk", "event", "event_at"}
 EPISODE_COLUMNS = {"key", "ma_lk", "closed_at"}
 
@@ -36,7 +46,7 @@ def _columns(conn, query, params: dict, where: str, problems: list[str]) -> set[
         return None
 
 
-def mapping_problems(ex: Extractor) -> list[str]:
+def mapping_problems(ex: Queries) -> list[str]:
     """Every problem of the mapping against the database (empty: the mapping is usable)."""
     m = ex.mapping
     problems: list[str] = []
@@ -67,7 +77,7 @@ def mapping_problems(ex: Extractor) -> list[str]:
     return problems
 
 
-def used_columns(ex: Extractor, tm: TableMapping, collection: str | None) -> set[str]:
+def used_columns(ex: Queries, tm: TableMapping, collection: str | None) -> set[str]:
     """The columns of a table's query (or of a collection) that the mapping reads."""
     used = {"key"}
     for rule in tm.rule_names():
@@ -83,7 +93,7 @@ def used_columns(ex: Extractor, tm: TableMapping, collection: str | None) -> set
     return used
 
 
-def _check_table(ex: Extractor, conn, where: str, tm: TableMapping, params: dict, required: set[str],
+def _check_table(ex: Queries, conn, where: str, tm: TableMapping, params: dict, required: set[str],
                  problems: list[str]) -> None:
     name = tm.table if "keys" in params else "checkin"
     cols = _columns(conn, ex._query(name, tm.query, params=tuple(params)), params, where, problems)
@@ -111,7 +121,7 @@ def _check_table(ex: Extractor, conn, where: str, tm: TableMapping, params: dict
         _check_inputs(ex, cwhere, tm, cname, ccols, problems)
 
 
-def _check_inputs(ex: Extractor, where: str, tm: TableMapping, collection: str | None, cols: set[str],
+def _check_inputs(ex: Queries, where: str, tm: TableMapping, collection: str | None, cols: set[str],
                   problems: list[str]) -> None:
     """Rule inputs present; declared types and column lookups on columns that exist; nothing returned unused."""
     for rule in tm.rule_names():
