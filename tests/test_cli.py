@@ -201,6 +201,9 @@ def test_rules_command_lists_the_catalogue(root):
         "R.UNINSURED.NO_CARD": "uninsured", "R.UNINSURED.NO_FUND": "uninsured"}
     assert first["source"].startswith("QĐ 130 (4750), XML1, T_TONGCHI_BV: «là tổng số tiền THANH_TIEN_BV")
     assert [x["code"] for x in rules if not x["source"].strip()] == []  # every rule names the clause it enforces
+    listed = run("rules").stdout.splitlines()
+    assert next(x for x in listed if x.startswith("R.MUC_HUONG.XML2 ")).endswith("[chỉ KCB BHYT]")
+    assert next(x for x in listed if x.startswith("R.UNINSURED.NO_FUND ")).endswith("[chỉ MA_DOITUONG_KCB 9]")
     md = run("rules", "--format", "markdown")
     assert md.stdout == (root / "docs" / "rules.md").read_text(encoding="utf-8")  # docs/rules.md is generated
 

@@ -107,7 +107,9 @@ def rules_cmd(format: Annotated[RulesFormat, typer.Option("--format", "-f")] = R
     else:
         for r in rule_list:
             period = f" [{r.since or '…'} – {r.until or '…'}]" if (r.since or r.until) else ""
-            out.print(f"{r.code:<28} {r.severity:<8} {','.join(r.tables):<20} {r.title}{period}", markup=False)
+            visits = {"insured": " [chỉ KCB BHYT]", "uninsured": " [chỉ MA_DOITUONG_KCB 9]"}.get(r.applies_to, "")
+            out.print(f"{r.code:<28} {r.severity:<8} {','.join(r.tables):<20} {r.title}{period}{visits}",
+                      markup=False)
             out.print(f"{'':<28} nguồn: {r.source}", markup=False)
         out.print(f"{len(rule_list)} quy tắc.", markup=False)
 
