@@ -154,7 +154,7 @@ def test_json_schema_carries_the_standard_of_each_field():
     tt_thau = xml2["properties"]["TT_THAU"]  # "cond": optional in the schema, left to the rules
     assert (tt_thau["maxLength"], "pattern" in tt_thau, "TT_THAU" in xml2["required"]) == (50, False, False)
     assert tt_thau["description"] == "Thông tin thầu: số quyết định; gói thầu; nhóm thầu; năm"
-    assert xml2["properties"]["DON_GIA"]["pattern"] == r"^(?:-?\d+(\.\d{1,3})?)$"
+    assert xml2["properties"]["DON_GIA"]["pattern"] == r"^(?:-?\d+(\.\d{1,3}0*)?)$"  # 1500.0000: SQL money
     assert xml2["properties"]["MUC_HUONG"]["pattern"] == r"^(?:\d{1,3}(\.\d)?)$"  # QĐ 1931's code
     assert model_for("4750", "XML2").model_json_schema()["properties"]["MUC_HUONG"]["pattern"] == r"^(?:\d+)$"
 

@@ -139,13 +139,19 @@ CASES = {
     "R.PAPER.REFERRAL": (RF, _drop("XML13"), ("XML13", None, None)),
     "R.PAPER.APPOINTMENT": (RE, _drop("XML14"), ("XML14", None, None)),
     "R.PAPER.BIRTH": (BT, lambda raw: raw["XML9"].pop(), ("XML9", None, None)),
+    "R.CCCD.ZERO.XML1": (OP, _set("XML1", "SO_CCCD", lambda r: r["SO_CCCD"][1:]), ("XML1", "SO_CCCD", 1)),
+    "R.CCCD.ZERO.XML6": (HIV, _set("XML6", "SO_CCCD", lambda r: r["SO_CCCD"][1:]), ("XML6", "SO_CCCD", 1)),
+    "R.CCCD.ZERO.XML9": (BT, _set("XML9", "SO_CCCD_NND", lambda r: r["SO_CCCD_NND"][1:], row=1),
+                         ("XML9", "SO_CCCD_NND", 2)),
+    "R.CCCD.ZERO.XML15": (TB, _set("XML15", "SO_CCCD", lambda r: r["SO_CCCD"][1:]), ("XML15", "SO_CCCD", 1)),
 }
 
 
 def test_every_rule_has_a_case_and_the_catalogue_is_large_enough():
     codes = {r.code for r in all_rules() if not r.code.startswith("R.CAT.")}  # R.CAT.*: tests/test_catalog_rules.py
     assert len(codes) >= 60
-    assert codes - {"R.CHECKIN.EMERGENCY", "R.CHECKIN.FIRST_COST"} == set(CASES)  # check-ins: below
+    # check-ins: below, and R.CCCD.ZERO.XML0 in tests/test_other_software.py
+    assert codes - {"R.CHECKIN.EMERGENCY", "R.CHECKIN.FIRST_COST", "R.CCCD.ZERO.XML0"} == set(CASES)
 
 
 @pytest.mark.parametrize("code", sorted(CASES))

@@ -34,6 +34,7 @@ from typing import Any
 from .dates import compact
 from .errors import Xml130Error
 from .params import defaults
+from .parse import declared_wide_encoding
 from .spec import load_spec
 
 __all__ = ["AnonymizeError", "Result", "anonymize_bytes", "personal_fields"]
@@ -319,7 +320,7 @@ def _decode(data: bytes) -> tuple[str, str, bytes]:
             return data[len(bom):].decode(codec, "surrogateescape" if codec == "utf-8" else "strict"), codec, bom
     m = _DECL.match(data)
     codec = "utf-8"
-    if m:
+    if m and declared_wide_encoding(data) is None:  # a UTF-8 document declared UTF-16 is the UTF-8 it is
         try:
             codec = codecs.lookup(m[1].decode("ascii")).name
         except LookupError:

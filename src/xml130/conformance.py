@@ -81,6 +81,17 @@ class Contradiction:
 
 
 @dataclass(frozen=True)
+class Shape:
+    """How other software writes the standard's files (public generators, vendors' notes): what we answer."""
+
+    source: str  # the kind of software, never a person or a hospital
+    writes: str  # the shape, as bytes go
+    decision: str  # what validate answers and why
+    clause: str  # the text (or the parser behaviour) that decides
+    fixture: str = ""  # fixtures/quirks/NAME.xml reproducing it (synthetic)
+
+
+@dataclass(frozen=True)
 class WithoutCard:
     """What fields hold for a visit without a card (MA_DOITUONG_KCB 9): the text's value, or the choice made."""
 
@@ -100,6 +111,7 @@ class Suite:
     contradictions: tuple[Contradiction, ...]
     appendix_fields: tuple[str, ...]  # "XMLn.FIELD" of every field whose appendix text has a "Ví dụ"
     without_card: tuple[WithoutCard, ...] = ()
+    shapes: tuple[Shape, ...] = ()
 
 
 @cache
@@ -111,7 +123,8 @@ def suite() -> Suite:
                  tuple(Contradiction(**c) for c in raw.get("contradiction", [])),
                  tuple(raw["appendix"]["fields_with_examples"]),
                  tuple(WithoutCard(**{("from_" if k == "from" else k): v for k, v in w.items()})
-                       for w in raw.get("without_card", [])))
+                       for w in raw.get("without_card", [])),
+                 tuple(Shape(**c) for c in raw.get("shape", [])))
 
 
 @dataclass(frozen=True)
@@ -328,4 +341,13 @@ def render_markdown() -> str:
               "| fields | value | from | clause | decision |", "|---|---|---|---|---|"]
     for w in cat.without_card:
         lines.append(f"| {_cell(w.fields)} | {_cell(w.value)} | {w.from_} | {_cell(w.clause)} | {_cell(w.decision)} |")
+    lines += ["", "## Shapes seen in other software", "",
+              "How other programs write these files, read in public generators (C#/.NET, VB.NET, Java, JavaScript),"
+              " the portal's published template and HIS vendors' change logs — never from a patient's file. Each"
+              " shape is reproduced by hand in a synthetic fixture (`fixtures/quirks/NAME.xml` with its exact"
+              " findings, `tests/test_text_decisions.py`). *accepted* means no finding.", "",
+              "| source | writes | decision | clause | fixture |", "|---|---|---|---|---|"]
+    for h in cat.shapes:
+        fixture = f"`{h.fixture}`" if h.fixture else "—"
+        lines.append(f"| {_cell(h.source)} | {_cell(h.writes)} | {_cell(h.decision)} | {_cell(h.clause)} | {fixture} |")
     return "\n".join(lines) + "\n"

@@ -36,6 +36,12 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
         "Khai báo không gian tên {value} ({tables}) không phải URI hợp lệ; trình đọc của cổng BHXH (.NET) vẫn "
         "chấp nhận nên tệp vẫn được kiểm tra đầy đủ — nên sửa khai báo này ở phần mềm HIS.",
     ),
+    "XML.ENCODING_DECLARED": (
+        ERROR,
+        "Khai báo XML ghi encoding=\"{value}\" ({tables}) nhưng nội dung là UTF-8 như QĐ 130 quy định: trình đọc XML "
+        "theo byte (.NET XmlReader) từ chối khai báo sai này. Phần mềm HIS cần ghi encoding=\"utf-8\" (nội dung vẫn "
+        "được kiểm tra đầy đủ).",
+    ),
     "XML.LEGACY_STANDARD": (
         ERROR,
         "Hồ sơ theo chuẩn cũ QĐ 4210/QĐ-BYT (QĐ 917/QĐ-BHXH), không theo QĐ 130/QĐ-BYT (sửa đổi bởi QĐ 4750/QĐ-BYT): "

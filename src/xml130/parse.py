@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -33,14 +34,37 @@ def _parser() -> etree.XMLParser:
     return etree.XMLParser(**SAFE_PARSING)
 
 
-def parse_xml(data: bytes, notes: list[str] | None = None) -> etree._Element:
+# An XML declaration naming a 16- or 32-bit encoding, at the start of bytes that are not (no UTF-16/32 BOM, the
+# declaration readable one byte per character): .NET's XmlWriter over a StringBuilder or StringWriter writes
+# encoding="utf-16", and the text then travels as UTF-8 (Encoding.UTF8.GetBytes → base64).
+_WIDE_DECLARATION = re.compile(
+    rb"^(?:\xef\xbb\xbf)?(<\?xml[^>]*?\bencoding\s*=\s*[\"'])(utf-?16[a-z]*|utf-?32[a-z]*|ucs-?[24]|unicode)([\"'])",
+    re.IGNORECASE)
+
+
+def declared_wide_encoding(data: bytes) -> str | None:
+    """The encoding a document's declaration names when it is UTF-16/32 (or UCS-2/4) but the bytes are one byte
+    per character (a UTF-8 document mislabelled), else None."""
+    hit = _WIDE_DECLARATION.match(data)
+    return hit[2].decode("ascii") if hit else None
+
+
+def parse_xml(data: bytes, notes: list[str] | None = None,
+              mislabelled: list[str] | None = None) -> etree._Element:
     """The document's root. A namespace declaration whose URI libxml2 refuses but the portal's parser (.NET)
     reads — ``xmlns:xsi="http://www.w3.org/2001/XMLSchema instance"``, with a space — is accepted: the
-    declarations are appended to ``notes`` (for a warning) and the document is read as it stands."""
+    declarations are appended to ``notes`` (for a warning) and the document is read as it stands. A UTF-8
+    document whose declaration says ``encoding="utf-16"`` (:func:`declared_wide_encoding`) is read as the UTF-8
+    it is, the declared encoding appended to ``mislabelled`` (for a finding); without that list it is refused."""
     parser = _parser()
     try:
         return etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
+        wide = declared_wide_encoding(data) if mislabelled is not None else None
+        if wide is not None:
+            root = parse_xml(_WIDE_DECLARATION.sub(rb"\1utf-8\3", data, count=1), notes)
+            mislabelled.append(wide)
+            return root
         if not only_namespace_uri_errors(parser.error_log):
             raise ParseError(syntax_detail(exc, parser.error_log)) from None
     lenient = etree.XMLParser(recover=True, **SAFE_PARSING)

@@ -302,14 +302,23 @@ def _legacy(checks: list[_DocCheck], file: str | None) -> Finding | None:
                     value=", ".join(f"<{t}>" for t in tags), tables=", ".join(c.table.id for c in old))
 
 
-def _namespace_warning(notes: dict[str, list[str]], file: str | None) -> list[Finding]:
-    """One warning for the namespace declarations libxml2 refuses and the portal's parser accepts (by table)."""
+def _declarations(code: str, notes: dict[str, list[str]], file: str | None) -> list[Finding]:
+    """One finding for what :func:`parse_xml` read past in the tables' declarations (by table): namespace URIs
+    libxml2 refuses and the portal's parser accepts (``XML.NAMESPACE_URI``), a UTF-8 document declared UTF-16
+    (``XML.ENCODING_DECLARED``)."""
     notes = {table: declared for table, declared in notes.items() if declared}
     if not notes:
         return []
     declared = list(dict.fromkeys(d for ds in notes.values() for d in ds))
-    return [fnd.make("XML.NAMESPACE_URI", file=file, table=next(iter(notes)), value=", ".join(declared),
-                     tables=", ".join(notes))]
+    return [fnd.make(code, file=file, table=next(iter(notes)), value=", ".join(declared), tables=", ".join(notes))]
+
+
+def _namespace_warning(notes: dict[str, list[str]], file: str | None) -> list[Finding]:
+    return _declarations("XML.NAMESPACE_URI", notes, file)
+
+
+def _mislabelled(notes: dict[str, list[str]], file: str | None) -> list[Finding]:
+    return _declarations("XML.ENCODING_DECLARED", notes, file)
 
 
 def _validate_hoso(hoso, file: str | None, version: SpecVersion | None,
@@ -319,6 +328,7 @@ def _validate_hoso(hoso, file: str | None, version: SpecVersion | None,
     docs: list[tuple[Table, etree._Element]] = []
     seen_tables: set[str] = set()
     namespaces: dict[str, list[str]] = {}
+    encodings: dict[str, list[str]] = {}
     for fh in hoso.iterfind("FILEHOSO"):
         loai = (fh.findtext("LOAIHOSO") or "").strip()
         expected = load_spec().latest.tables.get(loai)
@@ -341,7 +351,7 @@ def _validate_hoso(hoso, file: str | None, version: SpecVersion | None,
                 continue
         notes: list[str] = []
         try:
-            doc = parse_xml(content, notes)
+            doc = parse_xml(content, notes, encodings.setdefault(loai, []))
         except ParseError as exc:
             out.append(fnd.make("XML.MALFORMED", file=file, table=loai, field="NOIDUNGFILE", detail=str(exc)))
             continue
@@ -375,6 +385,7 @@ def _validate_hoso(hoso, file: str | None, version: SpecVersion | None,
 
         hoso = Hoso(version=version, tables={c.table.id: c.models for c in checks})
         out.extend(run_rules(hoso, file=file, catalog=catalog))
+    out[:0] = _mislabelled(encodings, file)  # after the rules: the content was read whole, every check ran
     return [f.located(ma_lk=ma_lk) for f in out], ma_lk
 
 
@@ -396,17 +407,19 @@ def validate_bytes(data: bytes, file: str | None = None, *, version: SpecVersion
     """Every finding for one file's bytes (an envelope, a check-in document or a bare table); the catalogue rules
     (R.CAT.*) run when ``catalog`` is given."""
     notes: list[str] = []
+    wide: list[str] = []
     try:
-        root = parse_xml(data, notes)
+        root = parse_xml(data, notes, wide)
     except ParseError as exc:
         not_xml = _not_xml(data, file)
         return [not_xml if not_xml is not None else fnd.make("XML.MALFORMED", file=file, detail=str(exc))]
+    name = ENVELOPE_NAME if root.tag == ENVELOPE_ROOT else getattr(table_for_root(root.tag), "id", root.tag)
+    first = _mislabelled({name: wide}, file) + _namespace_warning({name: notes}, file)
     if root.tag == ENVELOPE_ROOT:
-        return _namespace_warning({ENVELOPE_NAME: notes}, file) + _validate_envelope(root, file, version, rules,
-                                                                                      catalog)
+        return first + _validate_envelope(root, file, version, rules, catalog)
     table = table_for_root(root.tag)
     if table is None:
-        return _namespace_warning({root.tag: notes}, file) + [fnd.make("XML.ROOT", file=file, value=root.tag)]
+        return first + [fnd.make("XML.ROOT", file=file, value=root.tag)]
     out = _namespace_warning({table.id: notes}, file)
     if version is None:
         version = load_spec().for_date(version_hint(root))
@@ -420,7 +433,7 @@ def validate_bytes(data: bytes, file: str | None = None, *, version: SpecVersion
         from .rules import run_rules
 
         out.extend(run_rules(Hoso(version=version, tables={"XML0": check.models}), file=file, catalog=catalog))
-    return out
+    return _mislabelled({table.id: wide}, file) + out
 
 
 def validate_path(path: str | os.PathLike, *, version: SpecVersion | None = None,

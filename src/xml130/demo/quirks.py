@@ -13,6 +13,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from lxml import etree
+
 from ..models import build_hoso, build_rows
 from ..render import render_checkin, render_envelope, render_hoso_tables, render_table
 from ..spec import load_spec
@@ -59,9 +61,11 @@ BAD_NAMESPACES = ' xmlns:xsi="http://www.w3.org/2001/XMLSchema instance" xmlns:x
 
 
 def _envelope(base: str, edits: dict[str, tuple[tuple[str, str], ...]], *, namespaces: bool = False,
-              raw: tuple[str, ...] = ()) -> Callable[[], bytes]:
+              raw: tuple[str, ...] = (), table: Callable[[bytes], bytes] | None = None,
+              outer: Callable[[bytes], bytes] | None = None) -> Callable[[], bytes]:
     """A hồ sơ of ``base`` with edits in several tables; ``namespaces``: BAD_NAMESPACES on every table's root;
-    ``raw``: tables whose XML (without its declaration) stands in NOIDUNGFILE where its base64 should be."""
+    ``raw``: tables whose XML (without its declaration) stands in NOIDUNGFILE where its base64 should be;
+    ``table`` / ``outer``: the bytes of each table / of the envelope as another program writes them."""
     def make() -> bytes:
         hoso = build_hoso(sc.VALID[base]())
         files = []
@@ -69,13 +73,80 @@ def _envelope(base: str, edits: dict[str, tuple[tuple[str, str], ...]], *, names
             text = xml.decode("utf-8")
             if namespaces:
                 text = re.sub(r"(\?>\s*<[A-Z_0-9]+)", lambda m: m.group(1) + BAD_NAMESPACES, text, count=1)
-            files.append((loai, _edit(text, edits.get(loai, ()))))
+            data = _edit(text, edits.get(loai, ()))
+            files.append((loai, table(data) if table else data))
         env = render_envelope(hoso.summary.MA_CSKCB, sc.NGAYLAP, [files])  # type: ignore[attr-defined]
         for loai, xml in files:
             if loai in raw:
                 env = env.replace(base64.b64encode(xml), xml.split(b"?>", 1)[1].strip())
-        return env
+        return outer(env) if outer else env
     return make
+
+
+# --- how other programs write the same document (docs/conformance.md, "Shapes seen in other software") -------
+XSD_NAMESPACES = (' xmlns:xsd="http://www.w3.org/2001/XMLSchema"'
+                  ' xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"')  # XmlSerializer's defaults
+_FREE_TEXT = ("HO_TEN", "DIA_CHI", "LY_DO_VV", "CHAN_DOAN_VAO", "CHAN_DOAN_RV", "TEN_THUOC", "TEN_DICH_VU",
+              "DIEN_BIEN_LS")
+
+
+def _indented(data: bytes, declaration: bytes) -> bytes:
+    """``data`` re-serialised one element a line, two spaces deep, CRLF, after ``declaration`` (XmlWriter with
+    Indent = true, DataSet.WriteXml)."""
+    root = etree.fromstring(data)
+    etree.indent(root, space="  ")
+    return declaration + b"\r\n" + etree.tostring(root, encoding="utf-8").replace(b"\n", b"\r\n")
+
+
+def _xmlserializer(data: bytes) -> bytes:
+    """.NET XmlSerializer into an XmlWriter (UTF-8 with its BOM, indented): null strings left out, free text as
+    CDATA (XmlCDataSection properties), the xsd/xsi declarations on the root."""
+    data = re.sub(rb"<([A-Z_0-9]+)/>", b"", data)  # a null property writes no element
+    data = _indented(data, b'\xef\xbb\xbf<?xml version="1.0" encoding="utf-8"?>')
+    data = re.sub(rb"(\?>\r\n<[A-Z_0-9]+)", lambda m: m[1] + XSD_NAMESPACES.encode(), data, count=1)
+    names = "|".join(_FREE_TEXT).encode()
+    return re.sub(rb"<(" + names + rb")>([^<]+)</\1>", rb"<\1><![CDATA[\2]]></\1>", data)
+
+
+def _stringbuilder(data: bytes) -> bytes:
+    """.NET XmlWriter over a StringBuilder: the declaration says utf-16, the text is then sent as UTF-8."""
+    return data.replace(b'encoding="utf-8"', b'encoding="utf-16"', 1)
+
+
+def _dataset(data: bytes) -> bytes:
+    """DataSet.WriteXml / DataTable.WriteXml: standalone="yes", indented, a DBNull column writes no element."""
+    return _indented(re.sub(rb"<([A-Z_0-9]+)/>", b"", data), b'<?xml version="1.0" standalone="yes"?>')
+
+
+def _mime_base64(env: bytes) -> bytes:
+    """Base64 in lines of 76 characters, CRLF (Convert.ToBase64String(…, InsertLineBreaks), Java's MIME encoder)."""
+    def wrap(m: re.Match) -> bytes:
+        text = m[2]
+        return m[1] + b"\r\n".join(text[i:i + 76] for i in range(0, len(text), 76)) + m[3]
+    return re.sub(rb"(<NOIDUNGFILE>)([^<]+)(</NOIDUNGFILE>)", wrap, env)
+
+
+def _whole_amounts(data: bytes) -> bytes:
+    """Amounts and prices of a model that types them as int: no decimals where the value is whole."""
+    return re.sub(rb"<(T_[A-Z_]+|THANH_TIEN_B[VH]|DON_GIA(?:_B[VH])?)>(-?\d+)\.0+<", rb"<\1>\2<", data)
+
+
+def _js_template(data: bytes) -> bytes:
+    """A table built with template strings: single-quoted declaration, everything on one line."""
+    return data.replace(b'<?xml version="1.0" encoding="utf-8"?>', b"<?xml version='1.0' encoding='UTF-8'?>", 1
+                        ).replace(b"\n", b"")
+
+
+def _template_envelope(env: bytes) -> bytes:
+    """The envelope as the portal's published template writes it: xsd/xsi declarations, CRLF line ends."""
+    return env.replace(b"<GIAMDINHHS>", b"<GIAMDINHHS" + XSD_NAMESPACES.encode() + b">", 1).replace(b"\n", b"\r\n")
+
+
+def _sql_money(data: bytes) -> bytes:
+    """Amounts and prices from SQL money / decimal(18,4) columns written with DataRow.ToString(): 4 decimals."""
+    def four(m: re.Match) -> bytes:
+        return b"<%s>%s.%s<" % (m[1], m[2], (m[3] or b"").ljust(4, b"0"))
+    return re.sub(rb"<(T_[A-Z_]+|THANH_TIEN_B[VH]|DON_GIA(?:_B[VH])?)>(-?\d+)(?:\.(\d{1,4}))?<", four, data)
 
 
 def _f(code: str, severity: str, table: str | None, field: str | None, row: int | None, ma_lk: str | None) -> dict:
@@ -171,6 +242,49 @@ QUIRKS: dict[str, Quirk] = {
         _xml12((r"<DANG_HUONG_CHE_DO>[^<]*</DANG_HUONG_CHE_DO>", "<DANG_HUONG_CHE_DO/>"),
                (r"<TONG_TYLE_TTCT>[^<]*</TONG_TYLE_TTCT>", "<TONG_TYLE_TTCT/>")),
         (), "XML12 DANG_HUONG_CHE_DO («để trống nếu không thuộc…») and TONG_TYLE_TTCT («(nếu có)») left empty"),
+    # Shapes other software writes (public generators and vendors' notes; docs/conformance.md)
+    "dotnet_xmlserializer": Quirk(
+        _envelope("outpatient_drugs_labs", {}, table=_xmlserializer, outer=_template_envelope),
+        (), ".NET XmlSerializer tables (BOM, indented CRLF, xsd/xsi declarations, CDATA, null fields left out) "
+            "in the portal's template envelope: what the standard asks, read as it stands"),
+    "dotnet_utf16_declaration": Quirk(
+        _envelope("outpatient_drugs_labs", {"XML2": (("<DON_GIA>1200.000<", "<DON_GIA>1300.000<"),)},
+                  table=_stringbuilder),
+        (_f("XML.ENCODING_DECLARED", "error", "XML1", None, None, OP),
+         _f("R.AMOUNT.XML2", "error", "XML2", "THANH_TIEN_BV", 1, OP)),
+        "UTF-8 tables declared encoding=\"utf-16\" (XmlWriter over a StringBuilder): one error for the hồ sơ, "
+        "its content still read and every check run"),
+    "dataset_writexml": Quirk(
+        _envelope("outpatient_drugs_labs", {}, table=_dataset, outer=_mime_base64),
+        (), "DataSet.WriteXml tables (standalone=\"yes\", indented, DBNull columns left out), base64 in 76-character "
+            "lines"),
+    "sql_money_four_decimals": Quirk(
+        _envelope("outpatient_drugs_labs", {}, table=_sql_money),
+        (), "amounts with four decimals ending in zeros (SQL money): the amount the text asks, rounded to 2 (3)"),
+    "sql_money_not_rounded": Quirk(
+        _envelope("outpatient_drugs_labs", {"XML2": ((r"<DON_GIA>1200\.000</", "<DON_GIA>1200.0004</"),)}),
+        (_f("FIELD.FORMAT", "error", "XML2", "DON_GIA", 1, OP),),
+        "a price not rounded to 3 decimals (a fourth digit that is not 0): refused"),
+    "int_typed_model": Quirk(
+        _envelope("outpatient_drugs_labs", {"XML1": ((r"<SO_CCCD>0(\d+)</", r"<SO_CCCD>\1</"),
+                                                     (r"<DIEN_THOAI>0(\d+)</", r"<DIEN_THOAI>\1</"))},
+                  table=_whole_amounts),
+        (_f("R.CCCD.ZERO.XML1", "warning", "XML1", "SO_CCCD", 1, OP),),
+        "a model typing money and identity numbers as int: whole amounts are valid; the CCCD lost its leading 0"),
+    "birth_date_year_only": Quirk(
+        _hoso("outpatient_drugs_labs", "XML1", (r"<NGAY_SINH>(\d{4})\d{8}</NGAY_SINH>", r"<NGAY_SINH>\g<1>00000000</NGAY_SINH>")),
+        (), "NGAY_SINH yyyy00000000: only the year of birth is known («không có thông tin ngày sinh, tháng sinh … 0000»)"),
+    "js_template": Quirk(
+        _envelope("outpatient_drugs_labs", {}, table=_js_template),
+        (), "<?xml version='1.0' encoding='UTF-8'?> and the whole table on one line (JavaScript template strings)"),
+    "unescaped_ampersand": Quirk(
+        _envelope("outpatient_drugs_labs", {"XML3": ((r"<TEN_DICH_VU>([^<]+)</", r"<TEN_DICH_VU>\1 & Co</"),)}),
+        (_f("XML.MALFORMED", "error", "XML3", "NOIDUNGFILE", None, OP),),
+        "a bare '&' in a text value (a string template that does not escape): not XML, any parser refuses it"),
+    "control_character": Quirk(
+        _envelope("outpatient_drugs_labs", {"XML3": ((r"<TEN_DICH_VU>([^<]+)</", "<TEN_DICH_VU>\\1\x0b</"),)}),
+        (_f("XML.MALFORMED", "error", "XML3", "NOIDUNGFILE", None, OP),),
+        "a vertical tab pasted into a text field: XML 1.0 cannot carry it (.NET's XmlWriter refuses it too)"),
     "newborn_born_at_midnight": Quirk(
         _hoso("newborn_temporary_card", "XML1", ("<NGAY_SINH>202611012305</NGAY_SINH>",
                                                  "<NGAY_SINH>202611010000</NGAY_SINH>")),

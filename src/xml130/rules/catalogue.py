@@ -477,3 +477,26 @@ def _birth_time(v: View):
     if b and v.vao and v.p.is_newborn(b, v.vao) and born.endswith("0000"):
         yield Hit("XML1", "NGAY_SINH", 1, {"days": (v.vao - b).days, "born": born})
 
+
+# --- identity numbers written by software that stores them as numbers ---------------------------------------
+def _cccd_zero_rule(table: str, name: str):
+    @rule(f"R.CCCD.ZERO.{table}", severity=WARNING, tables=(table,), fields=(name,),
+          title=f"{table} {name}: 11 chữ số — số CCCD (12 chữ số, bắt đầu bằng 0) đã mất số 0 đầu?",
+          source=f"QĐ 130 (4750), {table}, {name}: «số căn cước công dân hoặc số chứng minh thư nhân dân hoặc số hộ"
+                 " chiếu»; a citizen identity number has 12 digits beginning with the province code 001–096"
+                 " (TT 59/2021/TT-BCA), so 11 digits is one that lost its leading 0 — HIS models that type the field"
+                 " as a number write it so (docs/conformance.md, shapes seen in other software); a warning, since a"
+                 " foreign passport may be 11 digits",
+          message=f"{name} của bảng {table} có 11 chữ số: số CCCD có 12 chữ số và bắt đầu bằng số 0 (mã tỉnh) — phần"
+                  " mềm HIS có thể đã lưu số này dạng số nên mất số 0 đầu. Kiểm tra lại số giấy tờ.")
+    def check(v: View):
+        for i, r in enumerate(v.rows(table), start=1):
+            value = getattr(r, name, None)
+            if value and len(value) == 11 and value.isdigit():
+                yield Hit(table, name, v.row_no(r, i), {})
+
+
+for _t, _name in (("XML0", "SO_CCCD"), ("XML1", "SO_CCCD"), ("XML6", "SO_CCCD"), ("XML9", "SO_CCCD_NND"),
+                  ("XML15", "SO_CCCD")):
+    _cccd_zero_rule(_t, _name)
+

@@ -87,8 +87,8 @@ class Field:
         """Grammar of one value (XSD/Python regex) or None when any text is allowed."""
         if self.pattern:
             return self.pattern
-        if self.kind == "decimal":
-            return rf"-?\d+(\.\d{{1,{self.scale}}})?"
+        if self.kind == "decimal":  # zeros after the scale do not change the amount (SQL money/decimal(18,4))
+            return rf"-?\d+(\.\d{{1,{self.scale}}}0*)?"
         return KINDS[self.kind]
 
     @property
@@ -113,7 +113,7 @@ class Field:
             "string": "chuỗi ký tự",
             "code": "mã (không chứa khoảng trắng)",
             "integer": "số nguyên",
-            "decimal": f"số thập phân, dấu chấm, tối đa {self.scale} chữ số sau dấu chấm",
+            "decimal": f"số thập phân, dấu chấm, tối đa {self.scale} chữ số sau dấu chấm (không kể số 0 ở cuối)",
             "date": "ngày yyyyMMdd",
             "partial_date": "ngày yyyyMMdd (tháng/ngày 00 nếu không rõ)",
             "datetime": "thời điểm yyyyMMddHHmm",
