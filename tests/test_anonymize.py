@@ -311,3 +311,26 @@ def test_raw_xml_in_noidungfile_and_odd_namespaces_are_anonymized_too():
     assert b'xmlns:xsi="http://www.w3.org/2001/XMLSchema instance"' in out
     assert len(out) == len(odd) and _masked(out) == _masked(odd)
     assert _codes(out) == _codes(odd)
+
+
+def test_many_people_sharing_a_head_never_take_another_ones_number():
+    """1,000 ID cards of one province and birth year (only the last 6 digits differ): no pseudonym is another
+    person's original, so none survives and the file is written."""
+    data = (FIXTURES / "valid/checkin.xml").read_bytes().decode("utf-8")
+    head, rest = data.split("<DSACH_TRANG_THAI_KCB>")
+    row = re.search(r"<TRANG_THAI_KCB>.*?</TRANG_THAI_KCB>", rest, re.S)[0]
+    tail = rest[rest.rindex("</DSACH_TRANG_THAI_KCB>"):]
+    ids = [f"079190{i:06d}" for i in range(1000)]
+    rows = [re.sub(r"<SO_CCCD>\d+</SO_CCCD>", f"<SO_CCCD>{x}</SO_CCCD>", row) for x in ids]
+    big = (head + "<DSACH_TRANG_THAI_KCB>\n" + "\n".join(rows) + "\n" + tail).encode("utf-8")
+    result = anonymize_bytes(big, key=KEY)
+    after = [r["SO_CCCD"] for r in _rows(result.data)["XML0"]]
+    assert len(set(after)) == 1000 and not set(after) & set(ids)
+    assert all(x.startswith("079190") for x in after) and result.counts["số CCCD, hộ chiếu"] == 1000
+
+
+def test_an_empty_noidungfile_is_left_as_it_is():
+    data = _FILE.sub(lambda m: m[1] + b"" + m[4] if m[2] == b"XML3" else m[0], _envelope("valid/referral.xml", {}))
+    out = anonymize_bytes(data, key=KEY).data
+    assert b"<LOAIHOSO>XML3</LOAIHOSO><NOIDUNGFILE></NOIDUNGFILE>" in out
+    assert _codes(out) == _codes(data)

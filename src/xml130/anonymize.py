@@ -10,14 +10,16 @@ digits of a number) in the whole file, so the same person stays the same person 
 pseudonyms come from a random key drawn for each file and never written anywhere.
 
 A file it cannot vouch for is refused (:class:`AnonymizeError`) rather than written: not XML, a personal element
-that is not a simple value, a NOIDUNGFILE that is neither base64 nor XML, or an original value still present in the
-result (a comment, a code field).
+that is not a simple value, a NOIDUNGFILE that is neither base64 nor XML, or a whole personal value still found in
+the result where a word begins (a comment). A whole personal value written again in another text or code field
+(a name in GHI_CHU, a patient number heading MA_LK) gets the same pseudonym there.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import codecs
 import datetime as dt
 import random
@@ -100,6 +102,7 @@ def _field_kinds() -> dict[str, set[str]]:
     return out
 
 
+@cache
 def _is_searched_field(name: str) -> bool:
     """Text and code fields may repeat a personal value (a name in GHI_CHU, a patient number inside MA_LK)."""
     return bool({"string", "code"} & _field_kinds().get(name, set()))
@@ -136,7 +139,18 @@ class Pseudonyms:
         self._rng = random.Random(key if key is not None else secrets.token_bytes(32))
         self._words: dict[tuple[str, bool], str] = {}
         self._digits: dict[str, str] = {}
-        self._used: set[Any] = set()
+        self._used: set[Any] = set()  # pseudonyms given, and every original (a pseudonym never equals one)
+
+    def forbid(self, value: str, kind: Kind) -> None:
+        """No pseudonym may be a word or run of digits of ``value`` (another person's original), kept heads
+        excepted: the pseudonym of another number with the same head would be this one."""
+        parts = [item[len(self._head(item, kind)):] for item in value.split(";")] if kind.method == "number" \
+            else [value]
+        self._used.update(t.lower() for part in parts for t in _TOKEN.findall(part))
+
+    @staticmethod
+    def _head(item: str, kind: Kind) -> str:
+        return item[:kind.keep] if kind.shape is not None and kind.shape.fullmatch(item) else ""
 
     def _fresh(self, original: Any, draw) -> Any:
         for _ in range(50):
@@ -177,7 +191,7 @@ class Pseudonyms:
     def number(self, value: str, kind: Kind, wide: bool) -> str:
         items = []
         for item in value.split(";"):
-            head = item[:kind.keep] if kind.shape is not None and kind.shape.fullmatch(item) else ""
+            head = self._head(item, kind)
             items.append(head + self.text(item[len(head):], wide))
         return ";".join(items)
 
@@ -340,9 +354,10 @@ def _spans(text: str, tags: frozenset[str]) -> list[tuple[int, int]]:
 
 
 def _scope_of(pos: int, spans: list[tuple[int, int]], default: tuple) -> tuple:
-    for s, e in spans:
-        if s <= pos < e:
-            return (*default, s)
+    """The span (of those found in order, not overlapping) holding ``pos``, as a scope under ``default``."""
+    i = bisect.bisect_right(spans, (pos, float("inf"))) - 1
+    if i >= 0 and spans[i][0] <= pos < spans[i][1]:
+        return (*default, spans[i][0])
     return default
 
 
@@ -379,7 +394,9 @@ class _Reader:
                 continue
             b0, b1 = m.span("body")
             if name == "NOIDUNGFILE":
-                doc.children.append(self._child(b0, b1, m["body"], where))
+                child = self._child(b0, b1, m["body"], where)
+                if child is not None:
+                    doc.children.append(child)
             elif name in personal:
                 found[name] += 1
                 doc.slots.append(_Slot(doc, b0, b1, name, personal[name], m["body"], where))
@@ -395,8 +412,10 @@ class _Reader:
                                      " lần): không thể bảo đảm đã thay hết")
         return doc
 
-    def _child(self, b0: int, b1: int, body: str, scope: tuple) -> _Child:
+    def _child(self, b0: int, b1: int, body: str, scope: tuple) -> _Child | None:
         compact = "".join(body.split())
+        if not compact:
+            return None  # an empty NOIDUNGFILE holds nothing (validate says so)
         try:
             content = base64.b64decode(compact, validate=True)
         except (binascii.Error, ValueError):
@@ -418,10 +437,15 @@ class _Writer:
         self.originals: dict[str, str] = {}  # full personal value → its pseudonym (other fields and the check)
         self.dates: dict[str, str] = {}
         self.new: dict[int, str] = {}  # id(slot) → its new value
+        self.finder: _Finder | None = None
 
     def decide(self, docs: list[_Doc]) -> None:
         """Every personal slot's new value, before any other field is searched for the originals."""
         self._decide_dates(docs)
+        for d in docs:
+            for s in d.slots:
+                if s.kind is not None and s.kind.method != "date":
+                    self.pseudo.forbid(s.value, s.kind)
         for d in docs:
             for s in d.slots:
                 if s.kind is not None:
@@ -476,21 +500,25 @@ class _Writer:
         return new
 
     def _other_field(self, slot: _Slot) -> str:
-        value = slot.value
-        for old in sorted(self.originals, key=len, reverse=True):
-            if old in value:
-                self.counts[OTHER_FIELDS] += value.count(old)
-                value = value.replace(old, self.originals[old])
-        return value
+        if self.finder is None:
+            self.finder = _Finder(self.originals)
+        out, at = [], 0
+        for start, old in self.finder.find(slot.value):
+            out += [slot.value[at:start], self.originals[old]]
+            at = start + len(old)
+            self.counts[OTHER_FIELDS] += 1
+        return "".join(out) + slot.value[at:]
 
     def render(self, doc: _Doc) -> str:
         edits = [(s.start, s.end, _rewrite_body(s.body, self.new[id(s)]))
                  for s in doc.slots if self.new[id(s)] != s.value]
         edits += [(c.start, c.end, self._child(c)) for c in doc.children]
-        text = doc.text
-        for start, end, new in sorted(edits, reverse=True):
-            text = text[:start] + new + text[end:]
-        return text
+        pieces, at = [], 0
+        for start, end, new in sorted(edits):
+            pieces += [doc.text[at:start], new]
+            at = end
+        pieces.append(doc.text[at:])
+        return "".join(pieces)
 
     def encode(self, doc: _Doc, text: str) -> bytes:
         return doc.bom + text.encode(doc.codec, "surrogateescape" if doc.codec == "utf-8" else "strict")
@@ -500,6 +528,30 @@ class _Writer:
         if c.escaped:  # every change keeps the length: the escaping is kept where nothing changed
             return _rewrite_body(c.body, inner)
         return _relayout(c.body, base64.b64encode(self.encode(c.doc, inner)).decode("ascii"))
+
+
+class _Finder:
+    """Finds whole personal values in a text, starting at a word or digit boundary (one pass over the text's
+    tokens, whatever the number of values)."""
+
+    def __init__(self, values) -> None:
+        self.by_first: dict[str, list[str]] = {}
+        for v in sorted(values, key=len, reverse=True):
+            first = _TOKEN.search(v)
+            if first is not None and first.start() == 0:
+                self.by_first.setdefault(first.group(), []).append(v)
+
+    def find(self, text: str):
+        """(position, value) of each value found, left to right, longest first, not overlapping."""
+        at = 0
+        for m in _TOKEN.finditer(text):
+            if m.start() < at:
+                continue
+            for v in self.by_first.get(m.group(), ()):
+                if text.startswith(v, m.start()):
+                    yield m.start(), v
+                    at = m.start() + len(v)
+                    break
 
 
 def _relayout(body: str, new: str) -> str:
@@ -546,7 +598,8 @@ def anonymize_bytes(data: bytes, *, key: bytes | None = None) -> Result:
     writer = _Writer(reader, Pseudonyms(key))
     writer.decide(docs)
     out = writer.encode(top, writer.render(top))
-    left = [old for old in writer.originals if any(old in t for t in _texts(out))]
+    finder = _Finder(writer.originals)
+    left = {v for t in _texts(out) for _, v in finder.find(t)}
     if left:
         raise AnonymizeError(f"{len(left)} giá trị cá nhân còn lại ngoài các trường đã biết (chú thích, trường mã):"
                              " không ghi tệp")
