@@ -2,7 +2,7 @@
 
     python bench/bench_catalog.py --count 10000
 
-1. Validation with the rules, without and with the catalogue rules (R.CAT.*), against catalogues of realistic size
+1. Validation with the rules, without and with the catalog rules (R.CAT.*), against catalogues of realistic size
    (5,000 drugs, 3,000 services, 2,000 supplies, 500 staff — the batch's own items plus synthetic padding), loaded
    from a ledger database as ``xml130 validate --catalog`` loads them. Target: at most +30 %.
 2. The checks across hồ sơ (:func:`xml130.catalog.crossstage.cross_stage`) on ``--count`` hồ sơ of one day, read
@@ -55,7 +55,7 @@ def _validate(count: int, folder: Path, ledger, url: str) -> None:
     from xml130.demo.synthetic import generate_batch
     from xml130.models import build_hoso
     from xml130.render import render_hoso
-    from xml130.store.catalogues import Catalog
+    from xml130.store.catalog import Catalog
     from xml130.validate import validate_bytes
 
     hosos = [build_hoso(raw) for raw in generate_batch(count)]

@@ -49,7 +49,7 @@ def test_demo_shows_each_planted_mismatch_once(tmp_path):
 
 def test_plain_nightly_applies_the_catalogues_imported_into_its_ledger(tmp_path):
     """No catalogue given to the run: a hospital imports its catalogues once (`xml130 catalog import`) and every
-    later nightly export checks against them; a ledger without catalogues gets no catalogue rule."""
+    later nightly export checks against them; a ledger without catalogues gets no catalog rule."""
 
     from xml130 import jobs
     from xml130.demo.catalog import prepare_demo

@@ -1,4 +1,4 @@
-"""Every catalogue rule (R.CAT.*): a hồ sơ and a catalogue consistent with it give no finding of the rule; one
+"""Every catalog rule (R.CAT.*): a hồ sơ and a catalogue consistent with it give no finding of the rule; one
 deliberate mismatch gives exactly that finding (code, table, field, row). Catalogues are built from the hồ sơ by
 :func:`xml130.demo.catalog_synthetic.catalogue_for` and typed as an import types them."""
 

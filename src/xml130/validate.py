@@ -44,7 +44,7 @@ from .spec import SpecVersion, Table, legacy_markers, load_spec
 from .spec.xsd import ENVELOPE_NAME, envelope_xsd, table_xsd
 
 if TYPE_CHECKING:
-    from .store.catalogues import Catalog
+    from .store.catalog import Catalog
 
 __all__ = ["validate_bytes", "validate_path", "iter_files", "FileUnreadable"]
 
@@ -404,7 +404,7 @@ def _not_xml(data: bytes, file: str | None) -> Finding | None:
 
 def validate_bytes(data: bytes, file: str | None = None, *, version: SpecVersion | None = None,
                    rules: bool = True, catalog: Catalog | None = None) -> list[Finding]:
-    """Every finding for one file's bytes (an envelope, a check-in document or a bare table); the catalogue rules
+    """Every finding for one file's bytes (an envelope, a check-in document or a bare table); the catalog rules
     (R.CAT.*) run when ``catalog`` is given."""
     notes: list[str] = []
     wide: list[str] = []

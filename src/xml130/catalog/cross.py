@@ -24,7 +24,7 @@ from typing import Any
 
 from .. import findings as fnd
 from ..params import Params, defaults
-from ..store.catalogues import Catalog
+from ..store.catalog import Catalog
 from .facts import HosoFacts
 
 MESSAGES = {

@@ -19,7 +19,7 @@ from typing import Any
 from .. import findings as fnd
 from ..params import Params, defaults
 from ..parse import ParseError
-from ..store.catalogues import imported
+from ..store.catalog import imported
 from ..store.cross import record_cross, run_versions, versions_closed
 from ..store.files import write_json
 from ..store.ledger import Ledger

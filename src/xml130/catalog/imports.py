@@ -1,7 +1,7 @@
 """Importing the facility's catalogue spreadsheets into the ledger, and listing what is there.
 
 Every file is read first (:mod:`.reader`: an unknown layout refuses the whole call before anything is written),
-then each sheet is stored in its own transaction (:mod:`xml130.store.catalogues`: a sheet imported twice adds
+then each sheet is stored in its own transaction (:mod:`xml130.store.catalog`: a sheet imported twice adds
 nothing). Bad rows are kept in the import's record with their sheet, row and reason, and reported to the caller.
 """
 
@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from ..store.catalogues import SheetOutcome, items, store_sheet
+from ..store.catalog import SheetOutcome, items, store_sheet
 from ..store.ledger import Ledger
 from .reader import kinds, read_file
 

@@ -94,7 +94,7 @@ def load_catalog(url: str):
     no catalogue)."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from ..store.catalogues import Catalog
+    from ..store.catalog import Catalog
 
     try:
         catalog = Catalog.from_ledger(url)

@@ -60,7 +60,7 @@ def validate(
     all_findings: list[fnd.Finding] = []
     names: list[str] = []
     try:
-        for path in iter_files(paths):  # the catalogue rules see the approved catalogues, if given
+        for path in iter_files(paths):  # the catalog rules see the approved catalogues, if given
             names.append(str(path))
             all_findings.extend(validate_path(path, version=version, rules=rules, catalog=approved))
     except FileUnreadable as exc:

@@ -142,7 +142,7 @@ def prepare_demo(his: Engine, folder: Path, ledger_url: str) -> tuple[dict[str, 
     """Plant the mismatches, write the catalogue files, import them into the ledger; returns what was planted
     and the catalogue to validate against."""
     from ..catalog.imports import import_files
-    from ..store.catalogues import Catalog
+    from ..store.catalog import Catalog
     from ..store.ledger import Ledger
 
     planted = plant_mismatches(his)

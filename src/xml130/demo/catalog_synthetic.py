@@ -13,7 +13,7 @@ from typing import Any
 
 from ..catalog.reader import kinds, read_rows
 from ..models import Hoso
-from ..store.catalogues import Catalog
+from ..store.catalog import Catalog
 
 SINCE = "20200101"  # approved since (yyyymmdd text, one of the forms the exports use)
 

@@ -15,7 +15,7 @@ from ..mapping import Mapping
 from ..mapping.database import his_engine
 from ..mapping.extract import Extractor, Selection
 from ..params import Params
-from ..store.catalogues import Catalog
+from ..store.catalog import Catalog
 from ..store.files import write_json
 from .stager import Folder, RunReport, Stager, new_run_id, stage_all
 

@@ -18,7 +18,7 @@ from ..mapping import Mapping
 from ..mapping.database import his_engine
 from ..mapping.extract import Extractor, Selection
 from ..params import Params
-from ..store.catalogues import imported
+from ..store.catalog import imported
 from ..store.files import clean_stale_temp
 from ..store.ledger import Ledger
 from .stager import RunReport, Stager, Versioned, finish_run, new_run_id, stage_all

@@ -33,7 +33,7 @@ from ..models import Hoso
 from ..params import Params
 from ..render import render_checkin, render_hoso
 from ..rules import run_rules
-from ..store.catalogues import Catalog
+from ..store.catalog import Catalog
 from ..store.files import write_atomic, write_json
 from ..store.ledger import Ledger
 from ..store.versions import Latest
@@ -107,7 +107,7 @@ class Stager:
 
     def __init__(self, writer: Writer, report: RunReport, *, rules: bool = True, catalog: Catalog | None = None,
                  params: Params | None = None):
-        """``catalog``: the approved catalogues the catalogue rules check against (none: no R.CAT.* rule);
+        """``catalog``: the approved catalogues the catalog rules check against (none: no R.CAT.* rule);
         ``params``: the thresholds of the rules (default: the file's)."""
         self.writer, self.report, self.rules = writer, report, rules
         self.catalog, self.params = catalog, params

@@ -1,9 +1,9 @@
-"""Catalogue rules (R.CAT.*): claim rows against the facility's approved catalogues in force on the row's day.
+"""Catalog rules (R.CAT.*): claim rows against the facility's approved catalogues in force on the row's day.
 
 They run only when the caller gives the catalogues (``run_rules(..., catalog=Catalog)``, ``xml130 validate
 --catalog LEDGER_URL``) and, for each kind, only when that catalogue was imported. The day of a row is its NGAY_YL
 (XML4: NGAY_KQ; XML1: the episode's day). Every lookup is one index access by (kind, code) —
-:mod:`xml130.store.catalogues`. Source of every rule: the portal's catalogue checks as sender software applies them
+:mod:`xml130.store.catalog`. Source of every rule: the portal's catalogue checks as sender software applies them
 (``catalogues.md`` of the standard notes); error where the portal rejects the row, warning where it only flags.
 """
 

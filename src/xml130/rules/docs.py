@@ -1,4 +1,4 @@
-"""The rule catalogue as Markdown (``xml130 rules --format markdown`` → docs/rules.md)."""
+"""The rule list as Markdown (``xml130 rules --format markdown`` → docs/rules.md)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from . import all_rules
 
 def render_markdown() -> str:
     lines = [
-        "# xml130 rule catalogue",
+        "# xml130 rule list",
         "",
-        "Generated from `src/xml130/rules/catalogue.py` and `catalogue_clinical.py` by `xml130 rules --format markdown > docs/rules.md`; do not"
+        "Generated from `src/xml130/rules/general.py`, `clinical.py` and `catalog_rules.py` by `xml130 rules --format markdown > docs/rules.md`; do not"
         " edit by hand. Thresholds (shared with the mapping): `src/xml130/data/params.toml`; code lists with their periods:"
         " `src/xml130/rules/codelists.toml`. `error` keeps a hồ sơ from being sent (quarantine); `warning` is shown.",
         "",

@@ -43,7 +43,7 @@ class Rule:
     tables: tuple[str, ...]
     fields: tuple[str, ...]
     message: str  # Vietnamese template; {placeholders} come from the Hit's values
-    title: str  # one line for the catalogue
+    title: str  # one line for the rule list
     check: Callable[[View], Iterable[Hit]]
     since: dt.date | None = None
     until: dt.date | None = None
@@ -138,7 +138,7 @@ class View:
         self.day = day.date() if day else None
         self.p = params if params is not None else defaults()
         self.tol = Decimal(self.p["money_tolerance"])
-        self.catalog = catalog  # the approved catalogues (xml130.store.catalogues.Catalog) when the caller has them
+        self.catalog = catalog  # the approved catalogues (xml130.store.catalog.Catalog) when the caller has them
         # a visit using BHYT: any MA_DOITUONG_KCB but 9 (QĐ 3276/2025: «người bệnh không KCB BHYT»); None for a
         # check-in document (each row has its own code: every rule of XML0 applies)
         self.insured: bool | None = (None if self.x1 is None else

@@ -5,7 +5,7 @@
 - :mod:`.ledger`: the :class:`~.ledger.Ledger` over them, its methods by concern — flow state and runs
   (:mod:`.runs`), hồ sơ versions (:mod:`.versions`), check-in events (:mod:`.checkins`), submissions
   (:mod:`.submissions`), reports (:mod:`.reports`);
-- :mod:`.catalogues`: the facility's approved catalogues, stored and indexed for the catalogue rules;
+- :mod:`.catalog`: the facility's approved catalogues, stored and indexed for the catalog rules;
 - :mod:`.cross`: the findings across hồ sơ;
 - :mod:`.files`: writing files safely (whole or not at all).
 """

@@ -2,7 +2,7 @@
 
 One object over one database (:mod:`.tables`), its methods grouped by concern: flow state and runs
 (:mod:`.runs`), hồ sơ versions (:mod:`.versions`), check-in events (:mod:`.checkins`), submissions
-(:mod:`.submissions`) and reports (:mod:`.reports`). The approved catalogues (:mod:`.catalogues`) and the
+(:mod:`.submissions`) and reports (:mod:`.reports`). The approved catalogues (:mod:`.catalog`) and the
 findings across hồ sơ (:mod:`.cross`) live in the same database.
 """
 

@@ -7,7 +7,7 @@ production; any SQLAlchemy URL) next to the outbox.
 - ``submission``: each attempt to send a file, with the exact bytes sent and the portal's answer.
 - ``flow_state``: named cursors (the nightly watermark, the check-in watermark): dlt's "state next to the data".
 - ``flow_run``: one row per run with its window and counts.
-- ``approved_import``, ``approved_item``: the facility's approved catalogues (:mod:`.catalogues`).
+- ``approved_import``, ``approved_item``: the facility's approved catalogues (:mod:`.catalog`).
 - ``cross_finding``: the findings across hồ sơ (:mod:`.cross`).
 
 A unique key on (facility, MA_LK, version) makes a duplicate version impossible even when two runs race.

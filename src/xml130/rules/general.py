@@ -1,4 +1,4 @@
-"""The rule catalogue, first part (structure, money, dates, cards; the rest in :mod:`.catalogue_clinical`). One
+"""The rule list, first part (structure, money, dates, cards; the rest in :mod:`.clinical`). One
 decorated function per rule; families (the same check on several tables) are declared in a loop so that each member
 keeps its own code. ``xml130 rules`` lists them; docs/rules.md is generated."""
 

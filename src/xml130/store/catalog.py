@@ -1,5 +1,5 @@
 """The facility's approved catalogues in the ledger database: stored (idempotent), listed, and indexed in memory
-by (kind, code) for the catalogue rules.
+by (kind, code) for the catalog rules.
 
 A sheet already stored (same kind, same rows) changes nothing; a new file adds its rows — a new price or a new
 validity period is a new item row next to the old one, each with its own period. Bad rows are kept in the
@@ -106,7 +106,7 @@ class Entry:
 
 
 class Catalog:
-    """The approved catalogues in memory, indexed by (kind, code): what the catalogue rules look rows up in."""
+    """The approved catalogues in memory, indexed by (kind, code): what the catalog rules look rows up in."""
 
     def __init__(self) -> None:
         self._index: dict[tuple[str, str], list[Entry]] = {}
@@ -140,6 +140,6 @@ class Catalog:
 
 def imported(ledger: str | Ledger) -> Catalog | None:
     """The catalogues imported into a ledger, or None when it holds none (a facility that imported none gets no
-    catalogue rules)."""
+    catalog rules)."""
     catalog = Catalog.from_ledger(ledger)
     return catalog if len(catalog) else None

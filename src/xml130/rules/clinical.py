@@ -1,6 +1,6 @@
-"""The rule catalogue, second part: code lists valid on the episode's date, the kind of visit, beds, diagnoses,
+"""The rule list, second part: code lists valid on the episode's date, the kind of visit, beds, diagnoses,
 bids and performers, weights and durations, the papers a visit says happened, check-in documents. Run right
-after :mod:`.catalogue` (the order :mod:`xml130.rules` lists them in)."""
+after :mod:`.general` (the order :mod:`xml130.rules` lists them in)."""
 
 from __future__ import annotations
 
