@@ -137,6 +137,26 @@ def _js_template(data: bytes) -> bytes:
                         ).replace(b"\n", b"")
 
 
+def _java_double(data: bytes) -> bytes:
+    """Amounts of a Java model typing them as double, written with Double.toString: 2400.0, and from ten million
+    in scientific notation 1.25E7."""
+    def java(m: re.Match) -> bytes:
+        v = float(m[2])
+        if abs(v) < 1e7:
+            return b"<%s>%s<" % (m[1], repr(v).encode())
+        e = len(str(int(abs(v)))) - 1
+        return b"<%s>%sE%d<" % (m[1], repr(v / 10 ** e).encode(), e)
+    return re.sub(rb"<(T_[A-Z_]+|THANH_TIEN_B[VH]|DON_GIA(?:_B[VH])?)>(-?\d+(?:\.\d+)?)<", java, data)
+
+
+def _bare(base: str, table: str, *edits: tuple[str, str], shape: Callable[[bytes], bytes]) -> Callable[[], bytes]:
+    """One table of ``base`` as a document of its own, edited, then written as ``shape`` writes it."""
+    def make() -> bytes:
+        hoso = build_hoso(sc.VALID[base]())
+        return shape(_edit(render_table(hoso.version[table], hoso.tables[table]).decode("utf-8"), edits))
+    return make
+
+
 def _template_envelope(env: bytes) -> bytes:
     """The envelope as the portal's published template writes it: xsd/xsi declarations, CRLF line ends."""
     return env.replace(b"<GIAMDINHHS>", b"<GIAMDINHHS" + XSD_NAMESPACES.encode() + b">", 1).replace(b"\n", b"\r\n")
@@ -271,6 +291,20 @@ QUIRKS: dict[str, Quirk] = {
                   table=_whole_amounts),
         (_f("R.CCCD.ZERO.XML1", "warning", "XML1", "SO_CCCD", 1, OP),),
         "a model typing money and identity numbers as int: whole amounts are valid; the CCCD lost its leading 0"),
+    "java_double_amounts": Quirk(
+        _bare("outpatient_drugs_labs", "XML2", ("<SO_LUONG>2<", "<SO_LUONG>1<"), ("<DON_GIA>1200.000<", "<DON_GIA>12500000.000<"),
+              ("<THANH_TIEN_BV>2400.00<", "<THANH_TIEN_BV>12500000.00<"),
+              ("<THANH_TIEN_BH>2400.00<", "<THANH_TIEN_BH>12500000.00<"),
+              ("<T_BNCCT>480.00<", "<T_BNCCT>2500000.00<"), ("<T_BHTT>1920.00<", "<T_BHTT>10000000.00<"),
+              shape=_java_double),
+        tuple(_f("FIELD.FORMAT", "error", "XML2", name, 1, OP)
+              for name in ("DON_GIA", "THANH_TIEN_BV", "THANH_TIEN_BH", "T_BHTT")),
+        "a drug table of a Java model with double amounts: 2400.0 is valid; 1.25E7 (ten million and more) is not a "
+        "decimal with a point as the text asks"),
+    "weight_placeholder": Quirk(
+        _hoso("outpatient_drugs_labs", "XML1", (r"<CAN_NANG>[^<]*</CAN_NANG>", "<CAN_NANG>0.01</CAN_NANG>")),
+        (_f("R.WEIGHT.BOUNDS", "warning", "XML1", "CAN_NANG", 1, OP),),
+        "CAN_NANG 0.01 written when the weight was not taken (a vendor's default): a warning QA sees"),
     "birth_date_year_only": Quirk(
         _hoso("outpatient_drugs_labs", "XML1", (r"<NGAY_SINH>(\d{4})\d{8}</NGAY_SINH>", r"<NGAY_SINH>\g<1>00000000</NGAY_SINH>")),
         (), "NGAY_SINH yyyy00000000: only the year of birth is known («không có thông tin ngày sinh, tháng sinh … 0000»)"),
