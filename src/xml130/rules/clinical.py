@@ -1,6 +1,6 @@
-"""The rule list, second part: code lists valid on the episode's date, the kind of visit, beds, diagnoses,
-bids and performers, weights and durations, the papers a visit says happened, check-in documents. Run right
-after :mod:`.general` (the order :mod:`xml130.rules` lists them in)."""
+"""The rule list, clinical part: code lists valid on the episode's date, the kind of visit, beds, diagnoses, bids
+and performers, weights and durations (the papers a visit says happened and the check-in documents are in
+:mod:`.papers`). Run after :mod:`.cards` (the order :mod:`xml130.rules` lists them in)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,6 @@ from decimal import Decimal
 from ..codes import (
     BED_KINDS,
     INPATIENT_KINDS,
-    DischargeKind,
-    ObjectCode,
     Sex,
     VisitKind,
 )
@@ -390,90 +388,3 @@ def _leave(v: View):
             if r.SO_NGAY_NGHI != expected or r.SO_NGAY_NGHI > v.p["max_leave_days"]:
                 yield Hit("XML11", "SO_NGAY_NGHI", 1, {"found": r.SO_NGAY_NGHI, "tu": r.TU_NGAY, "den": r.DEN_NGAY,
                                                        "expected": expected, "limit": v.p["max_leave_days"]})
-
-
-# --- papers the visit says happened ------------------------------------------------------------------------------------
-@rule("R.PAPER.DISCHARGE", tables=("XML1", "XML7"), fields=("MA_LOAI_KCB", "MA_LOAI_RV"),
-      title="Nội trú ra viện có giấy ra viện (XML7)",
-      source="QĐ 130 (4750), XML7 «Chỉ tiêu dữ liệu giấy ra viện»: the paper a discharged inpatient (MA_LOAI_RV 1"
-             " «Ra viện») receives",
-      message="Nội trú ra viện (MA_LOAI_RV {rv}) nhưng không có XML7.")
-def _xml7(v: View):
-    if v.x1.MA_LOAI_KCB == VisitKind.INPATIENT and v.x1.MA_LOAI_RV == DischargeKind.DISCHARGED and not v.has("XML7"):
-        yield Hit("XML7", None, None, {"rv": v.x1.MA_LOAI_RV})
-
-
-@rule("R.PAPER.SUMMARY", tables=("XML1", "XML8"), fields=("MA_LOAI_KCB",),
-      title="Nội trú, điều trị ban ngày có tóm tắt hồ sơ bệnh án (XML8)",
-      source="QĐ 130 (4750), XML8 «Chỉ tiêu dữ liệu tóm tắt hồ sơ bệnh án»: sent for inpatient and day-care episodes"
-             " (reference notes, ../shared/standard/README.md)",
-      message="MA_LOAI_KCB = {kcb} nhưng không có XML8.")
-def _xml8(v: View):
-    if v.x1.MA_LOAI_KCB in INPATIENT_KINDS and not v.has("XML8"):
-        yield Hit("XML8", None, None, {"kcb": v.x1.MA_LOAI_KCB})
-
-
-@rule("R.PAPER.REFERRAL", tables=("XML1", "XML13"), fields=("MA_LOAI_RV", "GIAY_CHUYEN_TUYEN"),
-      title="Chuyển tuyến (MA_LOAI_RV 2) có giấy chuyển tuyến (XML13)",
-      source="QĐ 130 (4750), XML1, MA_LOAI_RV: «Mã \"2\": Chuyển tuyến theo yêu cầu chuyên môn»; XML13 «giấy chuyển"
-             " tuyến» carries that paper",
-      message="MA_LOAI_RV = 2 (chuyển tuyến) nhưng không có XML13.")
-def _xml13(v: View):
-    if v.x1.MA_LOAI_RV == DischargeKind.REFERRED and not v.has("XML13"):
-        yield Hit("XML13", None, None, {})
-
-
-@rule("R.PAPER.APPOINTMENT", tables=("XML1", "XML14"), fields=("NGAY_TAI_KHAM",),
-      title="Có ngày tái khám thì có giấy hẹn khám lại (XML14)",
-      source="QĐ 130 (4750), XML1, NGAY_TAI_KHAM: «ngày cơ sở KBCB hẹn người bệnh tái khám»; XML14 «giấy hẹn khám"
-             " lại» carries that appointment",
-      message="NGAY_TAI_KHAM = {day} nhưng không có XML14.")
-def _xml14(v: View):
-    if v.x1.NGAY_TAI_KHAM and not v.has("XML14"):
-        yield Hit("XML14", None, None, {"day": v.x1.NGAY_TAI_KHAM})
-
-
-@rule("R.PAPER.BIRTH", tables=("XML1", "XML9"), fields=("CAN_NANG_CON",),
-      title="Sinh con: một dòng giấy chứng sinh (XML9) cho mỗi con",
-      source="QĐ 130 (4750), XML1, CAN_NANG_CON: «sinh từ 02 con trở lên thì ghi lần lượt cân nặng của từng con»;"
-             " XML9 «giấy chứng sinh», one row per baby",
-      message="CAN_NANG_CON ghi {n} con nhưng XML9 có {rows} dòng.")
-def _xml9(v: View):
-    n = len(items_of(v.x1.CAN_NANG_CON))
-    rows = len(v.rows("XML9"))
-    if n and n != rows:
-        yield Hit("XML9", None, None, {"n": n, "rows": rows})
-
-
-# --- check-in documents (XML0) --------------------------------------------------------------------------------------
-@rule("R.CHECKIN.EMERGENCY", severity=WARNING, tables=("XML0",), fields=("MA_DOITUONG_KCB",),
-      title="Cấp cứu không cần gửi trạng thái KCB (check-in)",
-      source="QĐ 3176, XML0 (check-in): not needed for emergencies (MA_DOITUONG_KCB 2), per the reference notes",
-      message="Dòng check-in MA_LK {ma_lk} là cấp cứu (MA_DOITUONG_KCB 2): không cần gửi.")
-def _checkin_emergency(v: View):
-    for i, r in enumerate(v.rows("XML0"), start=1):
-        if r.MA_DOITUONG_KCB == ObjectCode.EMERGENCY:
-            yield Hit("XML0", "MA_DOITUONG_KCB", r.STT or i, {"ma_lk": r.MA_LK})
-
-
-FIRST_COSTS = (("MA_DICH_VU", "TEN_DICH_VU"), ("MA_THUOC", "TEN_THUOC"), ("MA_VAT_TU", "TEN_VAT_TU"))
-
-
-@rule("R.CHECKIN.FIRST_COST", tables=("XML0",), fields=tuple(f for pair in FIRST_COSTS for f in pair),
-      title="Check-in ghi chi phí đầu tiên: dịch vụ (MA_DICH_VU, TEN_DICH_VU), thuốc (MA_THUOC, TEN_THUOC) hoặc vật tư"
-            " (MA_VAT_TU, TEN_VAT_TU), mã kèm tên",
-      source="QĐ 4750, XML0 (trạng thái KCB): MA_DICH_VU, TEN_DICH_VU «… là dịch vụ kỹ thuật hoặc tiền khám bệnh»;"
-             " MA_THUOC, TEN_THUOC «… là thuốc»; MA_VAT_TU, TEN_VAT_TU «… là VTYT» (the portal's 130 list marks"
-             " MA_DICH_VU and TEN_DICH_VU «x» from before these fields existed)",
-      message="Dòng check-in MA_LK {ma_lk}: {problem}.")
-def _checkin_first_cost(v: View):
-    for i, r in enumerate(v.rows("XML0"), start=1):
-        present = [(code, name) for code, name in FIRST_COSTS if getattr(r, code, None) or getattr(r, name, None)]
-        if not present:
-            yield Hit("XML0", "MA_DICH_VU", r.STT or i, {"ma_lk": r.MA_LK, "problem": "không có chi phí đầu tiên"
-                      " (MA_DICH_VU/TEN_DICH_VU, MA_THUOC/TEN_THUOC hoặc MA_VAT_TU/TEN_VAT_TU)"})
-        for code, name in present:
-            missing = code if not getattr(r, code, None) else (name if not getattr(r, name, None) else None)
-            if missing:
-                yield Hit("XML0", missing, r.STT or i, {"ma_lk": r.MA_LK, "problem": f"có {code if missing == name else name}"
-                          f" nhưng thiếu {missing}"})
