@@ -334,3 +334,17 @@ def test_an_empty_noidungfile_is_left_as_it_is():
     out = anonymize_bytes(data, key=KEY).data
     assert b"<LOAIHOSO>XML3</LOAIHOSO><NOIDUNGFILE></NOIDUNGFILE>" in out
     assert _codes(out) == _codes(data)
+
+
+def test_a_signature_is_emptied_its_certificate_names_a_person():
+    """A signature no longer matches once a value changed, and a signer's certificate (a director's personal
+    remote-signing certificate) names a person: CHUKYDONVI is kept, empty."""
+    signature = ('<CHUKYDONVI><Signature xmlns="http://www.w3.org/2000/09/xmldsig#"><SignatureValue>AAAA'
+                 '</SignatureValue><KeyInfo><X509Data><X509SubjectName>CN=Trần Thị Ký Thay,UID=CMND:012345678901'
+                 '</X509SubjectName></X509Data></KeyInfo></Signature></CHUKYDONVI>').encode()
+    data = _envelope("valid/referral.xml", {}).replace(b"<CHUKYDONVI/>", signature)
+    result = anonymize_bytes(data, key=KEY)
+    assert b"<CHUKYDONVI></CHUKYDONVI>" in result.data and "Trần Thị Ký Thay".encode() not in result.data
+    assert b"012345678901" not in result.data and result.counts["chữ ký số đã bỏ"] == 1
+    assert _codes(result.data) == _codes(data)
+    assert "chữ ký số đã bỏ" not in anonymize_bytes(_envelope("valid/referral.xml", {}), key=KEY).counts

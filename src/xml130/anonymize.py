@@ -42,6 +42,7 @@ from .spec import load_spec
 __all__ = ["AnonymizeError", "Result", "anonymize_bytes", "personal_fields"]
 
 OTHER_FIELDS = "trong trường khác"  # full personal values found again in other text and code fields
+SIGNATURES = "chữ ký số đã bỏ"  # CHUKYDONVI emptied (the element stays)
 KEPT_DATES = "ngày giữ nguyên"  # dates no other day of their month keeps with the same findings
 
 
@@ -253,6 +254,7 @@ def _date_candidates(value: str, pseudo: Pseudonyms) -> list[str]:
 _LEAF = re.compile(
     r"<(?P<tag>[A-Za-z_][\w.:-]*)(?P<attrs>\s[^<>]*?)?(?:/>|>(?P<body>(?:[^<]|<!\[CDATA\[.*?\]\]>)*)</(?P=tag)\s*>)",
     re.S)
+_SIGNATURE = re.compile(r"<(?:[\w.-]+:)?CHUKYDONVI(?:\s[^<>]*)?>(.*?)</(?:[\w.-]+:)?CHUKYDONVI\s*>", re.S)
 _PIECE = re.compile(r"<!\[CDATA\[|\]\]>|&#x[0-9a-fA-F]+;|&#\d+;|&\w+;|.", re.S)
 _DECL = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 
@@ -324,6 +326,7 @@ class _Doc:
     wide: bool
     slots: list[_Slot] = field(default_factory=list)
     children: list[_Child] = field(default_factory=list)
+    signatures: list[tuple[int, int]] = field(default_factory=list)  # contents of CHUKYDONVI, dropped
 
 
 def _decode(data: bytes) -> tuple[str, str, bytes]:
@@ -386,6 +389,8 @@ class _Reader:
         opened = Counter(_local(m[1]) for m in re.finditer(r"<([A-Za-z_][\w.:-]*)(?=[\s/>])", text)
                          if _local(m[1]) in personal)
         found: Counter = Counter()
+        # a signature no longer matches once a value changed, and a signer's certificate names a person
+        doc.signatures = [m.span(1) for m in _SIGNATURE.finditer(text) if m[1].strip()]
         for m in _LEAF.finditer(text):
             name = _local(m["tag"])
             where = _scope_of(m.start(), hosos, own) if hosos else _scope_of(m.start(), rows, own)
@@ -513,6 +518,9 @@ class _Writer:
         edits = [(s.start, s.end, _rewrite_body(s.body, self.new[id(s)]))
                  for s in doc.slots if self.new[id(s)] != s.value]
         edits += [(c.start, c.end, self._child(c)) for c in doc.children]
+        edits += [(start, end, "") for start, end in doc.signatures]
+        if doc.signatures:
+            self.counts[SIGNATURES] += len(doc.signatures)
         pieces, at = [], 0
         for start, end, new in sorted(edits):
             pieces += [doc.text[at:start], new]
