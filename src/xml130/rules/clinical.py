@@ -14,7 +14,20 @@ from ..codes import (
     VisitKind,
 )
 from ..params import defaults, stay_hours
-from .engine import ERROR, WARNING, ZERO, Hit, RuleSet, View, _codelists, codes_on, items_of, matches, when
+from .engine import (
+    ERROR,
+    WARNING,
+    ZERO,
+    Hit,
+    RuleSet,
+    Severity,
+    View,
+    _codelists,
+    codes_on,
+    items_of,
+    matches,
+    when,
+)
 
 RULES = RuleSet()
 rule = RULES.rule
@@ -199,7 +212,7 @@ def _icd_mark(v: View):
             yield Hit(table, name, row, {"field": name, "found": code, "mark": ICD_MARKS[code[-1]], "code": code[:-1]})
 
 
-def _asterisk_main_rule(code: str, severity: str, since, until, source: str, consequence: str):
+def _asterisk_main_rule(code: str, severity: Severity, since, until, source: str, consequence: str):
     @rule(code, severity=severity, tables=("XML1",), fields=("MA_BENH_CHINH",), since=since, until=until,
           title="Mã dấu sao (*, biểu hiện bệnh) không làm bệnh chính", source=source,
           message="MA_BENH_CHINH '{found}' là mã dấu sao (biểu hiện bệnh): " + consequence)
