@@ -3,8 +3,10 @@ of this package (:mod:`.qa`, :mod:`.jobs`, :mod:`.signing`, :mod:`.demo`, :mod:`
 :mod:`.adoption`).
 
 Exit codes: 0 nothing wrong, 1 findings of severity error, 2 the input cannot be read or the call is wrong.
-No command prints a traceback: unusable input is exit 2 with a message (:func:`fail`, :func:`run_job`), and
-:func:`main` turns anything unexpected into exit 2 with its message too.
+No command prints a traceback: unusable input — an :class:`~xml130.errors.Xml130Error`, the root of every error
+xml130 raises on purpose, or a database error — is exit 2 with a message (:func:`fail`, :func:`run_job`), and
+:func:`main` turns anything unexpected into exit 2 with its message too. A value in a field is a finding, never
+an error.
 """
 
 from __future__ import annotations

@@ -58,7 +58,7 @@ def submit(outbox: Path, ledger_url: str, client: Any | None, signer: Any | None
     return finish_run(ledger, report, outbox)
 
 
-def _submit_item(kind: str, row: dict[str, Any]) -> dict[str, Any]:
+def _submit_item(kind: Kind, row: dict[str, Any]) -> dict[str, Any]:
     ident = f"v{row['version']}" if kind == Kind.HOSO else row["event"]
     return {"kind": kind, "ma_lk": row["ma_lk"], "id": ident, "path": row["path"], "status": row["status"],
             "request_id": f"{row['facility']}:{row['ma_lk']}:{ident}"}
