@@ -5,14 +5,16 @@ card"; docs/mapping.md, "Cards, and visits without one")."""
 from __future__ import annotations
 
 import datetime as dt
+import tomllib
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import create_engine, text
 
-from xml130.demo import demo_mapping
+from xml130.demo import demo_mapping, mapping_path
 from xml130.demo.his import START, create_demo
 from xml130.jobs.export import run_export
+from xml130.mapping import parse_mapping
 from xml130.mapping.derive import Card, Coverage, RuleContext, cards, costs
 from xml130.mapping.extract import Selection
 from xml130.parse import load_envelope
@@ -130,3 +132,23 @@ def test_the_export_holds_an_insured_code_without_a_card_and_codes_9_when_the_hi
     (h,) = load_envelope((out / f"{four}.xml").read_bytes())
     x = h.summary
     assert (x.MA_DOITUONG_KCB, x.MA_THE_BHYT, x.T_TONGCHI_BH, x.T_BHTT, x.T_BNTT) == ("9", None, 0, 0, x.T_TONGCHI_BV)
+
+
+def test_a_mapping_that_maps_ma_doituong_kcb_itself_still_writes_a_code_9_visit_without_its_card(tmp_path):
+    """A mapping written before `object_code` existed (MA_DOITUONG_KCB = "doi_tuong") and a HIS that codes a
+    visit 9 although the patient has a card: no card fields, nothing asked of the fund."""
+    raw = mapping_path().read_text(encoding="utf-8")
+    raw = raw.replace("e.kind, e.object_code,", "e.kind, e.object_code AS doi_tuong,", 1)
+    raw = raw.replace('MA_NOI_DI = "referral_from"', 'MA_DOITUONG_KCB = "doi_tuong"\nMA_NOI_DI = "referral_from"', 1)
+    mapping = parse_mapping(tomllib.loads(raw), source="old-style")
+    url = f"sqlite:///{tmp_path / 'his.db'}"
+    create_demo(url, 8)
+    one = f"79999{START:%y%m}{1:08d}"
+    with create_engine(url).begin() as conn:
+        conn.execute(text("UPDATE encounter SET object_code = '9' WHERE ma_lk = :m"), {"m": one})
+    result = run_export(url, mapping, tmp_path / "out", Selection(ma_lk=(one,)))
+    assert result.quarantine == []
+    (h,) = load_envelope((tmp_path / "out" / f"{one}.xml").read_bytes())
+    x = h.summary
+    assert (x.MA_DOITUONG_KCB, x.MA_THE_BHYT, x.GT_THE_TU, x.T_TONGCHI_BH, x.T_BNTT) == ("9", None, None, 0,
+                                                                                       x.T_TONGCHI_BV)

@@ -75,6 +75,15 @@ def key_id(value: Any) -> str:
     return value.strip() if isinstance(value, str) else str(value)
 
 
+def with_object_code(tm: TableMapping, src: dict[str, Any]) -> dict[str, Any]:
+    """The row with the HIS's object code under ``object_code`` (what rule ``cards`` reads) when the mapping maps a
+    column straight to MA_DOITUONG_KCB: a visit the HIS codes 9 is then written without its card either way."""
+    rule = tm.fields.get("MA_DOITUONG_KCB")
+    if "object_code" in src or rule is None or not rule.column or rule.collect or rule.lookup:
+        return src
+    return {**src, "object_code": src.get(rule.column)}
+
+
 class Extractor:
     def __init__(self, engine: Engine, mapping: Mapping, *, batch_size: int = 500,
                  version: SpecVersion | None = None, params: Params | None = None):
@@ -322,14 +331,14 @@ class Extractor:
             return None
         scratch = RuleContext(ma_lk, self.mapping.facility, self.mapping.facility_name, self.mapping.params,
                               table="XML1", shared=self.params)
-        src = self.reader.prepare(x1, rows[0], scratch, 1, lookups)
+        src = with_object_code(x1, self.reader.prepare(x1, rows[0], scratch, 1, lookups))
         return coverage(src, [self.reader.prepare(x1, r, scratch, n, lookups, "cards")
                               for n, r in enumerate(cards, start=1)], self.params)
 
     def row(self, tm: TableMapping, src: dict[str, Any], index: int, ma_lk: str, ctx: RuleContext,
              lookups: dict[str, dict[str, Any]]) -> dict[str, Any]:
         table = self.version[tm.table]
-        src = self.reader.prepare(tm, src, ctx, index, lookups)
+        src = with_object_code(tm, self.reader.prepare(tm, src, ctx, index, lookups))
         ctx.collections = {name: [self.reader.prepare(tm, r, ctx, n, lookups, name) for n, r in enumerate(rows, start=1)]
                            for name, rows in ctx.collections.items() if name in tm.collections}
         out: dict[str, Any] = {}
