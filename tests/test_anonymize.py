@@ -193,7 +193,7 @@ def test_check_in_and_bare_table(name, bom_crlf):
 
 def test_every_fixture_keeps_its_finding_codes():
     for path in sorted(FIXTURES.rglob("*.xml")):
-        if path.name in ("broken_base64.xml", "not_xml.xml"):  # files it cannot vouch for are not written
+        if path.name in ("broken_base64.xml", "base64_without_padding.xml", "not_xml.xml"):  # it cannot vouch for them
             continue
         data = path.read_bytes()
         out = anonymize_bytes(data, key=KEY).data

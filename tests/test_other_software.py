@@ -30,11 +30,11 @@ def _found(findings) -> list[tuple]:
 def test_every_shape_names_its_fixtures_and_every_new_fixture_a_shape(root):
     shapes = cf.suite().shapes
     named = [n for s in shapes for n in s.fixture.split(", ") if n]
-    assert len(shapes) == 13 and all(s.source and s.writes and s.decision and s.clause for s in shapes)
+    assert len(shapes) == 15 and all(s.source and s.writes and s.decision and s.clause for s in shapes)
     assert set(named) <= set(QUIRKS)
     assert {"dotnet_xmlserializer", "dotnet_utf16_declaration", "dataset_writexml", "sql_money_four_decimals",
             "sql_money_not_rounded", "int_typed_model", "birth_date_year_only", "js_template", "java_double_amounts",
-            "weight_placeholder",
+            "weight_placeholder", "hoso_without_envelope", "base64_without_padding",
             "unescaped_ampersand", "control_character"} <= set(named)
     doc = (root / "docs" / "conformance.md").read_text(encoding="utf-8")
     assert "## Shapes seen in other software" in doc
@@ -122,3 +122,12 @@ def test_an_eleven_digit_identity_number_is_warned_in_the_checkin_too():
     assert [(f.code, f.severity, f.table, f.field, f.row) for f in got] == [
         ("R.CCCD.ZERO.XML0", "warning", "XML0", "SO_CCCD", 1)]
     assert twelve[1:] not in got[0].message  # never the identity number itself
+
+
+# --- a HOSO without its envelope ---------------------------------------------------------------------------------
+def test_a_hoso_without_its_envelope_is_described_as_one(fixtures_dir):
+    from xml130.decode import describe
+    doc = describe((fixtures_dir / "quirks" / "hoso_without_envelope.xml").read_bytes())
+    assert doc["kind"] == "envelope" and doc["macskcb"] is None
+    assert [(h["ma_lk"], [t["table"] for t in h["tables"]]) for h in doc["hoso"]] == [
+        ("79999OP0001", ["XML1", "XML2", "XML3", "XML4"])]

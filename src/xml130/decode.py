@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from lxml import etree
 from rich.console import Console
 from rich.table import Table as RichTable
 
@@ -15,9 +16,19 @@ def _table_doc(content: bytes) -> dict[str, Any]:
     return {"table": table.id, "title": table.title, "root": table.root, "rows": rows}
 
 
+def _enveloped(hoso: etree._Element) -> etree._Element:
+    """A HOSO that came without its GIAMDINHHS envelope, inside one (validate checks such a hồ sơ too)."""
+    root = etree.Element(ENVELOPE_ROOT)
+    etree.SubElement(etree.SubElement(root, "THONGTINHOSO"), "DANHSACHHOSO").append(hoso)
+    return root
+
+
 def describe(data: bytes) -> dict[str, Any]:
-    """A JSON-ready description of an envelope, check-in document or bare table (raises :class:`ParseError`)."""
+    """A JSON-ready description of an envelope (or a HOSO without it), check-in document or bare table (raises
+    :class:`ParseError`)."""
     root = parse_xml(data)
+    if root.tag == "HOSO":
+        root = _enveloped(root)
     if root.tag != ENVELOPE_ROOT:
         table, rows = read_table(root)
         kind = "checkin" if table.id == "XML0" else "table"

@@ -419,7 +419,10 @@ def validate_bytes(data: bytes, file: str | None = None, *, version: SpecVersion
         return first + _validate_envelope(root, file, version, rules, catalog)
     table = table_for_root(root.tag)
     if table is None:
-        return first + [fnd.make("XML.ROOT", file=file, value=root.tag)]
+        out = first + [fnd.make("XML.ROOT", file=file, value=root.tag)]
+        if root.tag == _HOSO_PATH[-1]:  # a hồ sơ without its envelope (integrations wrap such files): still checked
+            out += _validate_hoso(root, file, version, rules, catalog)[0]
+        return out
     out = _namespace_warning({table.id: notes}, file)
     if version is None:
         version = load_spec().for_date(version_hint(root))

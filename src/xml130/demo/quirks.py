@@ -157,6 +157,24 @@ def _bare(base: str, table: str, *edits: tuple[str, str], shape: Callable[[bytes
     return make
 
 
+def _without_envelope(env: bytes) -> bytes:
+    """The HOSO alone, as some integrations exchange it (a Java one on GitHub wraps such files itself)."""
+    hoso = re.search(rb"<HOSO>.*</HOSO>", env, re.S)
+    assert hoso is not None
+    return b'<?xml version="1.0" encoding="utf-8"?>\n' + hoso[0] + b"\n"
+
+
+def _unpadded(loai: str) -> Callable[[bytes], bytes]:
+    """The base64 of table ``loai`` without its '=' padding (a Python script on GitHub pads it back to decode)."""
+    def strip(env: bytes) -> bytes:
+        pattern = rb"(<LOAIHOSO>" + loai.encode() + rb"</LOAIHOSO><NOIDUNGFILE>[^<=]+)=+(</NOIDUNGFILE>)"
+        out, hits = re.subn(pattern, rb"\1\2", env)
+        if hits != 1:
+            raise ValueError(f"{loai}: no padding to strip")
+        return out
+    return strip
+
+
 def _template_envelope(env: bytes) -> bytes:
     """The envelope as the portal's published template writes it: xsd/xsi declarations, CRLF line ends."""
     return env.replace(b"<GIAMDINHHS>", b"<GIAMDINHHS" + XSD_NAMESPACES.encode() + b">", 1).replace(b"\n", b"\r\n")
@@ -305,6 +323,15 @@ QUIRKS: dict[str, Quirk] = {
         _hoso("outpatient_drugs_labs", "XML1", (r"<CAN_NANG>[^<]*</CAN_NANG>", "<CAN_NANG>0.01</CAN_NANG>")),
         (_f("R.WEIGHT.BOUNDS", "warning", "XML1", "CAN_NANG", 1, OP),),
         "CAN_NANG 0.01 written when the weight was not taken (a vendor's default): a warning QA sees"),
+    "hoso_without_envelope": Quirk(
+        _envelope("outpatient_drugs_labs", {"XML2": (("<DON_GIA>1200.000<", "<DON_GIA>1300.000<"),)},
+                  outer=_without_envelope),
+        (_f("XML.ROOT", "error", None, None, None, None), _f("R.AMOUNT.XML2", "error", "XML2", "THANH_TIEN_BV", 1, OP)),
+        "a HOSO without its GIAMDINHHS envelope: not a file the portal takes, and the hồ sơ inside still checked"),
+    "base64_without_padding": Quirk(
+        _envelope("outpatient_drugs_labs", {}, outer=_unpadded("XML2")),
+        (_f("ENVELOPE.BASE64", "error", "XML2", "NOIDUNGFILE", None, OP),),
+        "NOIDUNGFILE base64 without its '=' padding: .NET's Convert.FromBase64String refuses it"),
     "birth_date_year_only": Quirk(
         _hoso("outpatient_drugs_labs", "XML1", (r"<NGAY_SINH>(\d{4})\d{8}</NGAY_SINH>", r"<NGAY_SINH>\g<1>00000000</NGAY_SINH>")),
         (), "NGAY_SINH yyyy00000000: only the year of birth is known («không có thông tin ngày sinh, tháng sinh … 0000»)"),
