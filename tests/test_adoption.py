@@ -422,8 +422,7 @@ def test_flow_task_as_a_function_and_the_schedules(his, tmp_path):
 
 
 def test_headings_are_data_and_must_fit_the_tables():
-    from xml130.adoption.counts import headers
-    from xml130.adoption.tables import DEPARTMENT_HEADERS, department_values
+    from xml130.adoption.tables import DEPARTMENT_HEADERS, department_values, headers
 
     assert DEPARTMENT_HEADERS[0] == "Xếp hạng"
     from xml130.adoption.counts import Counts, DepartmentRow

@@ -36,9 +36,10 @@ from typing import Any
 
 from ..findings import mask
 from ..mapping import Mapping
+from ..mapping.adoption import adoption_rows, check_adoption
 from ..mapping.database import his_engine
 from ..mapping.extract import Extractor
-from .period import Period, ReportInputError
+from .period import Period
 
 EXAM_COLUMNS = {"key", "ma_lk", "patient", "examined_at", "department", "department_name", "identified_by",
                 "level2_identity", "health_book", "card_no", "card_valid_from", "card_valid_to"}
@@ -250,11 +251,11 @@ def build_report(source: str, period: Period, *, mapping: Mapping, periods: int 
     history = period.history(periods)
     with his_engine(source) as engine:
         ex = Extractor(engine, mapping)
-        ex.check_adoption({"examinations": EXAM_COLUMNS, "staff": STAFF_COLUMNS})
+        check_adoption(ex, {"examinations": EXAM_COLUMNS, "staff": STAFF_COLUMNS})
         # (period, department, patient) → (order, fact) of the latest examination; "" = the hospital as a whole
         latest: dict[tuple[int, str, str], tuple[tuple, PatientFact]] = {}
         names: dict[str, str] = {}
-        for row in ex.adoption_rows("examinations", start=history[0].start, end=period.end):
+        for row in adoption_rows(ex, "examinations", start=history[0].start, end=period.end):
             at = row["examined_at"]
             idx = next((i for i, p in enumerate(history) if p.contains(at)), None)
             if idx is None:
@@ -271,7 +272,7 @@ def build_report(source: str, period: Period, *, mapping: Mapping, periods: int 
                 if k not in latest or latest[k][0] < order:
                     fact = fact or _fact(row, dept)
                     latest[k] = (order, fact)
-        staff_rows = list(ex.adoption_rows("staff"))
+        staff_rows = list(adoption_rows(ex, "staff"))
 
     facts: dict[int, dict[str, list[PatientFact]]] = defaultdict(lambda: defaultdict(list))
     for (idx, dept, _who), (_order, fact) in latest.items():
@@ -380,30 +381,5 @@ def _warnings(departments: list[DepartmentRow], total: DepartmentRow, staff_rows
     return out
 
 
-def headers(table: str, width: int) -> list[str]:
-    """A table's column headings from labels.toml, refused unless there is one per value of its rows."""
-    names = list(labels()["headers"][table])
-    if len(names) != width:
-        raise ReportInputError(f"labels.toml [headers] {table}: {len(names)} headings for {width} columns")
-    return names
-
-
-DRILL_HEADERS = headers("patients", 12)
-
-
-def fact_row(f: PatientFact) -> dict[str, Any]:
-    """A drill-down row as written to the CSV and the XLSX (identity numbers masked)."""
-    lab = labels()
-    return dict(zip(DRILL_HEADERS, [
-        f.department, f.patient, f.ma_lk, f.examined_at.strftime("%d/%m/%Y %H:%M"),
-        lab["identified_by"].get(f.identified_by or "", f.identified_by or ""), f.id_number, f.card,
-        _yes(f.card_valid), _yes(f.level2_identity), _yes(f.eligible), _yes(f.health_book),
-        lab["no_book_reason"].get(f.reason or "", f.reason or "")], strict=True))
-
-
-def _yes(v: bool) -> str:
-    return "Có" if v else "Không"
-
-
-__all__ = ["DRILL_HEADERS", "headers", "AdoptionReport", "Counts", "DepartmentRow", "PatientFact", "StaffRow", "TrendPoint", "build_report",
-           "fact_row", "labels", "percent", "reasons_text"]
+__all__ = ["AdoptionReport", "Counts", "DepartmentRow", "PatientFact", "StaffRow", "TrendPoint", "build_report",
+           "labels", "percent", "reasons_text"]

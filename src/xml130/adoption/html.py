@@ -6,8 +6,17 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from .counts import DRILL_HEADERS, AdoptionReport, fact_row, labels, percent, reasons_text
-from .tables import DEPARTMENT_HEADERS, STAFF_HEADERS, department_values, explanation, pct, staff_values
+from .counts import AdoptionReport, labels, percent, reasons_text
+from .tables import (
+    DEPARTMENT_HEADERS,
+    DRILL_HEADERS,
+    STAFF_HEADERS,
+    department_values,
+    explanation,
+    fact_row,
+    pct,
+    staff_values,
+)
 
 COLOURS = ("#1f77b4", "#2ca02c")  # rate against all, rate against eligible
 GRID = "#dddddd"

@@ -18,9 +18,18 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 from ..store.files import write_atomic, write_json
-from .counts import DRILL_HEADERS, AdoptionReport, DepartmentRow, fact_row, labels
+from .counts import AdoptionReport, DepartmentRow, labels
 from .html import html_page
-from .tables import DEPARTMENT_HEADERS, STAFF_HEADERS, department_values, explanation, pct, staff_values
+from .tables import (
+    DEPARTMENT_HEADERS,
+    DRILL_HEADERS,
+    STAFF_HEADERS,
+    department_values,
+    explanation,
+    fact_row,
+    pct,
+    staff_values,
+)
 
 
 def _csv(headers: list[str], rows: Iterable[list[Any]]) -> bytes:

@@ -4,7 +4,34 @@ from __future__ import annotations
 
 from typing import Any
 
-from .counts import AdoptionReport, DepartmentRow, StaffRow, headers, percent, reasons_text
+from .counts import AdoptionReport, DepartmentRow, PatientFact, StaffRow, labels, percent, reasons_text
+from .period import ReportInputError
+
+
+def headers(table: str, width: int) -> list[str]:
+    """A table's column headings from labels.toml, refused unless there is one per value of its rows."""
+    names = list(labels()["headers"][table])
+    if len(names) != width:
+        raise ReportInputError(f"labels.toml [headers] {table}: {len(names)} headings for {width} columns")
+    return names
+
+
+DRILL_HEADERS = headers("patients", 12)
+
+
+def fact_row(f: PatientFact) -> dict[str, Any]:
+    """A drill-down row as written to the CSV and the XLSX (identity numbers masked)."""
+    lab = labels()
+    return dict(zip(DRILL_HEADERS, [
+        f.department, f.patient, f.ma_lk, f.examined_at.strftime("%d/%m/%Y %H:%M"),
+        lab["identified_by"].get(f.identified_by or "", f.identified_by or ""), f.id_number, f.card,
+        _yes(f.card_valid), _yes(f.level2_identity), _yes(f.eligible), _yes(f.health_book),
+        lab["no_book_reason"].get(f.reason or "", f.reason or "")], strict=True))
+
+
+def _yes(v: bool) -> str:
+    return "Có" if v else "Không"
+
 
 DEPARTMENT_HEADERS = headers("departments", 11)
 STAFF_HEADERS = headers("staff", 11)

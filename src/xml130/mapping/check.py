@@ -32,7 +32,7 @@ class Queries(Protocol):
     version: SpecVersion
 
     def lookups(self, conn: Any) -> dict[str, dict[str, Any]]: ...
-    def _query(self, name: str, sql: str, types: Any = None, params: tuple[str, ...] = ("keys",)) -> Any: ...
+    def query(self, name: str, sql: str, types: Any = None, params: tuple[str, ...] = ("keys",)) -> Any: ...
 CHECKIN_COLUMNS = {"key", "ma_lk", "event", "event_at"}
 EPISODE_COLUMNS = {"key", "ma_lk", "closed_at"}
 
@@ -96,7 +96,7 @@ def used_columns(ex: Queries, tm: TableMapping, collection: str | None) -> set[s
 def _check_table(ex: Queries, conn, where: str, tm: TableMapping, params: dict, required: set[str],
                  problems: list[str]) -> None:
     name = tm.table if "keys" in params else "checkin"
-    cols = _columns(conn, ex._query(name, tm.query, params=tuple(params)), params, where, problems)
+    cols = _columns(conn, ex.query(name, tm.query, params=tuple(params)), params, where, problems)
     if cols is None:
         return
     for col in sorted(required - cols):
@@ -109,7 +109,7 @@ def _check_table(ex: Queries, conn, where: str, tm: TableMapping, params: dict, 
     _check_inputs(ex, where, tm, None, cols, problems)
     for cname, coll in tm.collections.items():
         cwhere = f"{where}.collections.{cname}"
-        ccols = _columns(conn, ex._query(f"{name}.{cname}", coll.query), NO_KEYS, cwhere, problems)
+        ccols = _columns(conn, ex.query(f"{name}.{cname}", coll.query), NO_KEYS, cwhere, problems)
         if ccols is None:
             continue
         if "key" not in ccols:

@@ -243,7 +243,7 @@ def _against_database(report: CheckReport, engine, mapping: Mapping, text: str, 
     from .check import NO_KEYS
     with engine.connect() as conn:
         for tid, tm in mapping.tables.items():
-            by_table[tid] = {c.lower() for c in conn.execute(ex._query(tid, tm.query), NO_KEYS).keys()}
+            by_table[tid] = {c.lower() for c in conn.execute(ex.query(tid, tm.query), NO_KEYS).keys()}
     for tid, tm in sorted(mapping.tables.items(), key=lambda kv: int(kv[0][3:])):
         report.tables[tid] = _field_table(ex, items, tm, by_table[tid])
     return report

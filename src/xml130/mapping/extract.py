@@ -16,13 +16,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import Boolean, Date, DateTime, Engine, Integer, Numeric, Text, bindparam, text
-from sqlalchemy.exc import SQLAlchemyError
 
 from .. import findings as fnd
 from ..models import Hoso, HosoError, build_hoso
 from ..params import Params, defaults
 from ..spec import SpecVersion, load_spec
-from . import ADOPTION_PARAMS, FieldRule, Mapping, MappingError, TableMapping
+from . import FieldRule, Mapping, MappingError, TableMapping
 from .columns import KIND_TYPES, RULE_INPUTS, ColumnType, ValueProblem, coerce
 from .derive import AFTER_TABLES, ROW_RULES, Coverage, RuleContext, coverage
 from .reader import ColumnReader
@@ -56,7 +55,7 @@ class Extracted:
     filled_by: dict[tuple[str, str], str] = field(default_factory=dict)  # (table, field) → table rule that filled it
 
 
-def _lower(row) -> dict[str, Any]:
+def lower_keys(row) -> dict[str, Any]:
     return {k.lower(): v for k, v in row._mapping.items()}
 
 
@@ -99,7 +98,7 @@ class Extractor:
         return self.engine.dialect.identifier_preparer.quote(name)
 
     # --- queries ---------------------------------------------------------------------------------------
-    def _query(self, name: str, sql: str, types: dict[str, ColumnType] | None = None,
+    def query(self, name: str, sql: str, types: dict[str, ColumnType] | None = None,
                params: tuple[str, ...] = ("keys",)):
         """The query of a table, a collection (``IN :keys``), the check-in events (``> :since``) or the
         adoption facts (``:start``/``:end``): every other parameter is a datetime. Only the adoption facts are
@@ -116,8 +115,8 @@ class Extractor:
     def checkin_events(self, conn, since: dt.datetime) -> list[dict[str, Any]]:
         """Rows of the mapping's [checkin] query for events after ``since`` (``event_at`` read as a datetime)."""
         tm = self.mapping.checkin
-        q = self._query("checkin", tm.query, params=("since",))
-        rows = [_lower(r) for r in conn.execute(q, {"since": since})]
+        q = self.query("checkin", tm.query, params=("since",))
+        rows = [lower_keys(r) for r in conn.execute(q, {"since": since})]
         bad = []
         for r in rows:
             try:
@@ -128,29 +127,14 @@ class Extractor:
             raise MappingError(bad)
         return rows
 
-    def adoption_rows(self, name: str, **params: dt.datetime) -> Iterator[dict[str, Any]]:
-        """Rows of the mapping's [adoption.NAME] query, streamed (examinations between ``start`` and ``end``)."""
-        spec = self._adoption_spec(name)
-        q = self._query(f"adoption.{name}", spec.query, spec.types, params=tuple(params))
-        with self.engine.connect() as conn:
-            result = conn.execution_options(stream_results=True, yield_per=self.batch_size).execute(q, params)
-            for row in result:
-                yield _lower(row)
-
-    def _adoption_spec(self, name: str):
-        if name not in self.mapping.adoption:
-            raise MappingError([f"mapping {self.mapping.source or self.mapping.name} has no [adoption.{name}] query "
-                                f"(see docs/mapping.md)"])
-        return self.mapping.adoption[name]
-
     def rows_by_key(self, conn, name: str, sql: str, types: Any, keys: list) -> dict[Any, list]:
         """Rows of a table or collection query for these episode keys, grouped by key (raw values: the caller
         converts them with :meth:`prepare`)."""
         grouped: dict[Any, list[dict[str, Any]]] = ByKey()
         if not keys:
             return grouped
-        for row in conn.execute(self._query(name, sql), {"keys": keys}):
-            r = _lower(row)
+        for row in conn.execute(self.query(name, sql), {"keys": keys}):
+            r = lower_keys(row)
             grouped.setdefault(key_id(r["key"]), []).append(r)
         return grouped
 
@@ -171,29 +155,6 @@ class Extractor:
         from .check import mapping_problems
 
         problems = mapping_problems(self)
-        if problems:
-            raise MappingError(problems)
-
-    def check_adoption(self, columns: dict[str, set[str]]) -> None:
-        """Run the [adoption] queries for no row and check each returns the ``columns`` the report reads."""
-        problems: list[str] = []
-        with self.engine.connect() as conn:
-            for name, required in columns.items():
-                if name not in self.mapping.adoption:
-                    problems.append(f"[adoption.{name}] is missing from the mapping")
-                    continue
-                spec = self.mapping.adoption[name]
-                params = {p.lstrip(":"): dt.datetime(9999, 1, 1) for p in ADOPTION_PARAMS[name]}
-                sql = f"SELECT * FROM ({spec.query}) q WHERE 1 = 0"
-                try:
-                    q = self._query(f"adoption.{name}.check", sql, spec.types, params=tuple(params))
-                    cols = {c.lower() for c in conn.execute(q, params).keys()}
-                except SQLAlchemyError as exc:
-                    problems.append(f"adoption.{name}: query fails: {exc.__class__.__name__}: "
-                                    f"{str(exc).splitlines()[0]}")
-                    continue
-                for col in sorted(required - cols):
-                    problems.append(f"adoption.{name}: the query must return a column named {col}")
         if problems:
             raise MappingError(problems)
 
