@@ -47,7 +47,8 @@ def adoption_report(out: str, source: str | None = None, period: str | None = No
                     mapping: str | None = None, periods: int | None = None, notes: str | None = None,
                     rank_min_patients: int | None = None) -> dict:
     """``period``: 2026-W47 or 2026-11; none = the last complete ``kind`` (week or month) in Asia/Ho_Chi_Minh.
-    ``source``: none = XML130_SOURCE or the Secret block ``xml130-source-url`` (see ``_common``)."""
+    ``source``: none = XML130_SOURCE or the Secret block ``xml130-source-url``; ``mapping``: the hospital's mapping
+    file, none = XML130_MAPPING, required (see ``_common``)."""
     source, mapping = database_url("source", source), mapping_file(mapping)
     result = build_and_write(source, out, period, kind, mapping, periods, notes, rank_min_patients)
     publish(result)

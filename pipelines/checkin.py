@@ -19,7 +19,8 @@ def stage_events(source: str, outbox: str, ledger: str, mapping: str) -> dict:
 
 @flow(name="checkin")
 def checkin(outbox: str, source: str | None = None, ledger: str | None = None, mapping: str | None = None) -> dict:
-    """``source``/``ledger``: none = XML130_SOURCE/XML130_LEDGER or the Secret blocks (see ``_common``)."""
+    """``source``/``ledger``: none = XML130_SOURCE/XML130_LEDGER or the Secret blocks; ``mapping``: the hospital's
+    mapping file, none = XML130_MAPPING, required (see ``_common``)."""
     source, ledger, mapping = database_url("source", source), database_url("ledger", ledger), mapping_file(mapping)
     report = stage_events(source, outbox, ledger, mapping)
     publish(report, "checkin")

@@ -51,7 +51,8 @@ def complete_run(outbox: str, ledger: str, mapping: str, plan: jobs.NightlyPlan,
 def nightly_export(outbox: str, source: str | None = None, ledger: str | None = None, mapping: str | None = None,
                    since: str | None = None, until: str | None = None, partition: str = "none") -> dict:
     """``partition``: "none" (one window) or "day" (one task per closing day, run by the flow's task runner).
-    ``source``/``ledger``: none = XML130_SOURCE/XML130_LEDGER or the Secret blocks (see ``_common``)."""
+    ``source``/``ledger``: none = XML130_SOURCE/XML130_LEDGER or the Secret blocks; ``mapping``: the hospital's
+    mapping file, none = XML130_MAPPING, required (see ``_common``)."""
     source, ledger, mapping = database_url("source", source), database_url("ledger", ledger), mapping_file(mapping)
     plan, parts = plan_run(source, outbox, ledger, mapping, since, until, partition)
     futures = [stage_partition.submit(source, outbox, ledger, mapping, plan.run_id, lo, hi) for lo, hi in parts]

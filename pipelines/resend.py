@@ -20,7 +20,8 @@ def restage(source: str, outbox: str, ledger: str, ma_lk: list[str], reason: str
 @flow(name="resend")
 def resend(ma_lk: list[str], reason: str, outbox: str, source: str | None = None, ledger: str | None = None,
            mapping: str | None = None) -> dict:
-    """``source``/``ledger``: none = XML130_SOURCE/XML130_LEDGER or the Secret blocks (see ``_common``)."""
+    """``source``/``ledger``: none = XML130_SOURCE/XML130_LEDGER or the Secret blocks; ``mapping``: the hospital's
+    mapping file, none = XML130_MAPPING, required (see ``_common``)."""
     source, ledger, mapping = database_url("source", source), database_url("ledger", ledger), mapping_file(mapping)
     report = restage(source, outbox, ledger, ma_lk, reason, mapping)
     publish(report, "resend")
