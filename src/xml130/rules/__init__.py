@@ -1,6 +1,6 @@
 """Business rules the portal enforces beyond the XSD: cross-field and cross-table checks per hồ sơ.
 
-The rule list: each rule is declared once — in :mod:`.general`, :mod:`.cards`, :mod:`.clinical`, :mod:`.papers` or
+The rule list: each rule is declared once — in :mod:`.general`, :mod:`.cards`, :mod:`.clinical`, :mod:`.details`, :mod:`.papers` or
 :mod:`.catalog_rules` — with a
 stable code, severity (``error`` blocks sending, ``warning`` is shown), the tables and fields it reads, the period
 it applies to, and a Vietnamese message that names the values found. Thresholds live in ``data/params.toml``
@@ -21,11 +21,12 @@ from typing import Any
 from .. import findings as fnd
 from ..models import Hoso
 from ..params import Params
-from . import cards, catalog_rules, clinical, general, papers
+from . import cards, catalog_rules, clinical, details, general, papers
 from .engine import Rule, codes_on, combine, run
 
 # Every rule xml130 runs, in this order; the catalog rules (R.CAT.*) stay silent without a catalogue.
-RULES: dict[str, Rule] = combine(catalog_rules.RULES, general.RULES, cards.RULES, clinical.RULES, papers.RULES)
+RULES: dict[str, Rule] = combine(catalog_rules.RULES, general.RULES, cards.RULES, clinical.RULES, details.RULES,
+                                 papers.RULES)
 
 
 def run_rules(hoso: Hoso, *, file: str | None = None, codes: Iterable[str] | None = None, catalog: Any = None,

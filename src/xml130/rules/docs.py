@@ -10,7 +10,7 @@ def render_markdown() -> str:
     lines = [
         "# xml130 rule list",
         "",
-        "Generated from `src/xml130/rules/` (`general.py`, `cards.py`, `clinical.py`, `papers.py`, `catalog_rules.py`) by `xml130 rules --format markdown > docs/rules.md`; do not"
+        "Generated from `src/xml130/rules/` (`general.py`, `cards.py`, `clinical.py`, `details.py`, `papers.py`, `catalog_rules.py`) by `xml130 rules --format markdown > docs/rules.md`; do not"
         " edit by hand. Thresholds (shared with the mapping): `src/xml130/data/params.toml`; code lists with their periods:"
         " `src/xml130/rules/codelists.toml`. `error` keeps a hồ sơ from being sent (quarantine); `warning` is shown.",
         "",
