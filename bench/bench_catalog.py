@@ -51,7 +51,7 @@ def main() -> None:
 
 def _validate(count: int, folder: Path, ledger, url: str) -> None:
     from xml130.catalog.imports import import_files
-    from xml130.demo.catalog_synthetic import catalogue_for, write_xlsx
+    from xml130.demo.catalog_synthetic import catalog_for, write_xlsx
     from xml130.demo.synthetic import generate_batch
     from xml130.models import build_hoso
     from xml130.render import render_hoso
@@ -61,7 +61,7 @@ def _validate(count: int, folder: Path, ledger, url: str) -> None:
     hosos = [build_hoso(raw) for raw in generate_batch(count)]
     envelopes = [render_hoso(h, ngaylap="20261120") for h in hosos]
     t = time.perf_counter()
-    import_files(ledger, [write_xlsx(folder / "dm.xlsx", _padded(catalogue_for(hosos)))])
+    import_files(ledger, [write_xlsx(folder / "dm.xlsx", _padded(catalog_for(hosos)))])
     import_s = time.perf_counter() - t
     t = time.perf_counter()
     catalog = Catalog.from_ledger(url)

@@ -16,7 +16,7 @@ from xml130.catalog.cross import check_day
 from xml130.catalog.crossstage import cross_stage
 from xml130.catalog.facts import read_facts
 from xml130.demo import scenarios as sc
-from xml130.demo.catalog_synthetic import catalogue_for, to_catalog
+from xml130.demo.catalog_synthetic import catalog_for, to_catalog
 from xml130.models import build_hoso
 from xml130.render import render_hoso
 from xml130.store.ledger import Ledger
@@ -111,7 +111,7 @@ def test_one_patient_or_one_card_in_overlapping_episodes():
 def test_bed_days_above_the_registered_beds_of_the_department():
     ip = sc.inpatient_surgery_beds()
     raws = [ip, _copy(ip, 3), _copy(ip, 4, shift=24 * H)]
-    cats = catalogue_for([build_hoso(ip)])
+    cats = catalog_for([build_hoso(ip)])
     for row in cats["department"]:
         row["GIUONG_PD"], row["GIUONG_TK"] = 1, 1
     found = [f for f in check_day(_facts(*raws), to_catalog(cats)) if f.code.startswith("CROSS.BEDS")]

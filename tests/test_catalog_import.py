@@ -17,7 +17,7 @@ from xml130.catalog import Catalog, kinds
 from xml130.catalog.values import BadValue, parse_date, parse_money
 from xml130.cli import app
 from xml130.demo import scenarios as sc
-from xml130.demo.catalog_synthetic import catalogue_for, write_csv, write_xlsx
+from xml130.demo.catalog_synthetic import catalog_for, write_csv, write_xlsx
 from xml130.models import build_hoso
 from xml130.store.ledger import Ledger
 from xml130.store.tables import approved_import, approved_item
@@ -30,7 +30,7 @@ def run(*args):
 
 
 def _catalogues():
-    return catalogue_for([build_hoso(sc.outpatient_drugs_labs()), build_hoso(sc.inpatient_surgery_beds())])
+    return catalog_for([build_hoso(sc.outpatient_drugs_labs()), build_hoso(sc.inpatient_surgery_beds())])
 
 
 def _count(url, table=approved_item):

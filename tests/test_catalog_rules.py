@@ -1,6 +1,6 @@
 """Every catalog rule (R.CAT.*): a hồ sơ and a catalogue consistent with it give no finding of the rule; one
 deliberate mismatch gives exactly that finding (code, table, field, row). Catalogues are built from the hồ sơ by
-:func:`xml130.demo.catalog_synthetic.catalogue_for` and typed as an import types them."""
+:func:`xml130.demo.catalog_synthetic.catalog_for` and typed as an import types them."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from xml130.demo import scenarios as sc
-from xml130.demo.catalog_synthetic import catalogue_for, to_catalog
+from xml130.demo.catalog_synthetic import catalog_for, to_catalog
 from xml130.models import build_hoso
 from xml130.render import render_hoso
 from xml130.rules import all_rules, run_rules
@@ -79,7 +79,7 @@ def _run(make, prep, edit=None):
     raw = make()
     if prep:
         prep(raw)
-    cats = catalogue_for([build_hoso(raw)])
+    cats = catalog_for([build_hoso(raw)])
     if edit:
         edit(raw, cats)
     return run_rules(build_hoso(raw), catalog=to_catalog(cats))
@@ -128,9 +128,9 @@ def test_silent_without_catalogue_and_for_kinds_not_imported():
     raw["XML2"][0]["MA_THUOC"] = "40.999"
     hoso = build_hoso(raw)
     assert [f for f in run_rules(hoso) if f.code.startswith("R.CAT.")] == []
-    only_staff = to_catalog({"staff": catalogue_for([build_hoso(OP())])["staff"]})
+    only_staff = to_catalog({"staff": catalog_for([build_hoso(OP())])["staff"]})
     assert [f for f in run_rules(hoso, catalog=only_staff) if f.code.startswith("R.CAT.")] == []
-    whole = to_catalog(catalogue_for([build_hoso(OP())]))
+    whole = to_catalog(catalog_for([build_hoso(OP())]))
     assert [f.code for f in run_rules(hoso, catalog=whole) if f.code.startswith("R.CAT.")] == ["R.CAT.DRUG.UNKNOWN"]
     envelope = render_hoso(hoso)  # the validation path gives the catalogue to the rules the same way
     assert [f.code for f in validate_bytes(envelope, catalog=whole) if f.code.startswith("R.CAT.")] == [

@@ -1,6 +1,6 @@
 """The demo's approved catalogues and its deliberate mismatches.
 
-:func:`demo_catalogues` writes the six catalogues of the demo HIS as the portal exports them (one XLSX workbook
+:func:`demo_catalog_files` writes the six catalogues of the demo HIS as the portal exports them (one XLSX workbook
 plus the services as CSV; dates in the three forms, money with separators), consistent with the HIS's own
 catalogue, staff and departments. :func:`plant_mismatches` then changes a few rows of the demo HIS so that the
 nightly export shows each kind of catalogue and cross-hồ-sơ finding once: an unknown drug, a wrong strength, an
@@ -25,7 +25,7 @@ UNREGISTERED = "0100000099"
 EXPIRED_MACHINE = "XQ.1.79999.0002"  # registered until 01/11/2026, the day before the demo starts
 
 
-def demo_catalogues(engine: Engine, folder: Path) -> list[Path]:
+def demo_catalog_files(engine: Engine, folder: Path) -> list[Path]:
     with engine.connect() as conn:
         items = conn.execute(select(s.catalog_item)).mappings().all()
         staff = conn.execute(select(s.staff.c.practice_code, s.staff.c.full_name)
@@ -146,5 +146,5 @@ def prepare_demo(his: Engine, folder: Path, ledger_url: str) -> tuple[dict[str, 
     from ..store.ledger import Ledger
 
     planted = plant_mismatches(his)
-    import_files(Ledger(ledger_url), demo_catalogues(his, folder))
+    import_files(Ledger(ledger_url), demo_catalog_files(his, folder))
     return planted, Catalog.from_ledger(ledger_url)

@@ -26,7 +26,7 @@ def _price(a: Any, b: Any) -> Any:
     return max(Decimal(a or 0), Decimal(b or 0))
 
 
-def catalogue_for(hosos: Iterable[Hoso]) -> dict[str, list[dict[str, Any]]]:
+def catalog_for(hosos: Iterable[Hoso]) -> dict[str, list[dict[str, Any]]]:
     """One approved row per distinct item the hồ sơ use (drugs by code, strength, registration number and bid;
     supplies by code and bid), each valid since 2020 with no end; returns kind → rows keyed by header."""
     found: dict[str, dict[tuple, dict[str, Any]]] = {k: {} for k in kinds()}
