@@ -9,7 +9,8 @@ import random
 
 import pytest
 
-from xml130.demo.scenarios import INVALID, NGAYLAP, invalid_files, outpatient_drugs_labs, valid_files
+from xml130.demo.invalid import INVALID, invalid_files
+from xml130.demo.scenarios import NGAYLAP, outpatient_drugs_labs, valid_files
 from xml130.demo.synthetic import outpatient
 from xml130.models import build_hoso
 from xml130.render import render_envelope, render_hoso_tables

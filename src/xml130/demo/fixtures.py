@@ -1,5 +1,5 @@
 """The fixture files: ``fixtures/valid``, ``fixtures/invalid`` and ``fixtures/quirks`` (the named scenarios of
-:mod:`.scenarios`, and the shapes real HIS write, :mod:`.quirks`), each file of the last two with its expected
+:mod:`.scenarios`, :mod:`.invalid`, and the shapes real HIS write, :mod:`.quirks`), each file of the last two with its expected
 findings (``xml130 fixtures``)."""
 
 from __future__ import annotations
@@ -7,8 +7,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from .invalid import invalid_files
 from .quirks import quirk_files
-from .scenarios import invalid_files, valid_files
+from .scenarios import valid_files
 
 
 def write_fixtures(directory: Path) -> list[Path]:

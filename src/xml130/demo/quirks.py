@@ -19,6 +19,7 @@ from ..models import build_hoso, build_rows
 from ..render import render_checkin, render_envelope, render_hoso_tables, render_table
 from ..spec import load_spec
 from . import scenarios as sc
+from .invalid import Broken, mutate
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class Quirk:
 
 
 def _hoso(base: str, table: str, *edits: tuple[str, str]) -> Callable[[], bytes]:
-    return lambda: sc._mutate(sc.Broken(base, table, edits, ()))
+    return lambda: mutate(Broken(base, table, edits, ()))
 
 
 def _edit(text: str, edits: tuple[tuple[str, str], ...]) -> bytes:
