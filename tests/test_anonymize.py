@@ -4,10 +4,13 @@ base64 included; everything else is byte for byte; validate finds the same codes
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from xml130.anonymize import AnonymizeError, anonymize_bytes, kinds, personal_fields
@@ -348,3 +351,29 @@ def test_a_signature_is_emptied_its_certificate_names_a_person():
     assert b"012345678901" not in result.data and result.counts["chữ ký số đã bỏ"] == 1
     assert _codes(result.data) == _codes(data)
     assert "chữ ký số đã bỏ" not in anonymize_bytes(_envelope("valid/referral.xml", {}), key=KEY).counts
+
+
+_LETTERS = "abcdeghiklmnopqrstuvxyàáâãèéêìíòóôõùúýăđĩũơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ"
+_WORD = st.text(_LETTERS, min_size=2, max_size=7).map(str.capitalize)
+
+
+@settings(max_examples=30, deadline=None)
+@given(name=st.lists(_WORD, min_size=2, max_size=4).map(" ".join),
+       cccd=st.from_regex(r"0\d{11}", fullmatch=True),
+       card=st.tuples(st.sampled_from(["DN", "HT", "TE", "CN", "GD"]), st.from_regex(r"[1-5]\d{2}\d{10}", fullmatch=True))
+       .map("".join),
+       born=st.dates(dt.date(1930, 1, 1), dt.date(2025, 12, 31)).map(lambda d: d.strftime("%Y%m%d") + "0000"))
+def test_any_planted_identity_leaves_no_trace(name, cccd, card, born):
+    """Whatever the name, ID card, card number and birth date planted in a check-in, none is in the output and
+    the finding codes are the same."""
+    data = (FIXTURES / "valid/checkin.xml").read_bytes()
+    for f, v in (("HO_TEN", name), ("SO_CCCD", cccd), ("MA_THE_BHYT", card), ("NGAY_SINH", born)):
+        data = re.sub(rb"<%s>[^<]*</%s>" % (f.encode(), f.encode()), b"<%s>%s</%s>" % (f.encode(), v.encode(), f.encode()),
+                      data, count=1)
+    out = anonymize_bytes(data).data
+    text = out.decode("utf-8")
+    assert name not in text and cccd not in text and card not in text
+    row = _rows(out)["XML0"][0]
+    assert row["SO_CCCD"][6:] != cccd[6:] and row["MA_THE_BHYT"][5:] != card[5:]  # the kept heads say nothing alone
+    assert not set(row["HO_TEN"].split()) & set(name.split()) and len(row["HO_TEN"]) == len(name)
+    assert _codes(out) == _codes(data)
