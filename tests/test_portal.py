@@ -220,22 +220,78 @@ def test_a_data_rejection_is_rejected_with_its_reasons(portal, staged, signer):
     sim, url = portal
     outbox, ledger, hoso, checkins = staged
     target = Ledger(ledger).pending_hoso()[0]
-    path = outbox / target["path"]
-    path.write_bytes(path.read_bytes().replace(b"<SOLUONGHOSO>1</SOLUONGHOSO>", b"<SOLUONGHOSO>2</SOLUONGHOSO>"))
+    sim.faults.reject_ma_lk = frozenset({target["ma_lk"]})  # the portal refuses this hồ sơ's data
     report = jobs.submit(outbox, ledger, client_for(url), signer)
     assert report.counts["rejected"] == 1 and report.counts["accepted"] == hoso + checkins - 1
     assert report.quarantined_by_code == {"422": 1}
-    assert report.quarantine == [{"kind": "hoso", "ma_lk": target["ma_lk"], "id": "v1", "outcome": "rejected",
-                                  "ma_ket_qua": "422", "thong_diep": "Dữ liệu không hợp lệ",
-                                  "reason": "422 (HTTP 422): Dữ liệu không hợp lệ"}]
+    assert report.quarantine == [
+        {"kind": "hoso", "ma_lk": target["ma_lk"], "id": "v1", "outcome": "rejected", "ma_ket_qua": "422",
+         "thong_diep": "Dữ liệu không hợp lệ", "reason": "422 (HTTP 422): Dữ liệu không hợp lệ"}]
     quarantine = json.loads((Path(report.report_dir) / "quarantine.json").read_text(encoding="utf-8"))
     assert quarantine == report.quarantine
     [row] = [r for r in Ledger(ledger).versions() if r["ma_lk"] == target["ma_lk"]]
     assert row["status"] == "rejected"
     [sub] = [s for s in Ledger(ledger).submissions() if s["ma_lk"] == target["ma_lk"] and s["kind"] == "hoso"]
     assert (sub["outcome"], sub["http_status"], sub["ma_ket_qua"]) == ("rejected", 422, "422")
-    assert json.loads(sub["answer"])["loi"][0]["ma"] == "ENVELOPE.COUNT"
+    assert json.loads(sub["answer"])["loi"] == [{
+        "bang": "XML1", "truong": "MA_LK", "dong": 1, "ma": "SIM.REJECT",
+        "thongDiep": f"Mô phỏng từ chối dữ liệu (theo danh sách MA_LK): MA_LK {target['ma_lk']}"}]
+    assert sim.fault_counts == {("api/qd130/guiHoSoXmlQD3176", "reject"): 1}
     assert jobs.submit(outbox, ledger, client_for(url), signer).counts["rejected"] == 0  # final: not resent
+
+
+def test_the_simulator_refuses_wrong_data_with_its_own_validator(portal, staged, signer):
+    """A signed file whose envelope is wrong (SOLUONGHOSO 2 for one hồ sơ) is refused with the validator's code."""
+    sim, url = portal
+    outbox, ledger, hoso, checkins = staged
+    target = Ledger(ledger).pending_hoso()[0]
+    data = (outbox / target["path"]).read_bytes().replace(b"<SOLUONGHOSO>1</SOLUONGHOSO>",
+                                                          b"<SOLUONGHOSO>2</SOLUONGHOSO>")
+    receipt = client_for(url).send_hoso(signer.sign(data), "r-wrong")
+    assert (receipt.http_status, receipt.ma_ket_qua, receipt.outcome) == (422, "422", "rejected")
+    assert receipt.raw["loi"][0]["ma"] == "ENVELOPE.COUNT" and sim.received == []
+
+
+def test_every_nth_file_is_refused_and_each_request_is_one_log_line(portal, staged, signer):
+    sim, url = portal
+    outbox, ledger, hoso, checkins = staged
+    lines: list[str] = []
+    sim.log, sim.faults.reject_every = lines.append, 5
+    report = jobs.submit(outbox, ledger, client_for(url), signer)
+    files = hoso + checkins
+    assert report.counts["rejected"] == hoso // 5 and report.counts["accepted"] == files - hoso // 5
+    assert len(lines) == 1 + files and sim.requests == 1 + files  # one token call, one request per file
+    token, first = lines[0].split(" ", 1)[1], lines[1].split(" ", 1)[1]
+    assert token == "api/token/take id=- HTTP 200 maKetQua=200 fault=-"
+    first_id = report.items[0]["request_id"]
+    assert first == f"api/qd130/checkInKcbQd3176 id={first_id} HTTP 200 maKetQua=200 fault=-"
+    fifth = checkins + 4  # the fifth hồ sơ (the check-ins go first)
+    assert lines[1 + fifth].split(" ", 1)[1] == (f"api/qd130/guiHoSoXmlQD3176 id={report.items[fifth]['request_id']} "
+                                                 "HTTP 422 maKetQua=422 fault=reject")
+    assert [i["ma_lk"] for i in report.items if i["outcome"] == "rejected"] == [
+        i["ma_lk"] for i in report.items if i["kind"] == "hoso"][4::5]
+    assert sim.fault_counts == {("api/qd130/guiHoSoXmlQD3176", "reject"): hoso // 5}
+
+
+def test_a_drop_is_used_by_a_file_never_by_the_token_call(portal, staged, signer):
+    sim, url = portal
+    outbox, ledger, hoso, checkins = staged
+    lines: list[str] = []
+    sim.log = lines.append
+    sim.faults.drop, sim.faults.token_5xx = 1, 1
+    report = jobs.submit(outbox, ledger, client_for(url), signer)
+    assert report.counts["accepted"] == hoso + checkins
+    endpoints = [(line.split()[1], line.split(" ", 3)[3]) for line in lines[:4]]
+    assert endpoints == [
+        ("api/token/take", "HTTP 503 maKetQua=- fault=token_5xx"),  # the token outage: retried
+        ("api/token/take", "HTTP 200 maKetQua=200 fault=-"),  # the drop is still there for the first file
+        ("api/qd130/checkInKcbQd3176", "no answer fault=drop"),  # recorded, the answer lost
+        ("api/qd130/checkInKcbQd3176", "HTTP 200 maKetQua=200 fault=-"),  # the same request id again
+    ]
+    assert lines[2].split()[2] == lines[3].split()[2]
+    assert sim.fault_counts == {("api/token/take", "token_5xx"): 1, ("api/qd130/checkInKcbQd3176", "drop"): 1}
+    assert sim.fault_summary() == "api/qd130/checkInKcbQd3176: drop 1; api/token/take: token_5xx 1"
+    assert len(sim.received) == hoso + checkins
 
 
 class SpoilsTheFirstHoso(ChangedAfterSigning):
@@ -257,8 +313,7 @@ def test_status_lists_what_to_act_on_per_day(portal, signer, tmp_path):
     assert jobs.nightly(his, outbox, ledger, mapping=DEMO).counts["staged"] == 12
     assert jobs.checkin(his, outbox, ledger, mapping=DEMO).counts["staged"] == 17
     pending = Ledger(ledger).pending_hoso()
-    bad = outbox / pending[1]["path"]  # the portal will refuse this one's data
-    bad.write_bytes(bad.read_bytes().replace(b"<SOLUONGHOSO>1</SOLUONGHOSO>", b"<SOLUONGHOSO>2</SOLUONGHOSO>"))
+    sim.faults.reject_ma_lk = frozenset({pending[1]["ma_lk"]})  # the portal will refuse this one's data
     sim.faults.fail_5xx = 1  # the first file (a check-in) gets no answer
     report = jobs.submit(outbox, ledger, client_for(url, retries=0), SpoilsTheFirstHoso(signer))
     assert {k: report.counts[k] for k in ("accepted", "rejected", "unanswered", "refused")} == {

@@ -69,7 +69,10 @@ def test_portal_sim_started_in_the_background_stops_on_a_signal(tmp_path, monkey
     assert int((tmp_path / "rc").read_text()) == EXIT[sig]
     err = (tmp_path / "err").read_text()
     assert "Traceback" not in err
-    assert "portal simulator stopped: 0 files received" in err
+    assert "portal simulator stopped: 0 files received; faults injected: api/token/take: fail_5xx 2" in err
+    lines = [line.split(" ", 1)[1] for line in (tmp_path / "out").read_text().splitlines()[1:]]
+    assert lines == ["api/token/take id=- HTTP 503 maKetQua=- fault=fail_5xx"] * 2 + [
+        "api/token/take id=- HTTP 200 maKetQua=200 fault=-"]  # one line per request, as it happens
     assert f"interrupted by {sig.name}: stopped cleanly" in err
     assert not listening(port)
 
@@ -78,7 +81,8 @@ def test_portal_sim_lists_its_fault_modes():
     r = subprocess.run([sys.executable, "-m", "xml130.cli", "portal-sim", "--help"], capture_output=True, text=True,
                        env={**os.environ, "COLUMNS": "200"})
     assert r.returncode == 0
-    for option in ("--slow", "--fail-5xx", "--drop", "--token-ttl"):
+    for option in ("--slow", "--fail-5xx", "--drop", "--token-ttl", "--token-fail-5xx", "--reject-ma-lk",
+                   "--reject-every"):
         assert option in r.stdout
 
 

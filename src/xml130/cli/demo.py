@@ -87,21 +87,32 @@ def portal_sim(
     slow: Annotated[float, typer.Option("--slow", min=0, help="Fault: delay every answer by this many seconds.")] = 0.0,
     fail_5xx: Annotated[int, typer.Option("--fail-5xx", min=0, help="Fault: the next N requests (token "
                                                                    "included) answer 503.")] = 0,
-    drop: Annotated[int, typer.Option("--drop", min=0, help="Fault: the next N files are recorded, then the "
+    drop: Annotated[int, typer.Option("--drop", min=0, help="Fault: the next N files (the send endpoints only; a "
+                                                            "token call never uses one up) are recorded, then the "
                                                             "connection closes without an answer.")] = 0,
+    token_5xx: Annotated[int, typer.Option("--token-fail-5xx", min=0, help="Fault: the next N token calls answer "
+                                                                          "503 (a token outage).")] = 0,
+    reject_ma_lk: Annotated[list[str] | None, typer.Option("--reject-ma-lk", help="Refuse the hồ sơ of this MA_LK "
+                                                                                 "as wrong data: HTTP 422, maKetQua "
+                                                                                 "422 (repeatable).")] = None,
+    reject_every: Annotated[int, typer.Option("--reject-every", min=0, help="Refuse every Nth hồ sơ that "
+                                                                           "passes the checks as wrong data (422).")] = 0,
     token_ttl: Annotated[float, typer.Option("--token-ttl", min=0, help="Fault: tokens expire after this many "
                                                                         "seconds (0: at once, every send gets "
                                                                         "401).")] = 3600.0,
 ) -> None:
     """Run the local portal simulator on 127.0.0.1 (password from XML130_PORTAL_PASSWORD) until SIGINT or
-    SIGTERM."""
+    SIGTERM. One line per request on standard output: time, endpoint, request id, outcome (HTTP status and
+    maKetQua, or "no answer"), fault injected; at the end the files received and the faults per endpoint."""
     from ..demo.portal_sim import Faults, PortalSim
 
     password = os.environ.get("XML130_PORTAL_PASSWORD")
     if not password:
         fail("Thiếu mật khẩu:", "set XML130_PORTAL_PASSWORD")
+    faults = Faults(slow=slow, fail_5xx=fail_5xx, token_5xx=token_5xx, drop=drop,
+                    reject_ma_lk=frozenset(reject_ma_lk or ()), reject_every=reject_every)
     sim = PortalSim(username=username, password=password, ca_pem=ca.read_bytes() if ca else None,
-                    token_ttl=token_ttl, faults=Faults(slow=slow, fail_5xx=fail_5xx, drop=drop))
+                    token_ttl=token_ttl, faults=faults, log=lambda line: print(line, flush=True))
     serve_until_stopped(sim, port, f"portal simulator at {{url}} (user {username})",
-                         lambda: f"portal simulator stopped: {len(sim.received)} files received")
-
+                         lambda: f"portal simulator stopped: {len(sim.received)} files received; faults injected: "
+                                 f"{sim.fault_summary()}")
