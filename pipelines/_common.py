@@ -21,6 +21,7 @@ from xml130.codes import DEFAULT_LEDGER
 from xml130.errors import SettingError
 from xml130.mapping import MAPPING_ENV
 from xml130.signing.core import secret_value
+from xml130.store.database import permanent_error
 
 RETRY_DELAYS = [10, 60, 300]
 
@@ -69,13 +70,14 @@ def mapping_file(value: str | None) -> str:
 
 
 def is_transient(task, task_run, state) -> bool:
-    """Retry a task when the database connection dropped or timed out, not when the data or mapping is wrong."""
+    """Retry a task when the database connection dropped or timed out, not when the data or mapping is wrong, and
+    never when someone must act: no database, no table, credentials refused (:func:`permanent_error`)."""
     try:
         state.result()
-    except OperationalError:
-        return True
+    except OperationalError as exc:
+        return permanent_error(exc) is None
     except DBAPIError as exc:
-        return bool(exc.connection_invalidated)
+        return bool(exc.connection_invalidated) and permanent_error(exc) is None
     except Exception:
         return False
     return False

@@ -99,3 +99,128 @@ def test_the_commands_read_the_database_urls_from_the_environment(tmp_path):
     with Ledger(ledger).engine.connect() as conn:  # the ledger of XML130_LEDGER, not the default file
         assert conn.execute(select(func.count()).select_from(hoso_version)).scalar() == 20
     assert CliRunner().invoke(app, ["status", "--format", "json"], env=env).exit_code == 0
+
+
+def _admin(url: str, *statements: str) -> None:
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            for statement in statements:
+                conn.execute(text(statement))
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def demo_his(tmp_path):
+    from xml130.demo.his import create_demo
+
+    his = f"sqlite:///{tmp_path / 'his.db'}"
+    create_demo(his, 10)
+    return his
+
+
+def test_a_missing_ledger_database_is_created_on_postgresql_and_mariadb(tmp_path, demo_his):
+    import os
+
+    from .conftest import MARIADB_URL
+
+    name = f"xml130_ledger_new_{os.getpid()}"
+    urls = {"postgresql": make_url(PG_URL).set(database=name).render_as_string(hide_password=False),
+            "mariadb": MARIADB_URL.rstrip("/") + f"/{name}?charset=utf8mb4"}
+    drop_pg_database(name)
+    _admin(MARIADB_URL, f"DROP DATABASE IF EXISTS `{name}`")
+    try:
+        for kind, url in urls.items():
+            r = CliRunner().invoke(app, ["nightly", "--source", demo_his, "--outbox", str(tmp_path / kind),
+                                         "--ledger", url])
+            assert r.exit_code == 0, r.output
+            assert "'staged': 10" in r.output
+            from xml130.store.ledger import Ledger
+
+            assert len(list(Ledger(url).versions())) == 10
+        engine = create_engine(MARIADB_URL)
+        with engine.connect() as conn:
+            collation = conn.execute(text("SELECT DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA "
+                                          "WHERE SCHEMA_NAME = :n"), {"n": name}).scalar()
+        engine.dispose()
+        assert collation == "utf8mb4_bin"
+    finally:
+        drop_pg_database(name)
+        _admin(MARIADB_URL, f"DROP DATABASE IF EXISTS `{name}`")
+
+
+def test_a_ledger_database_the_account_may_not_create_stops_at_once_with_the_command(tmp_path, demo_his):
+    import os
+
+    role, name = f"xml130_nocreate_{os.getpid()}", f"xml130_ledger_denied_{os.getpid()}"
+    _admin(PG_URL, f'DROP ROLE IF EXISTS "{role}"', f'CREATE ROLE "{role}" LOGIN NOCREATEDB')
+    url = make_url(PG_URL).set(username=role, database=name).render_as_string(hide_password=False)
+    try:
+        r = CliRunner().invoke(app, ["nightly", "--source", demo_his, "--outbox", str(tmp_path / "o"),
+                                     "--ledger", url])
+        assert r.exit_code == 2
+        assert " ".join(r.output.split()) == (
+            f"Không chạy được: the ledger database {name} does not exist on 127.0.0.1:5432 (not created: permission "
+            f"denied to create database). Create it once, as the database administrator: createdb -h 127.0.0.1 "
+            f"-p 5432 -U postgres -O {role} {name}")
+        assert not (tmp_path / "o").exists()  # nothing was staged
+        # a command that only reads never creates it
+        r = CliRunner().invoke(app, ["status", "--ledger", make_url(PG_URL).set(database=name)
+                                     .render_as_string(hide_password=False)])
+        assert r.exit_code == 2 and "(a command that only reads does not create it)" in r.output
+        engine = create_engine(PG_URL)
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first() is None
+        engine.dispose()
+    finally:
+        drop_pg_database(name)
+        _admin(PG_URL, f'DROP ROLE IF EXISTS "{role}"')
+
+
+class _State:
+    def __init__(self, exc: BaseException):
+        self.exc = exc
+
+    def result(self):
+        raise self.exc
+
+
+def _error(url: str, query: str = "SELECT 1") -> Exception:
+    from sqlalchemy.exc import DBAPIError
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text(query))
+    except DBAPIError as exc:
+        return exc
+    finally:
+        engine.dispose()
+    pytest.fail(f"{url}: {query} did not fail")
+
+
+def test_errors_that_cannot_heal_are_never_retried_as_transient(tmp_path):
+    from pipelines._common import is_transient
+    from xml130.store.database import permanent_error
+
+    from .conftest import MARIADB_URL
+    from .e2e import free_port
+
+    pg, maria = make_url(PG_URL), make_url(MARIADB_URL)
+    cases = {
+        "no database": [_error(pg.set(database="xml130_never_created").render_as_string(hide_password=False)),
+                        _error(maria.set(database="xml130_never_created").render_as_string(hide_password=False))],
+        "no table": [_error(PG_URL, "SELECT * FROM xml130_no_such_table"),
+                     _error(MARIADB_URL.rstrip("/") + "/mysql", "SELECT * FROM xml130_no_such_table"),
+                     _error(f"sqlite:///{tmp_path / 'empty.db'}", "SELECT * FROM encounter")],
+        "authentication refused": [
+            _error(pg.set(username="xml130_no_such_role").render_as_string(hide_password=False)),
+            _error(maria.set(username="xml130_no_such_user", password="x").render_as_string(hide_password=False))],
+    }
+    for kind, errors in cases.items():
+        for exc in errors:
+            assert permanent_error(exc) == kind, exc
+            assert is_transient(None, None, _State(exc)) is False, exc
+    refused = _error(pg.set(port=free_port()).render_as_string(hide_password=False))  # the server is down: heals
+    assert permanent_error(refused) is None and is_transient(None, None, _State(refused)) is True

@@ -57,7 +57,7 @@ def demo_his(
     from sqlalchemy.exc import SQLAlchemyError
 
     from ..demo.his import create_demo
-    from ..mapping.database import ensure_database
+    from ..store.database import ensure_database
 
     try:
         if ensure_database(url):

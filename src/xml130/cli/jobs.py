@@ -153,7 +153,7 @@ def status(
     from ..jobs.status import ledger_status, status_lines
     from ..store.ledger import Ledger
 
-    summary = run_job(lambda: ledger_status(Ledger(existing_ledger(ledger)), now, within))
+    summary = run_job(lambda: ledger_status(Ledger(existing_ledger(ledger), create=False), now, within))
     if format is Format.json:
         sys.stdout.write(json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
         return

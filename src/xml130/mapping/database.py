@@ -1,5 +1,5 @@
-"""Connecting to a HIS database: an engine closed when the job is done (:func:`his_engine`), and creating a missing
-PostgreSQL database (``xml130 demo-his --url …/newdb``)."""
+"""Connecting to a HIS database: an engine closed when the job is done (:func:`his_engine`); a missing PostgreSQL or
+MariaDB database is created by :func:`xml130.store.database.ensure_database` (``xml130 demo-his --url …/newdb``)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine, make_url
 
 from ..errors import Xml130Error
@@ -37,18 +37,3 @@ def missing_sqlite_file(url: str) -> str | None:
     if u.get_backend_name() != "sqlite" or not u.database or u.database == ":memory:":
         return None
     return None if Path(u.database).exists() else u.database
-
-
-def ensure_database(url: str) -> bool:
-    """Create the PostgreSQL database named in ``url`` when it is missing (connecting to the server's ``postgres``
-    database with the same account, which needs the CREATEDB right). True when it was created; other databases
-    (SQLite creates its file itself) are left alone."""
-    u = make_url(url)
-    if u.get_backend_name() != "postgresql" or not u.database:
-        return False
-    with his_engine(u.set(database="postgres"), isolation_level="AUTOCOMMIT") as admin, admin.connect() as conn:
-        if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": u.database}).first():
-            return False
-        quoted = conn.dialect.identifier_preparer.quote_identifier(u.database)
-        conn.execute(text(f"CREATE DATABASE {quoted}"))
-        return True
