@@ -193,14 +193,10 @@ def test_signature_mismatch_and_401_after_refresh_leave_the_version_due(portal, 
 def test_5xx_and_timeouts_leave_it_due_and_the_same_bytes_go_again(portal, staged, signer):
     sim, url = portal
     outbox, ledger, hoso, checkins = staged
-    sim.faults.fail_5xx = 1000
-    first = jobs.submit(outbox, ledger, client_for(url, retries=1), signer)
-    # the token call gets no answer: three files in a row unanswered, then the run stops; all stay due
-    assert first.counts["unanswered"] == 3 and first.counts["left_due"] == hoso + checkins - 3
-    assert first.notes == ["stopped: api/token/take: no answer after 2 attempts (HTTP 503)"]
-    sim.faults.fail_5xx = 0
+    client = client_for(url, timeout=0.2, retries=1)
+    client.token()  # the token came through; then the portal gets slow
     sim.faults.slow = 0.6
-    second = jobs.submit(outbox, ledger, client_for(url, timeout=0.2, retries=1), signer)
+    second = jobs.submit(outbox, ledger, client, signer)
     assert second.counts["unanswered"] == 3 and second.counts["left_due"] == hoso + checkins - 3
     assert "ReadTimeout" in second.notes[0]
     pending = due(ledger)
@@ -214,6 +210,47 @@ def test_5xx_and_timeouts_leave_it_due_and_the_same_bytes_go_again(portal, stage
         sent.setdefault(s["request_id"], set()).add(s["sent_bytes"])
     assert all(len(v) == 1 for v in sent.values())  # a retry sends exactly the same signed bytes
     assert {s["outcome"] for s in Ledger(ledger).submissions()} == {"unanswered", "accepted"}
+
+
+def test_a_token_outage_sends_nothing_and_status_says_so(portal, staged, signer):
+    sim, url = portal
+    outbox, ledger, hoso, checkins = staged
+    sim.faults.token_5xx = 1000  # the token call gets no answer; the send endpoints are fine
+    first = jobs.submit(outbox, ledger, client_for(url, retries=1), signer)
+    # nothing signed, nothing sent: three files in a row without a token, then the run stops; all stay due
+    reason = "chưa gửi: không lấy được token: api/token/take: no answer after 2 attempts (HTTP 503)"
+    assert dict(first.counts) == {"not_sent": 3, "left_due": hoso + checkins - 3,
+                                  "ledger_rows": first.counts["ledger_rows"]}
+    assert first.notes == [f"stopped: {reason}"]
+    assert sim.fault_counts == {("api/token/take", "token_5xx"): 6} and sim.received == []
+    assert len(due(ledger)) == hoso and set(due(ledger).values()) == {"staged"}  # never "submitted"
+    assert {r["status"] for r in Ledger(ledger).pending_checkins()} == {"staged"}
+    subs = Ledger(ledger).submissions()
+    assert [(s["outcome"], s["sent_bytes"], s["reason"]) for s in subs] == [("not_sent", b"", reason)] * 3
+    status = json.loads(CliRunner().invoke(app, ["status", "--ledger", ledger, "--format", "json"]).stdout)
+    assert status["by_status"]["submitted"] == 0 and status["checkins_by_status"]["staged"] == checkins
+    [day] = status["days"]
+    assert day["sent"] == {"accepted": 0, "rejected": 0, "unanswered": 0, "signature_refused": 0, "refused": 0,
+                           "not_sent": 3}
+    assert {(p["outcome"], p["reason"], p["status_now"]) for p in day["problems"]} == {
+        ("not_sent", reason, "staged")}
+    text = CliRunner().invoke(app, ["status", "--ledger", ledger]).output
+    assert f"    not sent (no token): checkin {subs[0]['ma_lk']} {subs[0]['event']} — {reason} (now staged)" in text
+    sim.faults.token_5xx = 0
+    again = jobs.submit(outbox, ledger, client_for(url), signer)
+    assert again.counts["accepted"] == hoso + checkins and len(sim.received) == hoso + checkins
+
+
+def test_a_refused_login_stops_the_run_at_once_and_sends_nothing(portal, staged, signer, monkeypatch):
+    sim, url = portal
+    outbox, ledger, hoso, checkins = staged
+    monkeypatch.setenv("XML130_PORTAL_PASSWORD", "sai-mat-khau")
+    report = jobs.submit(outbox, ledger, client_for(url), signer)
+    reason = "chưa gửi: cổng từ chối đăng nhập (token): token refused: HTTP 401 Sai tên đăng nhập hoặc mật khẩu"
+    assert report.counts["not_sent"] == 1 and report.counts["left_due"] == hoso + checkins - 1
+    assert report.notes == [f"stopped: {reason}"] and sim.received == []
+    assert [s["outcome"] for s in Ledger(ledger).submissions()] == ["not_sent"]
+    assert set(due(ledger).values()) == {"staged"}
 
 
 def test_a_data_rejection_is_rejected_with_its_reasons(portal, staged, signer):
@@ -314,8 +351,10 @@ def test_status_lists_what_to_act_on_per_day(portal, signer, tmp_path):
     assert jobs.checkin(his, outbox, ledger, mapping=DEMO).counts["staged"] == 17
     pending = Ledger(ledger).pending_hoso()
     sim.faults.reject_ma_lk = frozenset({pending[1]["ma_lk"]})  # the portal will refuse this one's data
+    client = client_for(url, retries=0)
+    client.token()
     sim.faults.fail_5xx = 1  # the first file (a check-in) gets no answer
-    report = jobs.submit(outbox, ledger, client_for(url, retries=0), SpoilsTheFirstHoso(signer))
+    report = jobs.submit(outbox, ledger, client, SpoilsTheFirstHoso(signer))
     assert {k: report.counts[k] for k in ("accepted", "rejected", "unanswered", "refused")} == {
         "accepted": 26, "rejected": 1, "unanswered": 1, "refused": 1}
     today = dt.date.today().isoformat()
@@ -327,9 +366,10 @@ def test_status_lists_what_to_act_on_per_day(portal, signer, tmp_path):
         today,
         "  hồ sơ staged that day, now: accepted 10, rejected 1, staged 1",
         "  check-ins made that day, now: accepted 16, submitted 1",
-        "  sent (each file's last attempt): accepted 26, rejected 1, unanswered 1, signature refused (123/125) 1, refused 0",
-        "    unanswered: checkin 79999261100000000 first_cost — api/token/take: no answer after 1 attempts (HTTP 503)"
-        " (now submitted)",
+        "  sent (each file's last attempt): accepted 26, rejected 1, unanswered 1, signature refused (123/125) 1, refused 0,"
+        " not sent (no token) 0",
+        "    unanswered: checkin 79999261100000000 first_cost — api/qd130/checkInKcbQd3176: no answer after 1 attempts"
+        " (HTTP 503) (now submitted)",
         f"    signature refused (123/125): hoso {pending[0]['ma_lk']} v1 — 125 Ký sai, file gốc có thể đã bị chỉnh sửa "
         "(now staged)",
         f"    rejected: hoso {pending[1]['ma_lk']} v1 — 422 Dữ liệu không hợp lệ (now rejected)",
@@ -342,7 +382,8 @@ def test_status_lists_what_to_act_on_per_day(portal, signer, tmp_path):
     assert list(status) == ["at", "within_days", "by_status", "checkins_by_status", "days", "late"]
     assert status["at"] == "2026-11-13T00:00:00" and status["within_days"] == 2
     [day] = status["days"]
-    assert day["sent"] == {"accepted": 26, "rejected": 1, "unanswered": 1, "signature_refused": 1, "refused": 0}
+    assert day["sent"] == {"accepted": 26, "rejected": 1, "unanswered": 1, "signature_refused": 1, "refused": 0,
+                           "not_sent": 0}
     rejected = day["problems"][2]
     del rejected["sent_at"]
     assert rejected == {"kind": "hoso", "ma_lk": pending[1]["ma_lk"], "id": "v1", "outcome": "rejected",
@@ -353,7 +394,8 @@ def test_status_lists_what_to_act_on_per_day(portal, signer, tmp_path):
     again = jobs.submit(outbox, ledger, client_for(url), signer)
     assert again.counts["accepted"] == 2  # the unanswered check-in (same bytes) and the re-signed hồ sơ
     [day] = json.loads(CliRunner().invoke(app, ["status", "--ledger", ledger, "--format", "json"]).stdout)["days"]
-    assert day["sent"] == {"accepted": 28, "rejected": 1, "unanswered": 0, "signature_refused": 0, "refused": 0}
+    assert day["sent"] == {"accepted": 28, "rejected": 1, "unanswered": 0, "signature_refused": 0, "refused": 0,
+                           "not_sent": 0}
 
 
 def test_rate_limit_and_bad_password(portal, monkeypatch):

@@ -92,6 +92,11 @@ class SubmissionOutcome(StrEnum):
     REJECTED = "rejected"  # the portal refused the data: never sent again as it is
     UNANSWERED = "unanswered"  # no answer (network, 5xx): the same bytes go again
     REFUSED = "refused"  # the portal refused the sender (login, signature): signed and sent afresh
+    NOT_SENT = "not_sent"  # nothing left (no token): the file stays due, its status unchanged; sent_bytes empty
+
+
+# Attempts whose bytes never left: they say why, and change no file's status.
+NOTHING_LEFT = (SubmissionOutcome.NOT_SENT,)
 
 
 # The ledger of the command line and of the flows when neither --ledger, XML130_LEDGER nor a Secret block names one.

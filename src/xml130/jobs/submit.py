@@ -22,6 +22,10 @@ NO_SIGNER = ("Không có chữ ký số (--p12): chưa gửi hồ sơ nào, vì 
              "--remote-user), or --unsigned only against the local portal simulator.")
 
 
+TOKEN_REFUSED = "chưa gửi: cổng từ chối đăng nhập (token)"  # nothing left; the run stops, the files stay due
+NO_TOKEN = "chưa gửi: không lấy được token"  # nothing left; the file stays due
+
+
 def submit(outbox: Path, ledger_url: str, client: Any | None, signer: Any | None, *, dry_run: bool = False,
            unsigned: bool = False, facility: str | None = None, run_id: str | None = None,
            stop_after_unanswered: int = 3) -> RunReport:
@@ -32,7 +36,9 @@ def submit(outbox: Path, ledger_url: str, client: Any | None, signer: Any | None
     ``rejected`` (the data: maKetQua, thongDiep) are final — a correction is a new version; no answer (5xx or
     network errors after the retries, timeouts, a dropped connection) leaves it ``submitted`` and the next run
     sends the very same bytes with the same request id; an answer that blames the sender (123 not signed, 125
-    signature mismatch, 401 after a token refresh …) puts it back to ``staged``, signed afresh next run. Every
+    signature mismatch, 401 after a token refresh …) puts it back to ``staged``, signed afresh next run. No token
+    (the portal's login unreachable or refusing) sends nothing and changes no status: ``not_sent``, with the reason,
+    the file still due; a refused login stops the run at once. Every
     attempt and its reason is a row of the ``submission`` table. The run stops early — the rest stays due — when
     the portal refuses the credentials or ``stop_after_unanswered`` files in a row get no answer. ``dry_run``
     lists what would be sent and changes nothing. The run's report goes to ``<outbox>/_runs/<run id>/``."""
@@ -73,6 +79,7 @@ def _send_all(ledger: Ledger, client: Any, signer: Any | None, outbox: Path, wor
         item = _submit_item(kind, row)
         report.items.append(item)
         outcome, receipt, reason = _send_one(ledger, client, signer, outbox, kind, row, item["request_id"])
+        token_refused = outcome == SubmissionOutcome.NOT_SENT and reason.startswith(TOKEN_REFUSED)
         item["outcome"] = outcome
         report.counts[outcome] += 1
         if outcome != "accepted":
@@ -81,8 +88,8 @@ def _send_all(ledger: Ledger, client: Any, signer: Any | None, outbox: Path, wor
                 "thong_diep": getattr(receipt, "thong_diep", None), "reason": reason})
         if outcome == "rejected":
             report.quarantined_by_code[str(receipt.ma_ket_qua)] += 1
-        in_a_row = in_a_row + 1 if outcome == "unanswered" else 0
-        auth = outcome == "refused" and (receipt is None or receipt.http_status in AUTH_HTTP)
+        in_a_row = in_a_row + 1 if outcome in (SubmissionOutcome.UNANSWERED, SubmissionOutcome.NOT_SENT) else 0
+        auth = token_refused or (outcome == "refused" and (receipt is None or receipt.http_status in AUTH_HTTP))
         if (auth or in_a_row >= stop_after_unanswered) and n + 1 < len(work):
             report.counts["left_due"] = len(work) - n - 1  # not tried this run: still due, sent next run
             report.notes.append(f"stopped: {reason}")
@@ -98,6 +105,17 @@ def _send_one(ledger: Ledger, client: Any, signer: Any | None, outbox: Path, kin
     from ..signing.waiting import clear as clear_pending
     from ..signing.waiting import sign_or_wait
 
+    if client is not None and hasattr(client, "token"):  # nothing is signed or marked sent without a token
+        try:
+            client.token()
+        except PortalAuthError as exc:
+            reason = f"{TOKEN_REFUSED}: {exc}"
+            ledger.note_not_sent(kind, row, request_id, SubmissionOutcome.NOT_SENT, reason)
+            return SubmissionOutcome.NOT_SENT, None, reason
+        except PortalError as exc:
+            reason = f"{NO_TOKEN}: {exc}"
+            ledger.note_not_sent(kind, row, request_id, SubmissionOutcome.NOT_SENT, reason)
+            return SubmissionOutcome.NOT_SENT, None, reason
     data = ledger.bytes_in_flight(kind, row) if row["status"] == Status.SUBMITTED else None
     path, remote = outbox / row["path"], isinstance(signer, RemoteSigner)
     if data is None:

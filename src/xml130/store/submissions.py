@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Engine, Table, select, update
 
-from ..codes import Kind, Status, SubmissionOutcome
+from ..codes import NOTHING_LEFT, Kind, Status, SubmissionOutcome
 from .tables import checkin_event, hoso_version, now, one_of, submission
 
 
@@ -61,12 +61,25 @@ class Submissions:
                 answer=json.dumps(getattr(receipt, "raw", {}), ensure_ascii=False), outcome=outcome, reason=reason))
             conn.execute(update(table).where(table.c.id == row["id"]).values(status=status, **_stamp(kind)))
 
+    def note_not_sent(self, kind: Kind, row: dict[str, Any], request_id: str, outcome: SubmissionOutcome,
+                      reason: str) -> None:
+        """An attempt that sent nothing (``not_sent``: no token), with its reason; the file's status is unchanged
+        (still due)."""
+        outcome = one_of(SubmissionOutcome, outcome, NOTHING_LEFT)
+        with self.engine.begin() as conn:
+            conn.execute(submission.insert().values(
+                kind=kind, facility=row["facility"], ma_lk=row["ma_lk"], version=row.get("version"),
+                event=row.get("event"), request_id=request_id, sent_bytes=b"", sent_at=now(), outcome=outcome,
+                reason=reason))
+
     def bytes_in_flight(self, kind: Kind, row: dict[str, Any]) -> bytes | None:
-        """The bytes of the file's last attempt when it got no answer (``sending`` or ``unanswered``), else None."""
+        """The bytes of the file's last attempt that left when it got no answer (``sending`` or ``unanswered``),
+        else None."""
         t = submission
         key = t.c.version == row["version"] if one_of(Kind, kind) is Kind.HOSO else t.c.event == row["event"]
         q = (select(t.c.sent_bytes, t.c.outcome).where(t.c.kind == kind, t.c.facility == row["facility"],
-                                                       t.c.ma_lk == row["ma_lk"], key)
+                                                       t.c.ma_lk == row["ma_lk"], key,
+                                                       t.c.outcome.not_in(NOTHING_LEFT))
              .order_by(t.c.id.desc()).limit(1))
         with self.engine.connect() as conn:
             last = conn.execute(q).first()

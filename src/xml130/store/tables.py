@@ -110,7 +110,8 @@ submission = Table(
     Column("thong_diep", Text),
     Column("answer", Text),  # the whole answer, JSON
     # sending (recorded before the bytes leave) | accepted | rejected (the data) | unanswered (no answer: sent
-    # again with the same bytes) | refused (the answer blames the sender: 123, 125, 401 … — due again)
+    # again with the same bytes) | refused (the answer blames the sender: 123, 125, 401 … — due again) |
+    # not_sent (nothing left: no token — the file stays due; sent_bytes empty)
     Column("outcome", String(20), nullable=False),
     Column("reason", Text),  # why an attempt was not accepted, in words (the portal's or the client's)
 )
