@@ -25,6 +25,21 @@ from xml130.store.database import permanent_error
 
 RETRY_DELAYS = [10, 60, 300]
 
+# One run at a time per deployment (Prefect's deployment concurrency limit, enforced by the server whatever starts
+# the runs: the scheduler, `prefect deployment run`, a retry). A scheduled job whose next run covers the same ground
+# again cancels a run that would overlap (CANCEL_NEW: nothing is lost, the watermark and the ledger carry on); a run
+# asked for by hand with its own parameters waits for its turn (ENQUEUE). prefect.yaml declares the same
+# (tests/test_pipelines.py compares them).
+ONE_AT_A_TIME = {"nightly": "CANCEL_NEW", "near-real-time": "CANCEL_NEW", "submit": "CANCEL_NEW",
+                 "resend": "ENQUEUE", "qa": "ENQUEUE", "adoption-weekly": "ENQUEUE", "adoption-monthly": "ENQUEUE"}
+
+
+def one_at_a_time(deployment: str):
+    """The concurrency limit of a deployment: 1, with its collision strategy (:data:`ONE_AT_A_TIME`)."""
+    from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
+
+    return ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy(ONE_AT_A_TIME[deployment]))
+
 # parameter -> (environment variable, Prefect Secret block) for the database URLs
 URL_SOURCES = {"source": ("XML130_SOURCE", "xml130-source-url"), "ledger": ("XML130_LEDGER", "xml130-ledger-url")}
 # every Secret block the flows read -> the environment variable that takes its place

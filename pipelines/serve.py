@@ -6,7 +6,8 @@
 nightly_export runs every night at 01:30 and checkin every 5 minutes, in Asia/Ho_Chi_Minh; the VNeID adoption
 report every Thursday at 08:00 for the last week (due before 10:00) and on the 3rd of each month for the last
 month, into XML130_REPORTS (default ./reports). The same deployments are declared in prefect.yaml for a Prefect
-server with workers.
+server with workers. Each runs one at a time (``_common.ONE_AT_A_TIME``: a scheduled run that would overlap the
+previous one is cancelled; a QA or report run waits for its turn).
 
 The database URLs are not parameters: each run reads XML130_SOURCE / XML130_LEDGER from this process's environment
 (or the Secret blocks xml130-source-url / xml130-ledger-url), so no password is stored with the deployments. The
@@ -26,7 +27,7 @@ from prefect.schedules import Cron, Interval
 
 from xml130.errors import Xml130Error
 
-from ._common import database_url, mapping_file
+from ._common import database_url, mapping_file, one_at_a_time
 from .adoption_report import adoption_report
 from .checkin import checkin
 from .nightly_export import nightly_export
@@ -52,19 +53,23 @@ def adoption_deployments(p: dict) -> list:
     base = {"out": os.environ.get("XML130_REPORTS", "reports"), "mapping": p["mapping"]}
     return [
         adoption_report.to_deployment("adoption-weekly", parameters={**base, "kind": "week"},
-                                      schedule=Cron("0 8 * * 4", timezone=TZ)),
+                                      schedule=Cron("0 8 * * 4", timezone=TZ),
+                                      concurrency_limit=one_at_a_time("adoption-weekly")),
         adoption_report.to_deployment("adoption-monthly", parameters={**base, "kind": "month"},
-                                      schedule=Cron("0 8 3 * *", timezone=TZ)),
+                                      schedule=Cron("0 8 3 * *", timezone=TZ),
+                                      concurrency_limit=one_at_a_time("adoption-monthly")),
     ]
 
 
 def deployments() -> list:
     p = parameters()
     return [
-        nightly_export.to_deployment("nightly", parameters=p, schedule=nightly_schedule()),
-        checkin.to_deployment("near-real-time", parameters=p,
-                              schedule=Interval(dt.timedelta(minutes=5), timezone=TZ)),
-        validate_fixtures.to_deployment("qa", parameters={"folder": os.environ.get("XML130_QA_FOLDER", "fixtures")}),
+        nightly_export.to_deployment("nightly", parameters=p, schedule=nightly_schedule(),
+                                     concurrency_limit=one_at_a_time("nightly")),
+        checkin.to_deployment("near-real-time", parameters=p, schedule=Interval(dt.timedelta(minutes=5), timezone=TZ),
+                              concurrency_limit=one_at_a_time("near-real-time")),
+        validate_fixtures.to_deployment("qa", parameters={"folder": os.environ.get("XML130_QA_FOLDER", "fixtures")},
+                                        concurrency_limit=one_at_a_time("qa")),
         *adoption_deployments(p),
     ]
 

@@ -138,3 +138,33 @@ def test_nightly_export_flow_publishes_the_checks_across_hoso_per_day(prefect_se
     assert f"| {first} | CROSS.PERFORMER_OVERLAP | error | 6 | {second} |" in art["data"]
     assert f"| {second} | CROSS.PERFORMER_OVERLAP | error |" in art["data"]
     assert art["data"].count("CROSS.EXAMS_PER_DAY | warning") >= 66
+
+
+def test_each_served_deployment_runs_one_at_a_time(prefect_server, tmp_path, monkeypatch):
+    """The server itself keeps a second run of a deployment from starting while one is running: a scheduled job's
+    run is cancelled (CANCEL_NEW), a QA or report run waits in Scheduled/AwaitingConcurrencySlot (ENQUEUE)."""
+    from prefect.client.orchestration import get_client
+    from prefect.states import Pending, Running
+
+    from pipelines import serve
+    from pipelines._common import ONE_AT_A_TIME
+
+    monkeypatch.setenv("XML130_OUTBOX", str(tmp_path / "outbox"))
+    monkeypatch.setenv("XML130_MAPPING", str(tmp_path / "mapping.toml"))
+    with get_client(sync_client=True) as client:
+        ids = {d.name: d.apply() for d in serve.deployments()}
+        for name, dep_id in ids.items():
+            dep = client.read_deployment(dep_id)
+            assert dep.global_concurrency_limit.limit == 1, name
+            assert dep.concurrency_options.collision_strategy.value == ONE_AT_A_TIME[name], name
+        for name, second_state in (("nightly", "CANCELLED"), ("qa", "SCHEDULED")):
+            first = client.create_flow_run_from_deployment(ids[name])
+            second = client.create_flow_run_from_deployment(ids[name])
+            assert client.set_flow_run_state(first.id, Pending()).status.value == "ACCEPT"
+            assert client.set_flow_run_state(first.id, Running()).status.value == "ACCEPT"
+            answer = client.set_flow_run_state(second.id, Pending())
+            assert answer.status.value != "ACCEPT", name
+            state = client.read_flow_run(second.id).state
+            assert state.type.value == second_state, (name, state)
+            if second_state == "SCHEDULED":
+                assert state.name == "AwaitingConcurrencySlot"

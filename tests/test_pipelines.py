@@ -61,3 +61,20 @@ def test_every_deployment_in_prefect_yaml_points_at_a_flow(root):
     assert {"nightly", "near-real-time", "adoption-weekly", "adoption-monthly"} <= set(names)
     reading_the_his = {d["name"] for d in data["deployments"] if "mapping" in d.get("parameters", {})}
     assert reading_the_his == {"nightly", "near-real-time", "resend", "adoption-weekly", "adoption-monthly"}
+
+
+def test_every_deployment_runs_one_at_a_time_in_prefect_yaml_and_in_serve(root, monkeypatch, tmp_path):
+    import yaml
+
+    from pipelines import serve
+    from pipelines._common import ONE_AT_A_TIME
+
+    data = yaml.safe_load((root / "prefect.yaml").read_text(encoding="utf-8"))
+    declared = {d["name"]: d["concurrency_limit"] for d in data["deployments"]}
+    assert declared == {name: {"limit": 1, "collision_strategy": strategy} for name, strategy in ONE_AT_A_TIME.items()}
+    monkeypatch.setenv("XML130_OUTBOX", str(tmp_path))
+    monkeypatch.setenv("XML130_MAPPING", str(tmp_path / "mapping.toml"))
+    served = {d.name: (d.concurrency_limit, d.concurrency_options.collision_strategy.value)
+              for d in serve.deployments()}
+    assert served == {name: (1, ONE_AT_A_TIME[name]) for name in served}
+    assert set(served) == set(ONE_AT_A_TIME) - {"submit", "resend"}  # serve runs no submit and no resend
