@@ -87,6 +87,12 @@ def assert_no_secret_on_the_server(site: Site, secrets: list[str]) -> None:
     assert "postgresql" not in stored  # no database URL at all, with or without its password
 
 
+def assert_one_at_a_time(deployment: dict, strategy: str) -> None:
+    """The server holds the deployment's concurrency limit (prefect.yaml's or serve's ``concurrency_limit``)."""
+    assert deployment["global_concurrency_limit"]["limit"] == 1
+    assert deployment["concurrency_options"]["collision_strategy"] == strategy
+
+
 def assert_scheduled_not_by_hand(run: dict, deployment: dict, since: dt.datetime, outbox: Path) -> None:
     assert run["deployment_id"] == deployment["id"]
     assert run["auto_scheduled"] is True  # the scheduler made it from a schedule, not a user
@@ -115,6 +121,7 @@ def test_prefect_server_scheduler_and_worker_run_the_nightly(his, site, tmp_path
     assert "submit/submit" in outputs["prefect deployment ls"]
     nightly = site.wait_for_deployment("nightly_export/nightly")
     assert nightly["parameters"] == {"outbox": str(site.outbox), "mapping": DEMO_MAPPING}
+    assert_one_at_a_time(nightly, "CANCEL_NEW")
     submit = site.get("/deployments/name/submit/submit")
     assert submit["parameters"] == {"outbox": str(site.outbox), "portal": "http://127.0.0.1:9/",
                                     "user": "bv79999", "p12": str(tmp_path / "bv.p12")}
@@ -148,6 +155,7 @@ def test_serve_runs_the_scheduled_nightly(his, site, tmp_path):
     serve = site.start(serve_step, env=env)
     nightly = site.wait_for_deployment("nightly_export/nightly")
     assert nightly["schedules"][0]["schedule"]["interval"] == 30.0
+    assert_one_at_a_time(nightly, "CANCEL_NEW")
     run = site.wait_for_completed_run(nightly["id"])
     assert_scheduled_not_by_hand(run, nightly, since, site.outbox)
     assert_staged_like_a_local_run(his, site.outbox, ledger, tmp_path)
