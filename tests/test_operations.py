@@ -133,7 +133,7 @@ def test_a_missing_ledger_database_is_created_on_postgresql_and_mariadb(tmp_path
     try:
         for kind, url in urls.items():
             r = CliRunner().invoke(app, ["nightly", "--source", demo_his, "--outbox", str(tmp_path / kind),
-                                         "--ledger", url])
+                                         "--ledger", url, "--mapping", str(mapping_path())])
             assert r.exit_code == 0, r.output
             assert "'staged': 10" in r.output
             from xml130.store.ledger import Ledger
@@ -158,7 +158,7 @@ def test_a_ledger_database_the_account_may_not_create_stops_at_once_with_the_com
     url = make_url(PG_URL).set(username=role, database=name).render_as_string(hide_password=False)
     try:
         r = CliRunner().invoke(app, ["nightly", "--source", demo_his, "--outbox", str(tmp_path / "o"),
-                                     "--ledger", url])
+                                     "--ledger", url, "--mapping", str(mapping_path())])
         assert r.exit_code == 2
         assert " ".join(r.output.split()) == (
             f"Không chạy được: the ledger database {name} does not exist on 127.0.0.1:5432 (not created: permission "
