@@ -140,7 +140,8 @@ class _Writer:
         inner = self.render(c.doc)
         if c.escaped:  # every change keeps the length: the escaping is kept where nothing changed
             return rewrite_body(c.body, inner)
-        return relayout(c.body, base64.b64encode(self.encode(c.doc, inner)).decode("ascii"))
+        text = base64.b64encode(self.encode(c.doc, inner)).decode("ascii")
+        return relayout(c.body, text.rstrip("=") if c.unpadded else text)
 
 
 def anonymize_bytes(data: bytes, *, key: bytes | None = None) -> Result:

@@ -18,6 +18,8 @@ from ..parse import declared_wide_encoding
 from .fields import Kind, is_searched_field, kinds, list_rows
 from .pseudonyms import TOKEN, moment
 
+_UNPADDED = re.compile(r"[A-Za-z0-9+/]+")
+
 
 class AnonymizeError(Xml130Error, ValueError):
     """The file cannot be anonymized safely (nothing is written; the message says why, never a value)."""
@@ -89,6 +91,7 @@ class Child:
     body: str
     doc: Doc
     escaped: bool  # raw XML written as escaped text instead of base64
+    unpadded: bool = False  # base64 without its '=' padding (written back so: validate still says so)
 
 
 @dataclass
@@ -194,8 +197,9 @@ class Reader:
         compact = "".join(body.split())
         if not compact:
             return None  # an empty NOIDUNGFILE holds nothing (validate says so)
+        unpadded = bool(_UNPADDED.fullmatch(compact)) and len(compact) % 4 in (2, 3)
         try:
-            content = base64.b64decode(compact, validate=True)
+            content = base64.b64decode(compact + "=" * (-len(compact) % 4 if unpadded else 0), validate=True)
         except (binascii.Error, ValueError):
             content = None
         if content is None:
@@ -203,7 +207,7 @@ class Reader:
             if raw.lstrip().startswith("<"):  # XML written as text in NOIDUNGFILE
                 return Child(b0, b1, body, self.read_text(raw, "utf-8", b"", scope), True)
             raise AnonymizeError("NOIDUNGFILE không phải base64 cũng không phải XML: không thể bảo đảm đã thay hết")
-        return Child(b0, b1, body, self.read(content, scope), False)
+        return Child(b0, b1, body, self.read(content, scope), False, unpadded)
 
 
 class Finder:

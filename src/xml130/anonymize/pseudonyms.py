@@ -7,6 +7,7 @@ import datetime as dt
 import random
 import re
 import secrets
+import unicodedata
 from typing import Any
 
 from ..dates import compact
@@ -61,8 +62,11 @@ class Pseudonyms:
         return new
 
     def digits(self, run: str) -> str:
+        """Other digits of the same script (a full-width or Arabic-Indic digit stays one, with its findings)."""
         if run not in self._digits:
-            self._digits[run] = self._fresh(run, lambda: "".join(self._rng.choice("0123456789") for _ in run))
+            def draw() -> str:
+                return "".join(chr(ord(c) - unicodedata.decimal(c) + self._rng.randrange(10)) for c in run)
+            self._digits[run] = self._fresh(run, draw)
         return self._digits[run]
 
     def word(self, word: str, wide: bool) -> str:
