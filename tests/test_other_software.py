@@ -30,11 +30,12 @@ def _found(findings) -> list[tuple]:
 def test_every_shape_names_its_fixtures_and_every_new_fixture_a_shape(root):
     shapes = cf.suite().shapes
     named = [n for s in shapes for n in s.fixture.split(", ") if n]
-    assert len(shapes) == 15 and all(s.source and s.writes and s.decision and s.clause for s in shapes)
+    assert len(shapes) == 16 and all(s.source and s.writes and s.decision and s.clause for s in shapes)
     assert set(named) <= set(QUIRKS)
     assert {"dotnet_xmlserializer", "dotnet_utf16_declaration", "dataset_writexml", "sql_money_four_decimals",
             "sql_money_not_rounded", "int_typed_model", "birth_date_year_only", "js_template", "java_double_amounts",
             "weight_placeholder", "hoso_without_envelope", "base64_without_padding",
+            "amounts_out_of_order",
             "unescaped_ampersand", "control_character"} <= set(named)
     doc = (root / "docs" / "conformance.md").read_text(encoding="utf-8")
     assert "## Shapes seen in other software" in doc
@@ -131,3 +132,26 @@ def test_a_hoso_without_its_envelope_is_described_as_one(fixtures_dir):
     assert doc["kind"] == "envelope" and doc["macskcb"] is None
     assert [(h["ma_lk"], [t["table"] for t in h["tables"]]) for h in doc["hoso"]] == [
         ("79999OP0001", ["XML1", "XML2", "XML3", "XML4"])]
+
+
+# --- fields in another order than the standard's -----------------------------------------------------------------
+def _xml1_with(edit) -> bytes:
+    hoso = build_hoso(sc.VALID["outpatient_drugs_labs"]())
+    return edit(render_table(hoso.version["XML1"], hoso.tables["XML1"]))
+
+
+def test_a_field_out_of_order_is_one_warning_and_a_repeated_one_an_error():
+    swap = _xml1_with(lambda x: re.sub(rb"(<MA_BN>[^<]*</MA_BN>)(<HO_TEN>[^<]*</HO_TEN>)", rb"\2\1", x))
+    got = validate_bytes(swap)
+    assert _found(got) == [("ELEMENT.OUT_OF_ORDER", "warning", "XML1", "HO_TEN")]
+    assert "<MA_BN>" in got[0].message and "1 dòng" in got[0].message
+    # out of order and a bad value further on: the value is still found, the order stays a warning
+    both = _xml1_with(lambda x: re.sub(rb"(<MA_BN>[^<]*</MA_BN>)(<HO_TEN>[^<]*</HO_TEN>)", rb"\2\1", x)
+                      .replace(b"<MA_LOAI_KCB>01<", b"<MA_LOAI_KCB>1<"))
+    assert _found(validate_bytes(both)) == [("ELEMENT.OUT_OF_ORDER", "warning", "XML1", "HO_TEN"),
+                                            ("FIELD.FORMAT", "error", "XML1", "MA_LOAI_KCB")]
+    # a field twice, even in its place, and another out of order in the same row
+    twice = _xml1_with(lambda x: re.sub(rb"(<MA_BN>[^<]*</MA_BN>)(<HO_TEN>[^<]*</HO_TEN>)", rb"\2\1", x)
+                       .replace(b"<GIOI_TINH>1</GIOI_TINH>", b"<GIOI_TINH>1</GIOI_TINH><GIOI_TINH>2</GIOI_TINH>"))
+    assert sorted(_found(validate_bytes(twice))) == [("ELEMENT.ORDER", "error", "XML1", "GIOI_TINH"),
+                                                     ("ELEMENT.OUT_OF_ORDER", "warning", "XML1", "HO_TEN")]

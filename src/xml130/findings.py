@@ -75,7 +75,12 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
     "ELEMENT.UNKNOWN": (ERROR, "Thẻ <{field}> không thuộc bảng {table} theo chuẩn phiên bản {version}."),
     "ELEMENT.ORDER": (
         ERROR,
-        "Thẻ <{field}> của bảng {table} sai thứ tự hoặc bị lặp: tại vị trí này chuẩn yêu cầu <{expected}>.",
+        "Thẻ <{field}> của bảng {table} bị lặp trong cùng một dòng: không biết giá trị nào được tính.",
+    ),
+    "ELEMENT.OUT_OF_ORDER": (
+        WARNING,
+        "Thẻ <{field}> của bảng {table} không theo thứ tự của chuẩn (tại vị trí này chuẩn có <{expected}>), ở {rows}"
+        " dòng. Các trường được đọc theo tên thẻ và mọi kiểm tra khác vẫn chạy; nên sửa thứ tự ở phần mềm HIS.",
     ),
     "XSD.OTHER": (ERROR, "Không hợp lệ theo lược đồ XSD của bảng {table}: {detail}"),
     "ENVELOPE.BASE64": (ERROR, "NOIDUNGFILE của {table} không giải mã được base64: {detail}"),

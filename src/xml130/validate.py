@@ -13,6 +13,7 @@ Two paths:
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from functools import cache
 from pathlib import Path
@@ -107,6 +108,7 @@ class _DocCheck:
         self.out: list[Finding] = []
         self.models: tuple | None = None  # the rows as models, when the document is valid
         self.legacy: list[str] = []  # element names of the standard before QĐ 130, when the document is of it
+        self.unordered: list[tuple[etree._Element, str, list[str]]] = []  # (row, tag, expected): out of order
 
     def where(self, row: etree._Element | None) -> dict:
         ma_lk = self.ma_lk
@@ -165,6 +167,15 @@ class _DocCheck:
                     f = _value_finding(self.version, table, child.tag, child.text, **where)
                     if f is not None:
                         self._add(f, seen)
+        if self.unordered:
+            # Fields in another order than the standard's (a major HIS writes XML2/XML3 amounts so): read by name,
+            # one warning for the document, and every other check — the rows as models, then the rules — runs.
+            row, tag, expected = self.unordered[0]
+            self.out.append(fnd.make("ELEMENT.OUT_OF_ORDER", table=table.id, field=tag,
+                                     expected=", ".join(expected) or "?", rows=len(self.unordered),
+                                     **self.where(row)))
+            if not fnd.has_errors(self.out):
+                self._models()
 
     def _content_error(self, err, row: etree._Element, seen) -> None:
         fields = self.table.by_name
@@ -182,9 +193,16 @@ class _DocCheck:
             elif tag is None:
                 f = fnd.make("XSD.OTHER", table=self.table.id, field=None, detail=err.reason or str(err), **where)
             else:
-                f = fnd.make("ELEMENT.ORDER", table=self.table.id, field=tag, expected=", ".join(expected) or "?",
-                             **where)
-        self._add(f, seen)
+                f = None
+        counts = Counter(c.tag for c in row if isinstance(c.tag, str) and c.tag in fields)
+        if f is not None:
+            self._add(f, seen)
+        elif tag in fields and counts[tag] == 1:
+            self.unordered.append((row, tag, expected))
+        # A field written twice in the row: which value counts is unknown (an error, wherever it stands).
+        for name in self.table.names:
+            if counts[name] > 1:
+                self._add(fnd.make("ELEMENT.ORDER", table=self.table.id, field=name, **where), seen)
         # Every other required field absent from the row is reported too (xmlschema stops at the first).
         for name in self.table.names:
             if name not in present and fields[name].is_required:

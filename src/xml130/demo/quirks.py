@@ -333,6 +333,18 @@ QUIRKS: dict[str, Quirk] = {
         _envelope("outpatient_drugs_labs", {}, outer=_unpadded("XML2")),
         (_f("ENVELOPE.BASE64", "error", "XML2", "NOIDUNGFILE", None, OP),),
         "NOIDUNGFILE base64 without its '=' padding: .NET's Convert.FromBase64String refuses it"),
+    "amounts_out_of_order": Quirk(
+        _envelope("outpatient_drugs_labs", {
+            "XML2": (("<DON_GIA>1200.000<", "<DON_GIA>1300.000<"),) + (
+                (r"(<T_BNTT>[^<]*</T_BNTT>)(<T_BNCCT>[^<]*</T_BNCCT>)(<T_BHTT>[^<]*</T_BHTT>)<MA_KHOA>",
+                 r"\3\2\1<MA_KHOA>"),) * 5,
+            "XML3": ((r"(<T_BNTT>[^<]*</T_BNTT>)(<T_BNCCT>[^<]*</T_BNCCT>)(<T_BHTT>[^<]*</T_BHTT>)<MA_KHOA>",
+                      r"\3\1\2<MA_KHOA>"),)}),
+        (_f("ELEMENT.OUT_OF_ORDER", "warning", "XML2", "T_BHTT", 1, OP),
+         _f("ELEMENT.OUT_OF_ORDER", "warning", "XML3", "T_BHTT", 1, OP),
+         _f("R.AMOUNT.XML2", "error", "XML2", "THANH_TIEN_BV", 1, OP)),
+        "XML2 amounts as T_BHTT, T_BNCCT, T_BNTT and XML3's as T_BHTT, T_BNTT, T_BNCCT (an open-source HIS's "
+        "models): one warning per table, the fields read by name, the rules run"),
     "birth_date_year_only": Quirk(
         _hoso("outpatient_drugs_labs", "XML1", (r"<NGAY_SINH>(\d{4})\d{8}</NGAY_SINH>", r"<NGAY_SINH>\g<1>00000000</NGAY_SINH>")),
         (), "NGAY_SINH yyyy00000000: only the year of birth is known («không có thông tin ngày sinh, tháng sinh … 0000»)"),
