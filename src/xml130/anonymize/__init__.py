@@ -138,8 +138,10 @@ class _Writer:
 
     def _child(self, c: Child) -> str:
         inner = self.render(c.doc)
-        if c.escaped:  # every change keeps the length: the escaping is kept where nothing changed
-            return rewrite_body(c.body, inner)
+        if c.escaped:  # the escaping is kept where nothing changed (every change but a signature keeps the length)
+            if len(inner) == len(c.doc.text):
+                return rewrite_body(c.body, inner)
+            return inner.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
         text = base64.b64encode(self.encode(c.doc, inner)).decode("ascii")
         return relayout(c.body, text.rstrip("=") if c.unpadded else text)
 
