@@ -30,12 +30,12 @@ def _found(findings) -> list[tuple]:
 def test_every_shape_names_its_fixtures_and_every_new_fixture_a_shape(root):
     shapes = cf.suite().shapes
     named = [n for s in shapes for n in s.fixture.split(", ") if n]
-    assert len(shapes) == 16 and all(s.source and s.writes and s.decision and s.clause for s in shapes)
+    assert len(shapes) == 17 and all(s.source and s.writes and s.decision and s.clause for s in shapes)
     assert set(named) <= set(QUIRKS)
     assert {"dotnet_xmlserializer", "dotnet_utf16_declaration", "dataset_writexml", "sql_money_four_decimals",
             "sql_money_not_rounded", "int_typed_model", "birth_date_year_only", "js_template", "java_double_amounts",
             "weight_placeholder", "hoso_without_envelope", "base64_without_padding",
-            "amounts_out_of_order",
+            "amounts_out_of_order", "windows_1258_tables",
             "unescaped_ampersand", "control_character"} <= set(named)
     doc = (root / "docs" / "conformance.md").read_text(encoding="utf-8")
     assert "## Shapes seen in other software" in doc
@@ -70,6 +70,15 @@ def test_a_utf8_document_declared_utf16_is_read_as_utf8_only_when_the_caller_tak
                  '<?xml version="1.0" encoding="utf-16"?><A>Hồ</A>'.encode("utf-16-le")):
         said = []
         assert parse_xml(data, [], said).text == "Hồ" and said == []
+
+
+def test_a_document_not_in_utf8_is_one_warning_and_ascii_none(tmp_path):
+    env = render_hoso(build_hoso(sc.VALID["outpatient_drugs_labs"]()), ngaylap=sc.NGAYLAP)
+    path = tmp_path / "env16.xml"
+    path.write_bytes(env.decode("utf-8").replace('encoding="utf-8"', 'encoding="utf-16"', 1).encode("utf-16"))
+    assert _found(validate_path(path)) == [("XML.ENCODING_NOT_UTF8", "warning", "GIAMDINHHS", None)]
+    ascii_only = env.decode("utf-8").replace('encoding="utf-8"', 'encoding="us-ascii"', 1)
+    assert validate_bytes(ascii_only.encode("ascii", errors="xmlcharrefreplace")) == []
 
 
 def test_the_mislabelled_envelope_and_bare_table_get_one_error_and_every_check(tmp_path):

@@ -42,6 +42,11 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
         "theo byte (.NET XmlReader) từ chối khai báo sai này. Phần mềm HIS cần ghi encoding=\"utf-8\" (nội dung vẫn "
         "được kiểm tra đầy đủ).",
     ),
+    "XML.ENCODING_NOT_UTF8": (
+        WARNING,
+        "Tài liệu XML ({tables}) được mã hóa {value}, không phải UTF-8 như QĐ 130 quy định: nội dung vẫn được đọc theo "
+        "khai báo và kiểm tra đầy đủ, nhưng nên xuất UTF-8 để cổng BHXH đọc đúng tiếng Việt.",
+    ),
     "XML.LEGACY_STANDARD": (
         ERROR,
         "Hồ sơ theo chuẩn cũ QĐ 4210/QĐ-BYT (QĐ 917/QĐ-BHXH), không theo QĐ 130/QĐ-BYT (sửa đổi bởi QĐ 4750/QĐ-BYT): "

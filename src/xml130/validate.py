@@ -307,7 +307,7 @@ def _validate_stream(path: Path, version: SpecVersion | None, rules: bool,
                 # broken before its first element, or a namespace URI the portal accepts: read it whole
                 return None
             return [fnd.make("XML.MALFORMED", file=file, detail=syntax_detail(exc))]
-    return walk.finish(root)
+    return _encoding_warning({ENVELOPE_NAME: _not_utf8(root)}, file) + walk.finish(root)
 
 
 def _legacy(checks: list[_DocCheck], file: str | None) -> Finding | None:
@@ -339,6 +339,19 @@ def _mislabelled(notes: dict[str, list[str]], file: str | None) -> list[Finding]
     return _declarations("XML.ENCODING_DECLARED", notes, file)
 
 
+_UTF8 = frozenset({"utf-8", "utf8", "us-ascii", "ascii"})  # ASCII is UTF-8
+
+
+def _not_utf8(root: etree._Element) -> list[str]:
+    """The document's encoding (its declaration, or its BOM) when it is not UTF-8: windows-1258, UTF-16 …"""
+    encoding = root.getroottree().docinfo.encoding or "UTF-8"
+    return [] if encoding.lower() in _UTF8 else [encoding]
+
+
+def _encoding_warning(notes: dict[str, list[str]], file: str | None) -> list[Finding]:
+    return _declarations("XML.ENCODING_NOT_UTF8", notes, file)
+
+
 def _validate_hoso(hoso, file: str | None, version: SpecVersion | None,
                    rules: bool = True, catalog: Catalog | None = None) -> tuple[list[Finding], str | None]:
     """The findings of one HOSO and its MA_LK (None when no XML1 gives it)."""
@@ -347,6 +360,7 @@ def _validate_hoso(hoso, file: str | None, version: SpecVersion | None,
     seen_tables: set[str] = set()
     namespaces: dict[str, list[str]] = {}
     encodings: dict[str, list[str]] = {}
+    foreign: dict[str, list[str]] = {}  # tables not in UTF-8
     for fh in hoso.iterfind("FILEHOSO"):
         loai = (fh.findtext("LOAIHOSO") or "").strip()
         expected = load_spec().latest.tables.get(loai)
@@ -375,6 +389,7 @@ def _validate_hoso(hoso, file: str | None, version: SpecVersion | None,
             continue
         if notes:
             namespaces[loai] = notes
+        foreign[loai] = _not_utf8(doc)
         if doc.tag != expected.root:
             out.append(fnd.make("ENVELOPE.TABLE_MISMATCH", file=file, table=loai, field="NOIDUNGFILE", value=doc.tag))
             continue
@@ -392,7 +407,7 @@ def _validate_hoso(hoso, file: str | None, version: SpecVersion | None,
         check = _DocCheck(doc, table, version, file, ma_lk)
         out.extend(check.run())
         checks.append(check)
-    out[:0] = _namespace_warning(namespaces, file)
+    out[:0] = _namespace_warning(namespaces, file) + _encoding_warning(foreign, file)
     legacy = _legacy(checks, file)
     if legacy is not None:
         out.append(legacy)
@@ -432,7 +447,8 @@ def validate_bytes(data: bytes, file: str | None = None, *, version: SpecVersion
         not_xml = _not_xml(data, file)
         return [not_xml if not_xml is not None else fnd.make("XML.MALFORMED", file=file, detail=str(exc))]
     name = ENVELOPE_NAME if root.tag == ENVELOPE_ROOT else getattr(table_for_root(root.tag), "id", root.tag)
-    first = _mislabelled({name: wide}, file) + _namespace_warning({name: notes}, file)
+    first = (_mislabelled({name: wide}, file) + _namespace_warning({name: notes}, file)
+             + _encoding_warning({name: _not_utf8(root)}, file))
     if root.tag == ENVELOPE_ROOT:
         return first + _validate_envelope(root, file, version, rules, catalog)
     table = table_for_root(root.tag)
@@ -441,7 +457,7 @@ def validate_bytes(data: bytes, file: str | None = None, *, version: SpecVersion
         if root.tag == _HOSO_PATH[-1]:  # a hồ sơ without its envelope (integrations wrap such files): still checked
             out += _validate_hoso(root, file, version, rules, catalog)[0]
         return out
-    out = _namespace_warning({table.id: notes}, file)
+    out = _namespace_warning({table.id: notes}, file) + _encoding_warning({table.id: _not_utf8(root)}, file)
     if version is None:
         version = load_spec().for_date(version_hint(root))
     check = _DocCheck(root, table, version, file, None)

@@ -176,6 +176,13 @@ def _unpadded(loai: str) -> Callable[[bytes], bytes]:
     return strip
 
 
+def _windows_1258(data: bytes) -> bytes:
+    """A table written in the Vietnamese Windows code page (an XmlWriter with Encoding 1258): what the code page
+    lacks becomes a character reference."""
+    text = data.decode("utf-8").replace('encoding="utf-8"', 'encoding="windows-1258"', 1)
+    return text.encode("cp1258", errors="xmlcharrefreplace")
+
+
 def _template_envelope(env: bytes) -> bytes:
     """The envelope as the portal's published template writes it: xsd/xsi declarations, CRLF line ends."""
     return env.replace(b"<GIAMDINHHS>", b"<GIAMDINHHS" + XSD_NAMESPACES.encode() + b">", 1).replace(b"\n", b"\r\n")
@@ -345,6 +352,10 @@ QUIRKS: dict[str, Quirk] = {
          _f("R.AMOUNT.XML2", "error", "XML2", "THANH_TIEN_BV", 1, OP)),
         "XML2 amounts as T_BHTT, T_BNCCT, T_BNTT and XML3's as T_BHTT, T_BNTT, T_BNCCT (an open-source HIS's "
         "models): one warning per table, the fields read by name, the rules run"),
+    "windows_1258_tables": Quirk(
+        _envelope("outpatient_drugs_labs", {}, table=_windows_1258),
+        (_f("XML.ENCODING_NOT_UTF8", "warning", "XML1", None, None, OP),),
+        "tables in windows-1258 (declared): read as declared and fully checked, one warning that the text asks UTF-8"),
     "birth_date_year_only": Quirk(
         _hoso("outpatient_drugs_labs", "XML1", (r"<NGAY_SINH>(\d{4})\d{8}</NGAY_SINH>", r"<NGAY_SINH>\g<1>00000000</NGAY_SINH>")),
         (), "NGAY_SINH yyyy00000000: only the year of birth is known («không có thông tin ngày sinh, tháng sinh … 0000»)"),
