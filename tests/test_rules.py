@@ -144,6 +144,8 @@ CASES = {
     "R.CCCD.ZERO.XML9": (BT, _set("XML9", "SO_CCCD_NND", lambda r: r["SO_CCCD_NND"][1:], row=1),
                          ("XML9", "SO_CCCD_NND", 2)),
     "R.CCCD.ZERO.XML15": (TB, _set("XML15", "SO_CCCD", lambda r: r["SO_CCCD"][1:]), ("XML15", "SO_CCCD", 1)),
+    "R.TEXT.CDATA": (IP, _set("XML3", "TEN_DICH_VU", lambda r: "<![CDATA[" + r["TEN_DICH_VU"] + "]]>", row=1),
+                     ("XML3", "TEN_DICH_VU", 2)),
 }
 
 

@@ -356,6 +356,10 @@ QUIRKS: dict[str, Quirk] = {
         _envelope("outpatient_drugs_labs", {}, table=_windows_1258),
         (_f("XML.ENCODING_NOT_UTF8", "warning", "XML1", None, None, OP),),
         "tables in windows-1258 (declared): read as declared and fully checked, one warning that the text asks UTF-8"),
+    "cdata_escaped": Quirk(
+        _envelope("outpatient_drugs_labs", {"XML2": ((r"<TEN_THUOC>([^<]+)</", r"<TEN_THUOC>&lt;![CDATA[\1]]&gt;</"),)}),
+        (_f("R.TEXT.CDATA", "warning", "XML2", "TEN_THUOC", 1, OP),),
+        "a CDATA section handed to a writer as text, so escaped: the value carries '<![CDATA[' (a warning)"),
     "birth_date_year_only": Quirk(
         _hoso("outpatient_drugs_labs", "XML1", (r"<NGAY_SINH>(\d{4})\d{8}</NGAY_SINH>", r"<NGAY_SINH>\g<1>00000000</NGAY_SINH>")),
         (), "NGAY_SINH yyyy00000000: only the year of birth is known («không có thông tin ngày sinh, tháng sinh … 0000»)"),

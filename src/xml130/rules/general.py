@@ -312,3 +312,22 @@ def _qt_before(v: View):
     x = v.x1
     if v.ra and 1 <= (x.THANG_QT or 0) <= 12 and (x.NAM_QT, x.THANG_QT) < (v.ra.year, v.ra.month):
         yield Hit("XML1", "THANG_QT", 1, {"y": x.NAM_QT, "m": x.THANG_QT, "ra": v.ra})
+
+
+# --- text that carries markup: a CDATA section escaped by a writer that was handed it as text ------------------
+HOSO_TABLES = tuple(f"XML{i}" for i in range(1, 16))
+
+
+@rule("R.TEXT.CDATA", severity=WARNING, tables=HOSO_TABLES, fields=("any text field",),
+      title="Giá trị chứa nguyên văn '<![CDATA[' (phần mềm HIS bọc CDATA rồi lại mã hóa thành chữ)",
+      source="XML 1.0: a CDATA section is markup, never part of a value; a writer handed '<![CDATA[…]]>' as text"
+             " escapes it, and the value then carries the markup (a HIS vendor's tracker: «Dữ liệu XML130.XML2 có"
+             " chứa thẻ <![CDATA[......]]>», a bug); the portal stores it as written, so a warning",
+      message="Trường {field} (bảng {table}) chứa nguyên văn '<![CDATA[': phần mềm HIS đã bọc CDATA rồi lại mã hóa"
+              " thành chữ; giám định viên sẽ thấy cả thẻ này trong giá trị.")
+def _cdata_as_text(v: View):
+    for table in HOSO_TABLES:
+        for i, r in enumerate(v.rows(table), start=1):
+            for name, value in r.__dict__.items():
+                if type(value) is str and "<![CDATA[" in value:
+                    yield Hit(table, name, v.row_no(r, i), {"table": table, "field": name})
