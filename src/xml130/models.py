@@ -9,239 +9,20 @@ finding code (see :mod:`xml130.findings`); nothing is truncated or rounded away.
 
 from __future__ import annotations
 
-import datetime as dt
-import re
-import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from functools import cache
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, SkipValidation, ValidationError, create_model, model_validator
 from pydantic import Field as PydanticField
-from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from . import findings as fnd
-from .dates import compact
 from .errors import Xml130Error
 from .spec import Field, SpecVersion, Table, load_spec
+from .typed import TextRows, python_type, row_checker
 
-__all__ = ["model_for", "Hoso", "HosoError", "build_hoso", "build_rows", "errors_to_findings"]
-
-_DT, _D = "%04d%02d%02d%02d%02d", "%04d%02d%02d"  # yyyyMMddHHmm, yyyyMMdd (%-formatting: 3x faster than strftime)
-
-
-def _fail(code: str, **ctx: Any) -> PydanticCustomError:
-    return PydanticCustomError(code, fnd.MESSAGES[code][1], {k: str(v) for k, v in ctx.items()})
-
-
-def _calendar_ok(text: str, partial: bool) -> bool:
-    if partial and (text[4:6] == "00" or text[6:8] == "00"):
-        return True
-    return compact(text) is not None
-
-
-def _to_text(f: Field, table_id: str, value: Any) -> str:
-    """Turn one input value into its text form for field ``f`` (no checks on the text yet)."""
-    kind = f.kind
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        raise _fail("FIELD.TYPE", field=f.name, table=table_id, value="bool")
-    if isinstance(value, float):
-        raise _fail("FIELD.FLOAT", field=f.name, table=table_id, value=repr(value))
-    if isinstance(value, dt.datetime):
-        if kind in ("datetime", "partial_datetime"):
-            return _DT % (value.year, value.month, value.day, value.hour, value.minute)
-        if kind in ("date", "partial_date"):
-            return _D % (value.year, value.month, value.day)
-    elif isinstance(value, dt.date):
-        if kind in ("date", "partial_date"):
-            return _D % (value.year, value.month, value.day)
-        if kind == "partial_datetime":  # a birth date without a known time: hour and minute are 0000
-            return _D % (value.year, value.month, value.day) + "0000"
-    elif isinstance(value, int):
-        return str(value)
-    elif isinstance(value, Decimal):
-        if kind == "decimal" and f.scale is not None and value.is_finite():
-            exp = value.as_tuple().exponent
-            if isinstance(exp, int) and exp < -f.scale:
-                q = value.quantize(Decimal(1).scaleb(-f.scale))
-                if q == value:  # trailing zeros beyond the scale (a driver's default precision) carry nothing
-                    value = q
-        if kind in ("decimal", "integer", "code", "string"):
-            return format(value, "f")
-    raise _fail("FIELD.TYPE", field=f.name, table=table_id, value=type(value).__name__)
-
-
-_ILLEGAL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
-def _make_coercer(f: Field, table_id: str) -> Callable[[Any], Any]:
-    """The check of one field: input value → canonical value, or a PydanticCustomError with a finding code.
-
-    Strings (what parsing yields) get the full check: NFC, XML-legal characters, size, grammar, calendar.
-    Typed values from a database take shorter, equivalent paths (a ``datetime`` is formatted, an ``int``
-    or ``Decimal`` is bounded), so the export stays fast."""
-    regex = f.compiled
-    size = f.size
-    name = f.name
-    kind = f.kind
-    sep = f.sep
-    required = f.is_required
-    expected = f.describe_format()
-    dated = kind in ("date", "partial_date", "datetime", "partial_datetime")
-    partial = kind.startswith("partial")
-    textual = kind in ("string", "code")
-    scale_q = Decimal(1).scaleb(-f.scale) if f.scale is not None else None
-
-    def check_text(text: str) -> Any:
-        if text == "":
-            if required:
-                raise _fail("FIELD.REQUIRED", field=name, table=table_id)
-            return None
-        if textual:
-            if not text.isascii():
-                text = unicodedata.normalize("NFC", text)
-            if _ILLEGAL_RE.search(text) is not None:
-                raise _fail("FIELD.CHARS", field=name, table=table_id)
-        if size is not None and len(text) > size:
-            raise _fail("FIELD.TOO_LONG", field=name, table=table_id, length=len(text), size=size)
-        if regex is not None and regex.fullmatch(text) is None:
-            raise _fail("FIELD.FORMAT", field=name, table=table_id, value=text, expected=expected)
-        if dated:
-            for part in text.split(sep) if sep else (text,):
-                if not _calendar_ok(part, partial):
-                    raise _fail("FIELD.DATE", field=name, table=table_id, value=text)
-        if sep:
-            return text
-        if kind == "integer":
-            return int(text)
-        if kind == "decimal":
-            return Decimal(text)
-        return text
-
-    def coerce(value: Any) -> Any:
-        if value is None:
-            if required:
-                raise _fail("FIELD.REQUIRED", field=name, table=table_id)
-            return None
-        cls = type(value)
-        if cls is str:
-            return check_text(value)
-        if sep and isinstance(value, (list, tuple)):
-            return check_text(sep.join(_to_text(f, table_id, v) for v in value))
-        if not sep:
-            if cls is int and kind == "integer":
-                if value < 0 or (size is not None and len(str(value)) > size):
-                    return check_text(str(value))  # reports the precise problem
-                return value
-            if cls is Decimal and kind == "decimal":
-                if not value.is_finite():
-                    raise _fail("FIELD.FORMAT", field=name, table=table_id, value=str(value), expected=expected)
-                exp = value.as_tuple().exponent
-                if exp < -f.scale:
-                    q = value.quantize(scale_q)
-                    if q != value:
-                        raise _fail("FIELD.SCALE", field=name, table=table_id, value=format(value, "f"), scale=f.scale)
-                    value = q  # only trailing zeros dropped: the amount is unchanged
-                elif exp > 0:
-                    value = value.quantize(Decimal(1))  # 1E+2 → 100
-                if size is not None and len(format(value, "f")) > size:
-                    return check_text(format(value, "f"))
-                return value
-            if dated and isinstance(value, dt.date):
-                return check_text(_to_text(f, table_id, value))
-        return check_text(_to_text(f, table_id, value))
-
-    coerce.check_text = check_text  # type: ignore[attr-defined]  # the row check's path for text
-    return coerce
-
-
-def _python_type(f: Field) -> Any:
-    if f.sep:
-        return str
-    return {"integer": int, "decimal": Decimal}.get(f.kind, str)
-
-
-_TEXT, _INT, _DEC = 0, 1, 2
-_MEMO_SIZE = 50_000  # per table model: codes, units, names and dates repeat from row to row
-
-
-def _make_row_checker(table: Table, version_id: str) -> Callable[[Any], Any]:
-    """Check a whole row in one pass (one Python call per row, not per value): the fast paths for the value
-    types HIS databases and parsers give (``str``, ``int``, ``Decimal``, ``datetime``) are inlined here, and
-    anything else goes through the field's full check (:func:`_make_coercer`). Both give the same codes."""
-    table_id = table.id
-    info: dict[str, tuple] = {}
-    for f in table.fields:
-        conv = _TEXT if f.sep or f.kind not in ("integer", "decimal") else (_INT if f.kind == "integer" else _DEC)
-        dated = f.kind in ("date", "partial_date", "datetime", "partial_datetime")
-        limit = 10 ** f.size if (conv == _INT and f.size) else None
-        info[f.name] = (conv, f.size, f.sep, dated, f.kind.endswith("datetime"), limit, f.scale,
-                        _make_coercer(f, table_id))
-    required = tuple(f.name for f in table.fields if f.is_required)
-    datetime_cls = dt.datetime
-    memo: dict[tuple[str, str], Any] = {}  # (field, text) → canonical value, for texts that passed
-
-    def check(data: Any) -> Any:
-        if not isinstance(data, Mapping):
-            return data  # pydantic reports the wrong input type
-        out: dict[str, Any] = {}
-        errors: list[InitErrorDetails] = []
-        for name, v in data.items():
-            if v is None or (type(v) is str and v == ""):
-                continue  # absent and empty are the same to the standard
-            spec = info.get(name)
-            if spec is None:
-                errors.append(InitErrorDetails(type=_fail("FIELD.UNKNOWN", field=name, table=table_id, version=version_id),
-                                               loc=(name,), input=v))
-                continue
-            conv, size, sep, dated, with_time, limit, scale, slow = spec
-            t = type(v)
-            try:
-                if t is str:
-                    key = (name, v)
-                    hit = memo.get(key)
-                    if hit is None:  # the same text in the same field is checked once
-                        hit = slow.check_text(v)
-                        if len(memo) >= _MEMO_SIZE:
-                            memo.clear()
-                        memo[key] = hit
-                    out[name] = hit
-                elif t is int and conv == _INT and v >= 0 and (limit is None or v < limit):
-                    out[name] = v
-                elif t is Decimal and conv == _DEC:
-                    text = str(v)  # 3x faster than format(v, "f"), and the same text unless it has an exponent
-                    if "E" in text:
-                        text = format(v, "f")
-                    dot = text.find(".")
-                    if (dot < 0 or len(text) - dot - 1 <= scale) and (size is None or len(text) <= size):
-                        out[name] = v
-                    else:
-                        out[name] = slow(v)
-                elif dated and t is datetime_cls and not sep:
-                    out[name] = (_DT % (v.year, v.month, v.day, v.hour, v.minute)) if with_time else (
-                        _D % (v.year, v.month, v.day))
-                else:
-                    value = slow(v)
-                    if value is not None:
-                        out[name] = value
-            except PydanticCustomError as exc:
-                errors.append(InitErrorDetails(type=exc, loc=(name,), input=v))
-        for name in required:
-            if name not in out and not any(e["loc"][0] == name for e in errors):
-                errors.append(InitErrorDetails(type=_fail("FIELD.REQUIRED", field=name, table=table_id),
-                                               loc=(name,), input=None))
-        if errors:
-            order = {n: i for i, n in enumerate(info)}
-            errors.sort(key=lambda e: order.get(e["loc"][0], -1))
-            raise ValidationError.from_exception_data(table_id, errors)
-        return out
-
-    return check
-
+__all__ = ["model_for", "Hoso", "HosoError", "build_hoso", "build_rows", "rows_from_texts", "errors_to_findings"]
 
 class TableModel(BaseModel):
     """Base of every generated table model: the row checker runs first, then pydantic's own type checks."""
@@ -250,6 +31,7 @@ class TableModel(BaseModel):
     __table_id__: str = ""
     __spec_version__: str = ""
     __checker__: Callable[[Any], Any]
+    __text_rows__: TextRows
     __blank__: dict[str, None]
 
     @model_validator(mode="before")
@@ -265,11 +47,16 @@ class TableModel(BaseModel):
         if not isinstance(data, Mapping):
             return cls.model_validate(data)
         values = cls.__checker__(data)  # raises ValidationError with every finding of the row
-        obj = object.__new__(cls)
         fields = cls.__blank__.copy()  # every field, in the standard's order (rendering relies on it)
         fields.update(values)
+        return cls._assemble(fields, set(values))
+
+    @classmethod
+    def _assemble(cls, fields: dict[str, Any], given: set[str]) -> TableModel:
+        """The model of canonical values already checked (every field, in the standard's order)."""
+        obj = object.__new__(cls)
         object.__setattr__(obj, "__dict__", fields)
-        object.__setattr__(obj, "__pydantic_fields_set__", set(values))
+        object.__setattr__(obj, "__pydantic_fields_set__", given)
         object.__setattr__(obj, "__pydantic_extra__", None)
         object.__setattr__(obj, "__pydantic_private__", None)
         return obj
@@ -285,8 +72,8 @@ def _model_field(f: Field) -> tuple[Any, Any]:
         extra["pattern"] = f"^(?:{f.regex})$"
     facts = {"title": f.name, "description": f.description, "json_schema_extra": extra or None}
     if f.is_required:  # never None once the row check has passed: it reports FIELD.REQUIRED first
-        return Annotated[_python_type(f), SkipValidation], PydanticField(**facts)
-    return Annotated[_python_type(f) | None, SkipValidation], PydanticField(None, **facts)
+        return Annotated[python_type(f), SkipValidation], PydanticField(**facts)
+    return Annotated[python_type(f) | None, SkipValidation], PydanticField(None, **facts)
 
 
 @cache
@@ -300,7 +87,8 @@ def model_for(version_id: str, table_id: str) -> type[TableModel]:
     model = create_model(f"{table_id}_v{version_id}", __base__=TableModel, __doc__=table.title, **fields)
     model.__table_id__ = table_id
     model.__spec_version__ = version_id
-    model.__checker__ = staticmethod(_make_row_checker(table, version_id))
+    model.__checker__ = staticmethod(row_checker(table, version_id))
+    model.__text_rows__ = TextRows(table)
     model.__blank__ = dict.fromkeys(table.names)
     return model
 
@@ -376,6 +164,17 @@ def build_rows(version: SpecVersion, table_id: str, rows: Iterable[Mapping[str, 
             problems.extend(errors_to_findings(exc, table_id, version.id, row=_row_label(raw, i),
                                                ma_lk=row_ma_lk or ma_lk, file=file))
     return tuple(out)
+
+
+def rows_from_texts(version: SpecVersion, table_id: str, texts: Sequence[str | None]) -> tuple[TableModel, ...] | None:
+    """The rows of a table read from a file — every field's text (None when empty), in the standard's order,
+    row after row — as models, when every value is right; else None (then :func:`build_rows` on the rows says
+    what is wrong). The same models :func:`build_rows` gives."""
+    model = model_for(version.id, table_id)
+    checked = model.__text_rows__.rows(texts)
+    if checked is None:
+        return None
+    return tuple([model._assemble(values, given) for values, given in checked])
 
 
 def episode_date(summary: Any) -> Any:

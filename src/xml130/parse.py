@@ -120,6 +120,27 @@ def row_values(row: etree._Element) -> dict[str, str | None]:
     return {c.tag: (c.text if c.text != "" else None) for c in row if isinstance(c.tag, str)}
 
 
+def table_texts(table: Table, root: etree._Element) -> list[str | None] | None:
+    """Every field's text (None when empty), in the standard's order, row after row — when every row carries
+    every field (as the XSD allows them, in order), which one pass over the elements tells; else None (then
+    :func:`row_values`, row by row). For a document its XSD has passed: only then is the order known."""
+    if table.is_list:
+        holder = root.find(table.list)
+        if holder is None:
+            return None
+        texts = [e.text for e in holder.iter(etree.Element)]  # the list, then each row and its fields
+        del texts[0]
+        rows = len(holder)
+    else:
+        texts = [e.text for e in root.iter(etree.Element)]  # the row itself, then its fields
+        rows = 1
+    step = len(table.fields) + 1
+    if len(texts) != rows * step:
+        return None
+    del texts[::step]  # the row elements' own (whitespace) text
+    return texts
+
+
 def read_table(root: etree._Element) -> tuple[Table, list[dict[str, str | None]]]:
     table = table_for_root(root.tag)
     if table is None:
@@ -153,6 +174,11 @@ class Envelope:
 
 
 def decode_base64(text: str | None) -> bytes:
+    if text:
+        try:  # one line of base64, as the portal's own files and ours are: no copy without the line breaks
+            return binascii.a2b_base64(text, strict_mode=True)
+        except binascii.Error:
+            pass
     compact = "".join((text or "").split())
     try:
         return base64.b64decode(compact, validate=True)

@@ -2,12 +2,15 @@
 
 Two paths:
 
-- **fast**: lxml's ``XMLSchema`` on each document; a document that passes then goes through the table models,
-  which check what an XSD cannot (real calendar dates, lengths after NFC normalisation).
+- **fast**: lxml's ``XMLSchema`` on each document; a document that passes then goes through the typed pass of
+  :mod:`xml130.typed` — the same checks the models and rendering use, for what an XSD cannot check (real
+  calendar dates, lengths after NFC normalisation) — read as every field's text row after row
+  (:func:`~xml130.parse.table_texts` → :func:`~xml130.models.rows_from_texts`), else row by row
+  (:func:`~xml130.models.build_rows`), which says precisely what is wrong.
 - **detailed**: only for a document lxml rejects, ``xmlschema`` explains every error; each is turned into a
   :class:`~xml130.findings.Finding` with the file, MA_LK, table, field, row (STT or position) and a stable code.
-  Value errors are re-checked with the same field rules the models use, so a value gets the same code and
-  message whichever path found it.
+  Value errors are re-checked with the same field checks (:func:`xml130.typed.value_finding`), so a value gets
+  the same code and message whichever path found it.
 """
 
 from __future__ import annotations
@@ -21,12 +24,11 @@ from typing import TYPE_CHECKING
 
 import xmlschema
 from lxml import etree
-from pydantic_core import PydanticCustomError
 
 from . import findings as fnd
 from .errors import Xml130Error
 from .findings import Finding
-from .models import _make_coercer, build_rows, episode_date
+from .models import build_rows, episode_date, rows_from_texts
 from .parse import (
     ENVELOPE_ROOT,
     SAFE_PARSING,
@@ -39,10 +41,12 @@ from .parse import (
     row_values,
     syntax_detail,
     table_for_root,
+    table_texts,
     version_hint,
 )
 from .spec import SpecVersion, Table, legacy_markers, load_spec
 from .spec.xsd import ENVELOPE_NAME, envelope_xsd, table_xsd
+from .typed import value_finding
 
 if TYPE_CHECKING:
     from .store.catalog import Catalog
@@ -69,12 +73,6 @@ def _xsd_text(version_id: str, name: str) -> str:
     return envelope_xsd(version) if name == ENVELOPE_NAME else table_xsd(version, version[name])
 
 
-@cache
-def _coercers(version_id: str, table_id: str):
-    table = load_spec().get(version_id)[table_id]
-    return {f.name: _make_coercer(f, table_id) for f in table.fields}
-
-
 def _row_number(table: Table, row: etree._Element) -> int:
     if table.is_list:
         stt = row.findtext("STT")
@@ -83,18 +81,6 @@ def _row_number(table: Table, row: etree._Element) -> int:
         parent = row.getparent()
         return (parent.index(row) + 1) if parent is not None else 1
     return 1
-
-
-def _value_finding(version: SpecVersion, table: Table, name: str, text: str | None, **where) -> Finding | None:
-    coerce = _coercers(version.id, table.id).get(name)
-    if coerce is None:
-        return None
-    try:
-        coerce(text if text != "" else None)
-    except PydanticCustomError as err:
-        ctx = {k: v for k, v in (err.context or {}).items() if k not in ("table", "field")}
-        return fnd.make(err.type, table=table.id, field=name, **where, **ctx)
-    return None
 
 
 class _DocCheck:
@@ -118,7 +104,7 @@ class _DocCheck:
 
     def run(self) -> list[Finding]:
         if _lxml_schema(self.version.id, self.table.id).validate(self.root):
-            self._models()
+            self._models(in_order=True)
         else:
             tags = {c.tag for r in row_elements(self.table, self.root) for c in r if isinstance(c.tag, str)}
             self.legacy = legacy_markers().found(self.table.id, tags)
@@ -129,7 +115,15 @@ class _DocCheck:
         order = {name: i for i, name in enumerate(self.table.names)}
         return sorted(self.out, key=lambda f: (f.row or 0, order.get(f.field, -1)))
 
-    def _models(self) -> None:
+    def _models(self, in_order: bool = False) -> None:
+        """The rows as models (``self.models``, when every value is right) and the findings of those that are not.
+        ``in_order``: the XSD has passed, so every row's fields stand in the standard's order."""
+        if in_order:  # the fast way: every field's text, row after row, when every row has every field
+            texts = table_texts(self.table, self.root)
+            if texts is not None:
+                self.models = rows_from_texts(self.version, self.table.id, texts)
+                if self.models is not None:
+                    return
         rows = [row_values(r) for r in row_elements(self.table, self.root)]
         before = len(self.out)
         models = build_rows(self.version, self.table.id, rows, ma_lk=self.ma_lk, file=self.file, problems=self.out)
@@ -153,7 +147,7 @@ class _DocCheck:
             row = elem.getparent() if elem is not None else None
             name = getattr(elem, "tag", None)
             if row is not None and row.tag == table.row and name in fields:
-                f = _value_finding(self.version, table, name, elem.text, **self.where(row))
+                f = value_finding(self.version, table, name, elem.text, **self.where(row))
                 if f is not None:
                     self._add(f, seen)
                     continue
@@ -164,7 +158,7 @@ class _DocCheck:
             where = self.where(row)
             for child in row:
                 if isinstance(child.tag, str) and child.tag in fields:
-                    f = _value_finding(self.version, table, child.tag, child.text, **where)
+                    f = value_finding(self.version, table, child.tag, child.text, **where)
                     if f is not None:
                         self._add(f, seen)
         if self.unordered:
@@ -246,6 +240,12 @@ class _EnvelopeWalk:
     def hoso(self, elem: etree._Element) -> None:
         self.count += 1
         found, ma_lk = _validate_hoso(elem, self.file, self.version, self.rules, self.catalog)
+        for content in elem.iterfind("FILEHOSO/NOIDUNGFILE"):
+            # checked: only the skeleton stays for the envelope's XSD (an empty base64Binary is valid), which
+            # need not read the contents again, and a stream holds one hồ sơ
+            content.text = None
+            for child in list(content):
+                content.remove(child)
         self.out.extend(found)
         if ma_lk:
             first = self.first.setdefault(ma_lk, self.count)
@@ -300,8 +300,6 @@ def _validate_stream(path: Path, version: SpecVersion | None, rules: bool,
                     root = elem
                 elif event == "end" and elem.tag == "HOSO" and _listed_hoso(elem, root):
                     walk.hoso(elem)
-                    for content in elem.iterfind("FILEHOSO/NOIDUNGFILE"):
-                        content.text = None  # checked: only the skeleton stays (an empty base64Binary is valid)
         except etree.XMLSyntaxError as exc:
             if root is None or only_namespace_uri_errors(events.error_log):
                 # broken before its first element, or a namespace URI the portal accepts: read it whole
