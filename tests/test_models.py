@@ -188,3 +188,13 @@ def test_from_row_gives_what_model_validate_gives():
         model.model_validate(broken)
     assert fast_err.value.errors() == slow_err.value.errors()
     assert [e["type"] for e in fast_err.value.errors()] == ["FIELD.UNKNOWN", "FIELD.FORMAT"]
+
+
+@pytest.mark.parametrize("amount", ["NaN", "-Infinity", "sNaN"])
+def test_a_decimal_that_is_not_a_number_from_a_database_is_a_format_finding(amount):
+    """The row checker's fast path for a database's Decimal took NaN (and rendered 'NaN')."""
+    raw = outpatient_drugs_labs()
+    raw["XML2"][0]["DON_GIA"] = Decimal(amount)
+    with pytest.raises(HosoError) as exc:
+        build_hoso(raw)
+    assert [(f.code, f.table, f.field, f.row) for f in exc.value.findings] == [("FIELD.FORMAT", "XML2", "DON_GIA", 1)]

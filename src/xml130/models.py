@@ -44,7 +44,7 @@ class TableModel(BaseModel):
         """What ``model_validate(data)`` gives (an equal model, the same fields set, the same ValidationError),
         assembled without pydantic's second pass: the row check has produced every canonical value and each
         field is ``SkipValidation``, so that pass would only copy them (a fifth of the cost of a row)."""
-        if not isinstance(data, Mapping):
+        if type(data) is not dict and not isinstance(data, Mapping):
             return cls.model_validate(data)
         values = cls.__checker__(data)  # raises ValidationError with every finding of the row
         fields = cls.__blank__.copy()  # every field, in the standard's order (rendering relies on it)

@@ -167,7 +167,7 @@ def python_type(f: Field) -> Any:
 
 
 _TEXT, _INT, _DEC = 0, 1, 2
-_MEMO_SIZE = 50_000  # per table model: codes, units, names and dates repeat from row to row
+_MEMO_SIZE = 4_096  # per field: codes, units, names and dates repeat from row to row
 
 
 def row_checker(table: Table, version_id: str) -> Callable[[Any], Any]:
@@ -181,13 +181,13 @@ def row_checker(table: Table, version_id: str) -> Callable[[Any], Any]:
         dated = f.kind in ("date", "partial_date", "datetime", "partial_datetime")
         limit = 10 ** f.size if (conv == _INT and f.size) else None
         info[f.name] = (conv, f.size, f.sep, dated, f.kind.endswith("datetime"), limit, f.scale,
-                        field_check(f, table_id))
+                        field_check(f, table_id), {})  # the last: text → canonical value, for texts that passed
     required = tuple(f.name for f in table.fields if f.is_required)
+    required_set = frozenset(required)
     datetime_cls = dt.datetime
-    memo: dict[tuple[str, str], Any] = {}  # (field, text) → canonical value, for texts that passed
 
     def check(data: Any) -> Any:
-        if not isinstance(data, Mapping):
+        if type(data) is not dict and not isinstance(data, Mapping):  # a dict without the ABC check
             return data  # pydantic reports the wrong input type
         out: dict[str, Any] = {}
         errors: list[InitErrorDetails] = []
@@ -199,17 +199,16 @@ def row_checker(table: Table, version_id: str) -> Callable[[Any], Any]:
                 errors.append(InitErrorDetails(type=_fail("FIELD.UNKNOWN", field=name, table=table_id, version=version_id),
                                                loc=(name,), input=v))
                 continue
-            conv, size, sep, dated, with_time, limit, scale, slow = spec
+            conv, size, sep, dated, with_time, limit, scale, slow, memo = spec
             t = type(v)
             try:
                 if t is str:
-                    key = (name, v)
-                    hit = memo.get(key)
+                    hit = memo.get(v)
                     if hit is None:  # the same text in the same field is checked once
                         hit = slow.check_text(v)
                         if len(memo) >= _MEMO_SIZE:
                             memo.clear()
-                        memo[key] = hit
+                        memo[v] = hit
                     out[name] = hit
                 elif t is int and conv == _INT and v >= 0 and (limit is None or v < limit):
                     out[name] = v
@@ -218,7 +217,8 @@ def row_checker(table: Table, version_id: str) -> Callable[[Any], Any]:
                     if "E" in text:
                         text = format(v, "f")
                     dot = text.find(".")
-                    if (dot < 0 or len(text) - dot - 1 <= scale) and (size is None or len(text) <= size):
+                    if (dot < 0 or len(text) - dot - 1 <= scale) and (size is None or len(text) <= size) and (
+                            v.is_finite()):  # NaN and Infinity: the full check's FIELD.FORMAT
                         out[name] = v
                     else:
                         out[name] = slow(v)
@@ -231,7 +231,7 @@ def row_checker(table: Table, version_id: str) -> Callable[[Any], Any]:
                         out[name] = value
             except PydanticCustomError as exc:
                 errors.append(InitErrorDetails(type=exc, loc=(name,), input=v))
-        for name in required:
+        for name in (() if required_set.issubset(out) else required):
             if name not in out and not any(e["loc"][0] == name for e in errors):
                 errors.append(InitErrorDetails(type=_fail("FIELD.REQUIRED", field=name, table=table_id),
                                                loc=(name,), input=None))
