@@ -23,13 +23,13 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, insert
+from sqlalchemy import Engine, create_engine
 
 from ..codes import ObjectCode
 from . import his_schema as s
-from .synthetic import FAMILY, GIVEN_F, GIVEN_M, MIDDLE_F, MIDDLE_M, STREETS
+from .his_rows import RowBuilder
+from .synthetic import FACILITY
 
-FACILITY = "79999"
 START = dt.datetime(2026, 11, 2, 6, 30)
 DEPARTMENTS = [  # local code, name, national code
     ("KB", "Khoa Khám bệnh", "K01"), ("CC", "Khoa Cấp cứu", "K02"), ("NOI", "Khoa Nội tổng hợp", "K03"),
@@ -96,68 +96,7 @@ FOREIGNERS = [  # name, nationality (TT 07/2016/TT-BCA Phụ lục 2), passport 
     ("JOHN SMITH", "840", "5{:08d}"), ("EMMA MÜLLER", "276", "C{:08d}")]
 
 
-class _Builder:
-    def __init__(self, seed: int):
-        self.rng = random.Random(seed)
-        self.arng = random.Random(f"adoption-{seed}")  # the adoption facts: claim rows do not depend on it
-        # what the cases added later draw beyond a plain outpatient visit: the other episodes stay as they were
-        self.xrng = random.Random(f"cases-{seed}")
-        self.rows: dict[str, list[dict[str, Any]]] = {}
-        self.ids: dict[str, int] = {}
-
-    def add(self, table: str, **row: Any) -> int:
-        if "id" not in row and table not in ("encounter_card", "discharge_paper", "referral", "reexam",
-                                             "hiv_register", "tb_register", "demo_case", "reception"):
-            self.ids[table] = self.ids.get(table, 0) + 1
-            row["id"] = self.ids[table]
-        self.rows.setdefault(table, []).append(row)
-        return row.get("id", 0)
-
-    def flush(self, engine: Engine) -> None:
-        order = [t.name for t in s.metadata.sorted_tables]
-        with engine.begin() as conn:
-            for name in order:
-                rows = self.rows.get(name)
-                if rows:
-                    table = s.metadata.tables[name]
-                    cols = [c.name for c in table.columns]  # executemany needs the same keys in every row
-                    conn.execute(insert(table), [{c: r.get(c) for c in cols} for r in rows])
-        self.rows.clear()
-
-    # --- people -------------------------------------------------------------------------------------------
-    def name(self, female: bool, rng: random.Random | None = None) -> str:
-        r = rng or self.rng
-        return f"{r.choice(FAMILY)} {r.choice(MIDDLE_F if female else MIDDLE_M)} {r.choice(GIVEN_F if female else GIVEN_M)}"
-
-    def digits(self, n: int) -> str:
-        return "".join(self.rng.choice("0123456789") for _ in range(n))
-
-    def person(self, code: str, *, female: bool | None = None, born: dt.datetime | None = None,
-               name: str | None = None, time_known: bool = False, **extra: Any) -> int:
-        r = self.rng
-        female = r.random() < 0.5 if female is None else female
-        born = born or dt.datetime(r.randint(1940, 2020), r.randint(1, 12), r.randint(1, 28))
-        extra.setdefault("abandoned", False)
-        return self.add(
-            "patient", code=code, full_name=name if name is not None else self.name(female), born_at=born,
-            birth_time_known=time_known, sex=2 if female else 1, id_number="0" + self.digits(11),
-            id_issued_on=dt.date(2021, r.randint(1, 12), r.randint(1, 28)), id_issued_by="Cục Cảnh sát QLHC về TTXH",
-            phone="09" + self.digits(8), address=f"Số {r.randint(1, 300)} đường {r.choice(STREETS)}, TP Hồ Chí Minh",
-            province_code="79", district_code="760", ward_code="26734", ethnic_code="01", nationality_code="704",
-            occupation_code="00000", blood_group=r.choice(["A", "B", "AB", "O", None]), bhxh_code=self.digits(10),
-            **extra)
-
-    def card(self, patient_id: int, *, valid_from: dt.date, valid_to: dt.date | None, temporary: bool = False,
-             number: str | None = None) -> int:
-        r = self.rng
-        no = number or f"{r.choice(['DN', 'HT', 'GD', 'CN', 'HC', 'TE'])}{r.choice('12345')}79{self.digits(10)}"
-        return self.add("insurance_card", patient_id=patient_id, card_no=no,
-                        registered_at="79000" if temporary else r.choice(["79001", "79024", FACILITY]),
-                        valid_from=valid_from, valid_to=valid_to,
-                        five_years_from=None if temporary else dt.date(2021, 1, 1), temporary=temporary)
-
-
-def _reception(b: _Builder, eid: int, arrived: dt.datetime, dept_codes: list[str], newborn: bool,
+def _reception(b: RowBuilder, eid: int, arrived: dt.datetime, dept_codes: list[str], newborn: bool,
                dept: dict[str, int], staff_ids: list[int], case: str = "") -> None:
     """What reception recorded, and who examined the patient where: the facts of the adoption report. A patient
     without a card was identified by chip ID card, VNeID or passport (a foreigner has no level-2 account)."""
@@ -188,7 +127,7 @@ def _reception(b: _Builder, eid: int, arrived: dt.datetime, dept_codes: list[str
         at += dt.timedelta(minutes=r.randint(20, 60))
 
 
-def _build_episode(b: _Builder, i: int, staff_ids: list[int], dept: dict[str, int], items: dict[str, int],
+def _build_episode(b: RowBuilder, i: int, staff_ids: list[int], dept: dict[str, int], items: dict[str, int],
                    prices: dict[str, str], minutes_between: int = 7) -> None:
     r = b.rng
     case, ok, code = _case_of(i)
@@ -398,7 +337,7 @@ def _staff_facts(r: random.Random) -> dict[str, Any]:
                                                       else r.choice(STAFF_CARD_MISSING))}
 
 
-def _roster(b: _Builder, dept: dict[str, int], staff_ids: list[int]) -> None:
+def _roster(b: RowBuilder, dept: dict[str, int], staff_ids: list[int]) -> None:
     """The rest of each department's staff (nurses, technicians, clerks), and the doctors' departments."""
     r = b.arng
     codes = list(dept)
@@ -423,7 +362,7 @@ def create_demo(url: str, encounters: int = 500, seed: int = 130, *,
     engine = create_engine(url)
     s.metadata.drop_all(engine)
     s.metadata.create_all(engine)
-    b = _Builder(seed)
+    b = RowBuilder(seed)
     dept = {}
     for n, (code, name, national) in enumerate(DEPARTMENTS, start=1):
         dept[code] = b.add("department", id=n, local_code=code, name=name, national_code=national)
