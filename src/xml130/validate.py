@@ -359,6 +359,7 @@ def _validate_hoso(hoso, file: str | None, version: SpecVersion | None,
     namespaces: dict[str, list[str]] = {}
     encodings: dict[str, list[str]] = {}
     foreign: dict[str, list[str]] = {}  # tables not in UTF-8
+    unwrapped: list[Finding] = []  # ENVELOPE.TABLE_MISMATCH of a list written without its wrapper
     for fh in hoso.iterfind("FILEHOSO"):
         loai = (fh.findtext("LOAIHOSO") or "").strip()
         expected = load_spec().latest.tables.get(loai)
@@ -389,8 +390,16 @@ def _validate_hoso(hoso, file: str | None, version: SpecVersion | None,
             namespaces[loai] = notes
         foreign[loai] = _not_utf8(doc)
         if doc.tag != expected.root:
-            out.append(fnd.make("ENVELOPE.TABLE_MISMATCH", file=file, table=loai, field="NOIDUNGFILE", value=doc.tag))
-            continue
+            mismatch = fnd.make("ENVELOPE.TABLE_MISMATCH", file=file, table=loai, field="NOIDUNGFILE", value=doc.tag)
+            if not (expected.is_list and doc.tag == expected.list):
+                out.append(mismatch)
+                continue
+            # the list without its CHITIEU_ wrapper, as QĐ 4210's tables were: checked inside the wrapper, and the
+            # mismatch said unless the hồ sơ turns out to be of that standard (one XML.LEGACY_STANDARD says it all)
+            unwrapped.append(mismatch)
+            wrapper = etree.Element(expected.root)
+            wrapper.append(doc)
+            doc = wrapper
         docs.append((expected, doc))
     summary = next((d for t, d in docs if t.id == "XML1"), None)
     ma_lk = summary.findtext("MA_LK") if summary is not None else None
@@ -409,7 +418,10 @@ def _validate_hoso(hoso, file: str | None, version: SpecVersion | None,
     legacy = _legacy(checks, file)
     if legacy is not None:
         out.append(legacy)
-    elif rules and not fnd.has_errors(out) and summary is not None and all(c.models is not None for c in checks):
+    else:
+        out.extend(unwrapped)
+    if (legacy is None and rules and not fnd.has_errors(out) and summary is not None
+            and all(c.models is not None for c in checks)):
         # the business rules read a structurally valid hồ sơ only: they would only repeat the errors above
         from .models import Hoso
         from .rules import run_rules

@@ -203,6 +203,19 @@ OP, OP24, NB = "79999OP0001", "79999OP0012", "79999NB0004"  # MA_LK of the base 
 _NS_WARNING = _f("XML.NAMESPACE_URI", "warning", "XML1", None, None, OP)
 _DISTRICT = (r"<MAHUYEN_CU_TRU>\d+</MAHUYEN_CU_TRU>", "<MAHUYEN_CU_TRU></MAHUYEN_CU_TRU>")
 
+_OLDER_TAGS = {  # tags of QĐ 4210 in a hồ sơ (spec/data/legacy.toml)
+    "XML1": (("MA_THE_BHYT>", "MA_THE>"), ("MA_THE_BHYT>", "MA_THE>"), ("CHAN_DOAN_RV>", "TEN_BENH>"),
+             ("CHAN_DOAN_RV>", "TEN_BENH>"), ("MA_BENH_CHINH>", "MA_BENH>"), ("MA_BENH_CHINH>", "MA_BENH>")),
+    "XML2": ((r"<TYLE_TT_BH>(\d+)</TYLE_TT_BH>", r"<TYLE_TT>\1</TYLE_TT>"),
+             (r"<THANH_TIEN_BV>([^<]*)</THANH_TIEN_BV>", r"<THANH_TIEN>\1</THANH_TIEN>"))}
+
+
+def _unwrapped(data: bytes) -> bytes:
+    """A list table without its CHITIEU_ wrapper, as QĐ 4210's were (DataTable.WriteXml of a DataSet named after
+    the list: root DSACH_CHI_TIET_THUOC, rows CHI_TIET_THUOC)."""
+    return re.sub(rb"<(CHITIEU_CHITIET_[A-Z_]+)>\n?(.*)</\1>\n?", rb"\2", data, flags=re.S)
+
+
 QUIRKS: dict[str, Quirk] = {
     # 2. a ';'-list in XML3 MA_BENH (100 characters: the ICD-10 codes a service was ordered for)
     "xml3_ma_benh_list": Quirk(
@@ -254,13 +267,21 @@ QUIRKS: dict[str, Quirk] = {
         "the same declarations: the business rules still run"),
     # 5. a file of QĐ 4210 (card as MA_THE, diagnosis as TEN_BENH / MA_BENH, amounts as THANH_TIEN …)
     "older_standard_4210": Quirk(
-        _envelope("outpatient_drugs_labs", {
-            "XML1": (("MA_THE_BHYT>", "MA_THE>"), ("MA_THE_BHYT>", "MA_THE>"), ("CHAN_DOAN_RV>", "TEN_BENH>"),
-                     ("CHAN_DOAN_RV>", "TEN_BENH>"), ("MA_BENH_CHINH>", "MA_BENH>"), ("MA_BENH_CHINH>", "MA_BENH>")),
-            "XML2": ((r"<TYLE_TT_BH>(\d+)</TYLE_TT_BH>", r"<TYLE_TT>\1</TYLE_TT>"),
-                     (r"<THANH_TIEN_BV>([^<]*)</THANH_TIEN_BV>", r"<THANH_TIEN>\1</THANH_TIEN>"))}),
+        _envelope("outpatient_drugs_labs", _OLDER_TAGS),
         (_f("XML.LEGACY_STANDARD", "error", "XML1", "MA_BENH", None, OP),),
         "tags of QĐ 4210 (spec/data/legacy.toml): one finding for the hồ sơ, not one per unknown element"),
+    "older_standard_4210_layout": Quirk(
+        _envelope("outpatient_drugs_labs", _OLDER_TAGS, table=_unwrapped),
+        (_f("XML.LEGACY_STANDARD", "error", "XML1", "MA_BENH", None, OP),),
+        "the same hồ sơ with QĐ 4210's list roots (DSACH_… without CHITIEU_…, as a VB.NET DataSet exporter wrote "
+        "them): still one finding, not one ENVELOPE.TABLE_MISMATCH per table"),
+    "list_without_wrapper": Quirk(
+        _envelope("outpatient_drugs_labs", {"XML2": (("<NGAY_YL>20261102", "<NGAY_YL>20261131"),)}, table=_unwrapped),
+        (_f("FIELD.DATE", "error", "XML2", "NGAY_YL", 1, OP),
+         _f("ENVELOPE.TABLE_MISMATCH", "error", "XML2", "NOIDUNGFILE", None, OP),
+         _f("ENVELOPE.TABLE_MISMATCH", "error", "XML3", "NOIDUNGFILE", None, OP),
+         _f("ENVELOPE.TABLE_MISMATCH", "error", "XML4", "NOIDUNGFILE", None, OP)),
+        "QĐ 130 lists without their CHITIEU_ wrapper: each said, and their rows still checked inside it"),
     "noidungfile_raw_xml": Quirk(
         _envelope("outpatient_drugs_labs", {}, raw=("XML4",)),
         (_f("ENVELOPE.RAW_XML", "error", "XML4", "NOIDUNGFILE", None, OP),),
