@@ -13,12 +13,11 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from lxml import etree
-
 from ..models import build_hoso, build_rows
 from ..render import render_checkin, render_envelope, render_hoso_tables, render_table
 from ..spec import load_spec
 from . import scenarios as sc
+from . import shapes
 from .invalid import Broken, mutate
 
 
@@ -84,115 +83,12 @@ def _envelope(base: str, edits: dict[str, tuple[tuple[str, str], ...]], *, names
     return make
 
 
-# --- how other programs write the same document (docs/conformance.md, "Shapes seen in other software") -------
-XSD_NAMESPACES = (' xmlns:xsd="http://www.w3.org/2001/XMLSchema"'
-                  ' xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"')  # XmlSerializer's defaults
-_FREE_TEXT = ("HO_TEN", "DIA_CHI", "LY_DO_VV", "CHAN_DOAN_VAO", "CHAN_DOAN_RV", "TEN_THUOC", "TEN_DICH_VU",
-              "DIEN_BIEN_LS")
-
-
-def _indented(data: bytes, declaration: bytes) -> bytes:
-    """``data`` re-serialised one element a line, two spaces deep, CRLF, after ``declaration`` (XmlWriter with
-    Indent = true, DataSet.WriteXml)."""
-    root = etree.fromstring(data)
-    etree.indent(root, space="  ")
-    return declaration + b"\r\n" + etree.tostring(root, encoding="utf-8").replace(b"\n", b"\r\n")
-
-
-def _xmlserializer(data: bytes) -> bytes:
-    """.NET XmlSerializer into an XmlWriter (UTF-8 with its BOM, indented): null strings left out, free text as
-    CDATA (XmlCDataSection properties), the xsd/xsi declarations on the root."""
-    data = re.sub(rb"<([A-Z_0-9]+)/>", b"", data)  # a null property writes no element
-    data = _indented(data, b'\xef\xbb\xbf<?xml version="1.0" encoding="utf-8"?>')
-    data = re.sub(rb"(\?>\r\n<[A-Z_0-9]+)", lambda m: m[1] + XSD_NAMESPACES.encode(), data, count=1)
-    names = "|".join(_FREE_TEXT).encode()
-    return re.sub(rb"<(" + names + rb")>([^<]+)</\1>", rb"<\1><![CDATA[\2]]></\1>", data)
-
-
-def _stringbuilder(data: bytes) -> bytes:
-    """.NET XmlWriter over a StringBuilder: the declaration says utf-16, the text is then sent as UTF-8."""
-    return data.replace(b'encoding="utf-8"', b'encoding="utf-16"', 1)
-
-
-def _dataset(data: bytes) -> bytes:
-    """DataSet.WriteXml / DataTable.WriteXml: standalone="yes", indented, a DBNull column writes no element."""
-    return _indented(re.sub(rb"<([A-Z_0-9]+)/>", b"", data), b'<?xml version="1.0" standalone="yes"?>')
-
-
-def _mime_base64(env: bytes) -> bytes:
-    """Base64 in lines of 76 characters, CRLF (Convert.ToBase64String(…, InsertLineBreaks), Java's MIME encoder)."""
-    def wrap(m: re.Match) -> bytes:
-        text = m[2]
-        return m[1] + b"\r\n".join(text[i:i + 76] for i in range(0, len(text), 76)) + m[3]
-    return re.sub(rb"(<NOIDUNGFILE>)([^<]+)(</NOIDUNGFILE>)", wrap, env)
-
-
-def _whole_amounts(data: bytes) -> bytes:
-    """Amounts and prices of a model that types them as int: no decimals where the value is whole."""
-    return re.sub(rb"<(T_[A-Z_]+|THANH_TIEN_B[VH]|DON_GIA(?:_B[VH])?)>(-?\d+)\.0+<", rb"<\1>\2<", data)
-
-
-def _js_template(data: bytes) -> bytes:
-    """A table built with template strings: single-quoted declaration, everything on one line."""
-    return data.replace(b'<?xml version="1.0" encoding="utf-8"?>', b"<?xml version='1.0' encoding='UTF-8'?>", 1
-                        ).replace(b"\n", b"")
-
-
-def _java_double(data: bytes) -> bytes:
-    """Amounts of a Java model typing them as double, written with Double.toString: 2400.0, and from ten million
-    in scientific notation 1.25E7."""
-    def java(m: re.Match) -> bytes:
-        v = float(m[2])
-        if abs(v) < 1e7:
-            return b"<%s>%s<" % (m[1], repr(v).encode())
-        e = len(str(int(abs(v)))) - 1
-        return b"<%s>%sE%d<" % (m[1], repr(v / 10 ** e).encode(), e)
-    return re.sub(rb"<(T_[A-Z_]+|THANH_TIEN_B[VH]|DON_GIA(?:_B[VH])?)>(-?\d+(?:\.\d+)?)<", java, data)
-
-
 def _bare(base: str, table: str, *edits: tuple[str, str], shape: Callable[[bytes], bytes]) -> Callable[[], bytes]:
     """One table of ``base`` as a document of its own, edited, then written as ``shape`` writes it."""
     def make() -> bytes:
         hoso = build_hoso(sc.VALID[base]())
         return shape(_edit(render_table(hoso.version[table], hoso.tables[table]).decode("utf-8"), edits))
     return make
-
-
-def _without_envelope(env: bytes) -> bytes:
-    """The HOSO alone, as some integrations exchange it (a Java one on GitHub wraps such files itself)."""
-    hoso = re.search(rb"<HOSO>.*</HOSO>", env, re.S)
-    assert hoso is not None
-    return b'<?xml version="1.0" encoding="utf-8"?>\n' + hoso[0] + b"\n"
-
-
-def _unpadded(loai: str) -> Callable[[bytes], bytes]:
-    """The base64 of table ``loai`` without its '=' padding (a Python script on GitHub pads it back to decode)."""
-    def strip(env: bytes) -> bytes:
-        pattern = rb"(<LOAIHOSO>" + loai.encode() + rb"</LOAIHOSO><NOIDUNGFILE>[^<=]+)=+(</NOIDUNGFILE>)"
-        out, hits = re.subn(pattern, rb"\1\2", env)
-        if hits != 1:
-            raise ValueError(f"{loai}: no padding to strip")
-        return out
-    return strip
-
-
-def _windows_1258(data: bytes) -> bytes:
-    """A table written in the Vietnamese Windows code page (an XmlWriter with Encoding 1258): what the code page
-    lacks becomes a character reference."""
-    text = data.decode("utf-8").replace('encoding="utf-8"', 'encoding="windows-1258"', 1)
-    return text.encode("cp1258", errors="xmlcharrefreplace")
-
-
-def _template_envelope(env: bytes) -> bytes:
-    """The envelope as the portal's published template writes it: xsd/xsi declarations, CRLF line ends."""
-    return env.replace(b"<GIAMDINHHS>", b"<GIAMDINHHS" + XSD_NAMESPACES.encode() + b">", 1).replace(b"\n", b"\r\n")
-
-
-def _sql_money(data: bytes) -> bytes:
-    """Amounts and prices from SQL money / decimal(18,4) columns written with DataRow.ToString(): 4 decimals."""
-    def four(m: re.Match) -> bytes:
-        return b"<%s>%s.%s<" % (m[1], m[2], (m[3] or b"").ljust(4, b"0"))
-    return re.sub(rb"<(T_[A-Z_]+|THANH_TIEN_B[VH]|DON_GIA(?:_B[VH])?)>(-?\d+)(?:\.(\d{1,4}))?<", four, data)
 
 
 def _f(code: str, severity: str, table: str | None, field: str | None, row: int | None, ma_lk: str | None) -> dict:
@@ -208,12 +104,6 @@ _OLDER_TAGS = {  # tags of QĐ 4210 in a hồ sơ (spec/data/legacy.toml)
              ("CHAN_DOAN_RV>", "TEN_BENH>"), ("MA_BENH_CHINH>", "MA_BENH>"), ("MA_BENH_CHINH>", "MA_BENH>")),
     "XML2": ((r"<TYLE_TT_BH>(\d+)</TYLE_TT_BH>", r"<TYLE_TT>\1</TYLE_TT>"),
              (r"<THANH_TIEN_BV>([^<]*)</THANH_TIEN_BV>", r"<THANH_TIEN>\1</THANH_TIEN>"))}
-
-
-def _unwrapped(data: bytes) -> bytes:
-    """A list table without its CHITIEU_ wrapper, as QĐ 4210's were (DataTable.WriteXml of a DataSet named after
-    the list: root DSACH_CHI_TIET_THUOC, rows CHI_TIET_THUOC)."""
-    return re.sub(rb"<(CHITIEU_CHITIET_[A-Z_]+)>\n?(.*)</\1>\n?", rb"\2", data, flags=re.S)
 
 
 QUIRKS: dict[str, Quirk] = {
@@ -271,12 +161,12 @@ QUIRKS: dict[str, Quirk] = {
         (_f("XML.LEGACY_STANDARD", "error", "XML1", "MA_BENH", None, OP),),
         "tags of QĐ 4210 (spec/data/legacy.toml): one finding for the hồ sơ, not one per unknown element"),
     "older_standard_4210_layout": Quirk(
-        _envelope("outpatient_drugs_labs", _OLDER_TAGS, table=_unwrapped),
+        _envelope("outpatient_drugs_labs", _OLDER_TAGS, table=shapes.unwrapped),
         (_f("XML.LEGACY_STANDARD", "error", "XML1", "MA_BENH", None, OP),),
         "the same hồ sơ with QĐ 4210's list roots (DSACH_… without CHITIEU_…, as a VB.NET DataSet exporter wrote "
         "them): still one finding, not one ENVELOPE.TABLE_MISMATCH per table"),
     "list_without_wrapper": Quirk(
-        _envelope("outpatient_drugs_labs", {"XML2": (("<NGAY_YL>20261102", "<NGAY_YL>20261131"),)}, table=_unwrapped),
+        _envelope("outpatient_drugs_labs", {"XML2": (("<NGAY_YL>20261102", "<NGAY_YL>20261131"),)}, table=shapes.unwrapped),
         (_f("FIELD.DATE", "error", "XML2", "NGAY_YL", 1, OP),
          _f("ENVELOPE.TABLE_MISMATCH", "error", "XML2", "NOIDUNGFILE", None, OP),
          _f("ENVELOPE.TABLE_MISMATCH", "error", "XML3", "NOIDUNGFILE", None, OP),
@@ -311,22 +201,22 @@ QUIRKS: dict[str, Quirk] = {
         (), "XML12 DANG_HUONG_CHE_DO («để trống nếu không thuộc…») and TONG_TYLE_TTCT («(nếu có)») left empty"),
     # Shapes other software writes (public generators and vendors' notes; docs/conformance.md)
     "dotnet_xmlserializer": Quirk(
-        _envelope("outpatient_drugs_labs", {}, table=_xmlserializer, outer=_template_envelope),
+        _envelope("outpatient_drugs_labs", {}, table=shapes.xmlserializer, outer=shapes.template_envelope),
         (), ".NET XmlSerializer tables (BOM, indented CRLF, xsd/xsi declarations, CDATA, null fields left out) "
             "in the portal's template envelope: what the standard asks, read as it stands"),
     "dotnet_utf16_declaration": Quirk(
         _envelope("outpatient_drugs_labs", {"XML2": (("<DON_GIA>1200.000<", "<DON_GIA>1300.000<"),)},
-                  table=_stringbuilder),
+                  table=shapes.stringbuilder),
         (_f("XML.ENCODING_DECLARED", "error", "XML1", None, None, OP),
          _f("R.AMOUNT.XML2", "error", "XML2", "THANH_TIEN_BV", 1, OP)),
         "UTF-8 tables declared encoding=\"utf-16\" (XmlWriter over a StringBuilder): one error for the hồ sơ, "
         "its content still read and every check run"),
     "dataset_writexml": Quirk(
-        _envelope("outpatient_drugs_labs", {}, table=_dataset, outer=_mime_base64),
+        _envelope("outpatient_drugs_labs", {}, table=shapes.dataset, outer=shapes.mime_base64),
         (), "DataSet.WriteXml tables (standalone=\"yes\", indented, DBNull columns left out), base64 in 76-character "
             "lines"),
     "sql_money_four_decimals": Quirk(
-        _envelope("outpatient_drugs_labs", {}, table=_sql_money),
+        _envelope("outpatient_drugs_labs", {}, table=shapes.sql_money),
         (), "amounts with four decimals ending in zeros (SQL money): the amount the text asks, rounded to 2 (3)"),
     "sql_money_not_rounded": Quirk(
         _envelope("outpatient_drugs_labs", {"XML2": ((r"<DON_GIA>1200\.000</", "<DON_GIA>1200.0004</"),)}),
@@ -335,7 +225,7 @@ QUIRKS: dict[str, Quirk] = {
     "int_typed_model": Quirk(
         _envelope("outpatient_drugs_labs", {"XML1": ((r"<SO_CCCD>0(\d+)</", r"<SO_CCCD>\1</"),
                                                      (r"<DIEN_THOAI>0(\d+)</", r"<DIEN_THOAI>\1</"))},
-                  table=_whole_amounts),
+                  table=shapes.whole_amounts),
         (_f("R.CCCD.ZERO.XML1", "warning", "XML1", "SO_CCCD", 1, OP),),
         "a model typing money and identity numbers as int: whole amounts are valid; the CCCD lost its leading 0"),
     "java_double_amounts": Quirk(
@@ -343,7 +233,7 @@ QUIRKS: dict[str, Quirk] = {
               ("<THANH_TIEN_BV>2400.00<", "<THANH_TIEN_BV>12500000.00<"),
               ("<THANH_TIEN_BH>2400.00<", "<THANH_TIEN_BH>12500000.00<"),
               ("<T_BNCCT>480.00<", "<T_BNCCT>2500000.00<"), ("<T_BHTT>1920.00<", "<T_BHTT>10000000.00<"),
-              shape=_java_double),
+              shape=shapes.java_double),
         tuple(_f("FIELD.FORMAT", "error", "XML2", name, 1, OP)
               for name in ("DON_GIA", "THANH_TIEN_BV", "THANH_TIEN_BH", "T_BHTT")),
         "a drug table of a Java model with double amounts: 2400.0 is valid; 1.25E7 (ten million and more) is not a "
@@ -354,11 +244,11 @@ QUIRKS: dict[str, Quirk] = {
         "CAN_NANG 0.01 written when the weight was not taken (a vendor's default): a warning QA sees"),
     "hoso_without_envelope": Quirk(
         _envelope("outpatient_drugs_labs", {"XML2": (("<DON_GIA>1200.000<", "<DON_GIA>1300.000<"),)},
-                  outer=_without_envelope),
+                  outer=shapes.without_envelope),
         (_f("XML.ROOT", "error", None, None, None, None), _f("R.AMOUNT.XML2", "error", "XML2", "THANH_TIEN_BV", 1, OP)),
         "a HOSO without its GIAMDINHHS envelope: not a file the portal takes, and the hồ sơ inside still checked"),
     "base64_without_padding": Quirk(
-        _envelope("outpatient_drugs_labs", {}, outer=_unpadded("XML2")),
+        _envelope("outpatient_drugs_labs", {}, outer=shapes.unpadded("XML2")),
         (_f("ENVELOPE.BASE64", "error", "XML2", "NOIDUNGFILE", None, OP),),
         "NOIDUNGFILE base64 without its '=' padding: .NET's Convert.FromBase64String refuses it"),
     "amounts_out_of_order": Quirk(
@@ -374,7 +264,7 @@ QUIRKS: dict[str, Quirk] = {
         "XML2 amounts as T_BHTT, T_BNCCT, T_BNTT and XML3's as T_BHTT, T_BNTT, T_BNCCT (an open-source HIS's "
         "models): one warning per table, the fields read by name, the rules run"),
     "windows_1258_tables": Quirk(
-        _envelope("outpatient_drugs_labs", {}, table=_windows_1258),
+        _envelope("outpatient_drugs_labs", {}, table=shapes.windows_1258),
         (_f("XML.ENCODING_NOT_UTF8", "warning", "XML1", None, None, OP),),
         "tables in windows-1258 (declared): read as declared and fully checked, one warning that the text asks UTF-8"),
     "cdata_escaped": Quirk(
@@ -385,7 +275,7 @@ QUIRKS: dict[str, Quirk] = {
         _hoso("outpatient_drugs_labs", "XML1", (r"<NGAY_SINH>(\d{4})\d{8}</NGAY_SINH>", r"<NGAY_SINH>\g<1>00000000</NGAY_SINH>")),
         (), "NGAY_SINH yyyy00000000: only the year of birth is known («không có thông tin ngày sinh, tháng sinh … 0000»)"),
     "js_template": Quirk(
-        _envelope("outpatient_drugs_labs", {}, table=_js_template),
+        _envelope("outpatient_drugs_labs", {}, table=shapes.js_template),
         (), "<?xml version='1.0' encoding='UTF-8'?> and the whole table on one line (JavaScript template strings)"),
     "unescaped_ampersand": Quirk(
         _envelope("outpatient_drugs_labs", {"XML3": ((r"<TEN_DICH_VU>([^<]+)</", r"<TEN_DICH_VU>\1 & Co</"),)}),
