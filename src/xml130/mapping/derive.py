@@ -259,6 +259,12 @@ def costs(row: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
     """Per drug / service row: THANH_TIEN_BV = round(SO_LUONG × DON_GIA × TYLE_TT_DV/100, 2); the insured part by
     TYLE_TT_BH; the fund's part by MUC_HUONG; the patient pays the rest. Exact decimals, ROUND_HALF_UP.
 
+    THANH_TIEN_BH is computed from the fund's unit price and rounded once, as the text writes it — QĐ 130 (4750),
+    XML3, THANH_TIEN_BH: «SO_LUONG * DON_GIA_BH * TYLE_TT_DV/100 * TYLE_TT_BH/100, làm tròn số đến 2 chữ số thập
+    phân»; XML2: «SO_LUONG * DON_GIA * TYLE_TT_BH/100» —: the row's ``don_gia_bh`` (the column mapped to DON_GIA_BH:
+    a supply's price capped at its payment limit, a service's BHYT price) when the HIS gives one, else ``price``.
+    Not THANH_TIEN_BV × TYLE_TT_BH/100: that uses the hospital's price, and rounds twice.
+
     TYLE_TT_DV (XML3) is the HIS's ``tyle_tt_dv`` when it has one (a 2nd examination 30, a shared bed 50 …), else
     100: QĐ 4750 đính chính, XML3, TYLE_TT_DV: «Nếu nằm 01 người/giường bệnh thì trường thông tin "TYLE_TT_DV" ghi
     100», «tiền khám bệnh … ghi 100 tương ứng với lần khám bệnh thứ nhất» — the ordinary service is paid whole.
@@ -268,6 +274,7 @@ def costs(row: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
     BHYT thì ghi là 0»), so THANH_TIEN_BH = SO_LUONG × DON_GIA × TYLE_TT_BH/100 = 0, MUC_HUONG 0, T_BHTT and
     T_BNCCT 0, and T_BNTT = THANH_TIEN_BV − THANH_TIEN_BH, the whole cost."""
     qty, price = row["qty"], row["price"]
+    price_bh = price if row.get("don_gia_bh") is None else Decimal(str(row["don_gia_bh"]))
     share = row.get("tyle_tt_dv")
     share = 100 if share is None else int(share)
     bv = money(qty * price * share / 100) if share != 100 else money(qty * price)
@@ -281,7 +288,7 @@ def costs(row: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
         rate, benefit = Decimal(row["pay_rate"]), Decimal(row["benefit_pct"])
     else:
         rate = benefit = Decimal(0)
-    bh = money(bv * rate / 100)
+    bh = money(qty * price_bh * share / 100 * rate / 100)  # from the fund's price, rounded once
     bhtt = money(bh * benefit / 100)
     return {
         "SO_LUONG": qty, "THANH_TIEN_BV": bv, "THANH_TIEN_BH": bh, "TYLE_TT_BH": int(rate), "TYLE_TT_DV": share,
@@ -293,7 +300,10 @@ def costs(row: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
 
 def totals(row: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
     """XML1 totals from the rows of XML2 and XML3: T_THUOC = Σ XML2, T_VTYT = Σ XML3 supplies, T_TONGCHI_BV =
-    Σ THANH_TIEN_BV of both, and the shares summed the same way. Runs after the other tables are built."""
+    Σ THANH_TIEN_BV of both, and the shares summed the same way. Runs after the other tables are built.
+
+    T_BHTT_GDV = Σ T_BHTT of the rows paid by fee for service — QĐ 130 (4750), XML1, T_BHTT_GDV: «Là số tiền
+    T_BHTT tại bảng XML2 và XML3 đối với các chi phí có MA_PTTT là "1" (Phí dịch vụ)»."""
     drugs, services = ctx.tables.get("XML2", []), ctx.tables.get("XML3", [])
     both = drugs + services
 
@@ -305,7 +315,8 @@ def totals(row: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
         "T_VTYT": total("THANH_TIEN_BV", [r for r in services if ctx.shared.is_supply(r.get("MA_NHOM"))]),
         "T_TONGCHI_BV": total("THANH_TIEN_BV", both), "T_TONGCHI_BH": total("THANH_TIEN_BH", both),
         "T_BNTT": total("T_BNTT", both), "T_BNCCT": total("T_BNCCT", both), "T_BHTT": total("T_BHTT", both),
-        "T_NGUONKHAC": total("T_NGUONKHAC", both), "T_BHTT_GDV": Decimal("0.00"),
+        "T_NGUONKHAC": total("T_NGUONKHAC", both),
+        "T_BHTT_GDV": total("T_BHTT", [r for r in both if str(r.get("MA_PTTT")) == "1"]),
     }
 
 
