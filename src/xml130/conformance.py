@@ -103,6 +103,17 @@ class WithoutCard:
 
 
 @dataclass(frozen=True)
+class Written:
+    """A value xml130 writes, read against the field's text in the appendix: the verdict, and the fix if any."""
+
+    kind: str  # the kind of hồ sơ or check-in it was read on (demo HIS files)
+    fields: str
+    writes: str
+    clause: str
+    verdict: str  # "agrees", "fixed: …" or "unclear: …" (the text leaves it open; what was chosen)
+
+
+@dataclass(frozen=True)
 class Suite:
     """The conformance cases of examples.toml, and what the text leaves untestable or contradicts."""
 
@@ -112,6 +123,7 @@ class Suite:
     appendix_fields: tuple[str, ...]  # "XMLn.FIELD" of every field whose appendix text has a "Ví dụ"
     without_card: tuple[WithoutCard, ...] = ()
     shapes: tuple[Shape, ...] = ()
+    written: tuple[Written, ...] = ()
 
 
 @cache
@@ -124,7 +136,8 @@ def suite() -> Suite:
                  tuple(raw["appendix"]["fields_with_examples"]),
                  tuple(WithoutCard(**{("from_" if k == "from" else k): v for k, v in w.items()})
                        for w in raw.get("without_card", [])),
-                 tuple(Shape(**c) for c in raw.get("shape", [])))
+                 tuple(Shape(**c) for c in raw.get("shape", [])),
+                 tuple(Written(**w) for w in raw.get("written", [])))
 
 
 @dataclass(frozen=True)
@@ -341,6 +354,16 @@ def render_markdown() -> str:
               "| fields | value | from | clause | decision |", "|---|---|---|---|---|"]
     for w in cat.without_card:
         lines.append(f"| {_cell(w.fields)} | {_cell(w.value)} | {w.from_} | {_cell(w.clause)} | {_cell(w.decision)} |")
+    lines += ["", "## Values written, read against the text", "",
+              "What the nightly export and the check-in job write, read on the demo HIS's files of each kind, field"
+              " by field against the appendix's description and its amendments (an outside reading: the rules"
+              " agreeing with the generator proves nothing). *agrees*: the value is the text's; *fixed*: it was"
+              " not, and the test named asserts the text's value; *unclear*: the text leaves it open, with what"
+              " is written and why.", "",
+              "| kind | fields | writes | clause | verdict |", "|---|---|---|---|---|"]
+    for w in cat.written:
+        lines.append(f"| {_cell(w.kind)} | {_cell(w.fields)} | {_cell(w.writes)} | {_cell(w.clause)}"
+                     f" | {_cell(w.verdict)} |")
     lines += ["", "## Shapes seen in other software", "",
               "How other programs write these files, read in public generators (C#/.NET, VB.NET, Java, JavaScript),"
               " the portal's published template and HIS vendors' change logs — never from a patient's file. Each"

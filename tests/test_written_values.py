@@ -1,0 +1,96 @@
+"""What the mapping writes, read field by field against the appendix of QĐ 130 (4750) and its amendments
+(docs/conformance.md, "Values written, read against the text"): each test asserts the exact value the text's own
+formula gives, on inputs where a looser reading would give another."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from xml130.demo import demo_mapping
+from xml130.demo.his import create_demo
+from xml130.jobs.export import run_export
+from xml130.mapping.derive import RuleContext, costs, totals
+from xml130.mapping.extract import Selection
+from xml130.parse import load_envelope
+
+
+def ctx() -> RuleContext:
+    return RuleContext("79999X", "79999", "Bệnh viện", lambda name: {}, {}, table="XML3")
+
+
+def shares(out: dict) -> tuple[str, ...]:
+    return tuple(str(out[f]) for f in ("THANH_TIEN_BV", "THANH_TIEN_BH", "T_BHTT", "T_BNCCT", "T_BNTT"))
+
+
+def test_thanh_tien_bh_uses_the_funds_unit_price_not_the_hospitals():
+    """XML3 THANH_TIEN_BH «= SO_LUONG * DON_GIA_BH * TYLE_TT_DV/100 * TYLE_TT_BH/100»: a supply bought at 120 000
+    whose payment limit is 100 000 (DON_GIA_BH, 4750's note) — the fund's base is 100 000, the 20 000 above it the
+    patient's own (T_BNTT = THANH_TIEN_BV − THANH_TIEN_BH)."""
+    row = {"qty": Decimal("1"), "price": Decimal("120000.000"), "don_gia_bh": Decimal("100000.000"),
+           "pay_rate": Decimal(100), "benefit_pct": Decimal(80)}
+    assert shares(costs(row, ctx())) == ("120000.00", "100000.00", "80000.00", "20000.00", "20000.00")
+
+
+def test_thanh_tien_bh_is_rounded_once():
+    """1 × 1.005 at 50 %: the text's product 0.5025 rounds to 0.50; rounding THANH_TIEN_BV (1.01) first and taking
+    half of it would give 0.51."""
+    row = {"qty": Decimal("1"), "price": Decimal("1.005"), "pay_rate": Decimal(50), "benefit_pct": Decimal(100)}
+    assert shares(costs(row, ctx())) == ("1.01", "0.50", "0.50", "0.00", "0.51")
+
+
+def test_a_shared_bed_applies_tyle_tt_dv_to_both_prices():
+    """4750 đính chính, TYLE_TT_DV: two patients in one bed, 50; THANH_TIEN_BH «* TYLE_TT_DV/100 * TYLE_TT_BH/100»."""
+    row = {"qty": Decimal("1"), "price": Decimal("215000.000"), "don_gia_bh": Decimal("199000.000"),
+           "tyle_tt_dv": 50, "pay_rate": Decimal(100), "benefit_pct": Decimal(95)}
+    out = costs(row, ctx())
+    assert out["TYLE_TT_DV"] == 50
+    assert shares(out) == ("107500.00", "99500.00", "94525.00", "4975.00", "8000.00")
+
+
+def test_t_bhtt_gdv_is_the_funds_share_of_fee_for_service_rows():
+    """XML1 T_BHTT_GDV «Là số tiền T_BHTT tại bảng XML2 và XML3 đối với các chi phí có MA_PTTT là "1"»: a DRG row
+    (MA_PTTT 3) is left out; the other totals take every row."""
+    c = ctx()
+    c.tables = {
+        "XML2": [{"THANH_TIEN_BV": Decimal("100.00"), "THANH_TIEN_BH": Decimal("100.00"), "T_BHTT": Decimal("80.00"),
+                  "T_BNCCT": Decimal("20.00"), "T_BNTT": Decimal("0.00"), "MA_PTTT": 1}],
+        "XML3": [{"THANH_TIEN_BV": Decimal("300.00"), "THANH_TIEN_BH": Decimal("300.00"), "T_BHTT": Decimal("240.00"),
+                  "T_BNCCT": Decimal("60.00"), "T_BNTT": Decimal("0.00"), "MA_PTTT": 3, "MA_NHOM": 2},
+                 {"THANH_TIEN_BV": Decimal("50.00"), "THANH_TIEN_BH": Decimal("50.00"), "T_BHTT": Decimal("40.00"),
+                  "T_BNCCT": Decimal("10.00"), "T_BNTT": Decimal("0.00"), "MA_PTTT": "1", "MA_NHOM": 2}],
+    }
+    out = totals({}, c)
+    assert (str(out["T_BHTT"]), str(out["T_BHTT_GDV"])) == ("360.00", "120.00")
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    """The demo HIS of 80 episodes exported through the demo mapping: every hồ sơ, by MA_LK."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('his') / 'his.db'}"
+    create_demo(url, 80)
+    out = tmp_path_factory.mktemp("out")
+    run_export(url, demo_mapping(), out, Selection())
+    return {h.ma_lk: h for p in sorted(out.glob("*.xml")) for h in load_envelope(p.read_bytes())}
+
+
+def test_papers_carry_xml1s_card_and_codes_as_the_text_says(exported):
+    """XML13 and XML14 MA_THE_BHYT, GT_THE_DEN, MA_BENH_KT (and XML13 MA_NOI_DI, PP_DIEU_TRI): «Sử dụng thông tin
+    tại trường … trong Bảng 1» — the demo wrote them empty (the card, the secondary codes) or its own code as
+    MA_NOI_DI while XML1 leaves MA_NOI_DI empty for a patient who came without a referral."""
+    same = {"XML13": ("MA_THE_BHYT", "GT_THE_DEN", "MA_BENH_KT", "MA_NOI_DI", "MA_NOI_DEN", "PP_DIEU_TRI",
+                      "MA_BENH_CHINH", "NGAY_VAO", "NGAY_RA"),
+            "XML14": ("MA_THE_BHYT", "GT_THE_DEN", "MA_BENH_KT", "MA_DOITUONG_KCB", "MA_BENH_CHINH")}
+    seen = {t: 0 for t in same}
+    for h in exported.values():
+        x1 = h.summary
+        for table, fields in same.items():
+            for paper in h.tables.get(table, ()):
+                seen[table] += 1
+                assert {f: getattr(paper, f) for f in fields} == {f: getattr(x1, f) for f in fields}, (h.ma_lk,
+                                                                                                   table)
+    assert seen["XML13"] >= 1 and seen["XML14"] >= 1, seen
+    referral = next(h for h in exported.values() if "XML13" in h.tables and h.summary.MA_THE_BHYT)
+    paper = referral.tables["XML13"][0]
+    assert (paper.MA_NOI_DI, paper.MA_CSKCB, len(paper.MA_THE_BHYT)) == (None, "79999", 15)
