@@ -30,13 +30,13 @@ def _found(findings) -> list[tuple]:
 def test_every_shape_names_its_fixtures_and_every_new_fixture_a_shape(root):
     shapes = cf.suite().shapes
     named = [n for s in shapes for n in s.fixture.split(", ") if n]
-    assert len(shapes) == 19 and all(s.source and s.writes and s.decision and s.clause for s in shapes)
+    assert len(shapes) == 20 and all(s.source and s.writes and s.decision and s.clause for s in shapes)
     assert set(named) <= set(QUIRKS)
     assert {"dotnet_xmlserializer", "dotnet_utf16_declaration", "dataset_writexml", "sql_money_four_decimals",
             "sql_money_not_rounded", "int_typed_model", "birth_date_year_only", "js_template", "java_double_amounts",
             "weight_placeholder", "hoso_without_envelope", "base64_without_padding",
             "amounts_out_of_order", "windows_1258_tables", "cdata_escaped",
-            "older_standard_4210_layout", "list_without_wrapper",
+            "older_standard_4210_layout", "list_without_wrapper", "xsi_nil_empty_fields",
             "unescaped_ampersand", "control_character"} <= set(named)
     doc = (root / "docs" / "conformance.md").read_text(encoding="utf-8")
     assert "## Shapes seen in other software" in doc
@@ -165,3 +165,12 @@ def test_a_field_out_of_order_is_one_warning_and_a_repeated_one_an_error():
                        .replace(b"<GIOI_TINH>1</GIOI_TINH>", b"<GIOI_TINH>1</GIOI_TINH><GIOI_TINH>2</GIOI_TINH>"))
     assert sorted(_found(validate_bytes(twice))) == [("ELEMENT.ORDER", "error", "XML1", "GIOI_TINH"),
                                                      ("ELEMENT.OUT_OF_ORDER", "warning", "XML1", "HO_TEN")]
+
+
+def test_xsi_nil_on_a_field_with_a_value_is_still_refused():
+    nil = b' xsi:nil="true"'
+    xsi = b'<TONG_HOP xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+    data = _xml1_with(lambda x: x.replace(b"<TONG_HOP>", xsi).replace(b"<MA_BN>", b"<MA_BN" + nil + b">")
+                      .replace(b"<GHI_CHU/>", b"<GHI_CHU" + nil + b"/>"))
+    assert _found(validate_bytes(data)) == [("XSD.OTHER", "error", "XML1", "MA_BN"),  # the fields' order
+                                            ("XML.NIL", "warning", "XML1", "GHI_CHU")]

@@ -47,6 +47,11 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
         "Tài liệu XML ({tables}) được mã hóa {value}, không phải UTF-8 như QĐ 130 quy định: nội dung vẫn được đọc theo "
         "khai báo và kiểm tra đầy đủ, nhưng nên xuất UTF-8 để cổng BHXH đọc đúng tiếng Việt.",
     ),
+    "XML.NIL": (
+        WARNING,
+        "Bảng {table} ghi xsi:nil=\"true\" cho {count} trường không có giá trị (đầu tiên: <{field}>) thay vì thẻ rỗng"
+        " như chuẩn: được đọc như thẻ rỗng và mọi kiểm tra vẫn chạy; nên ghi thẻ rỗng ở phần mềm HIS.",
+    ),
     "XML.LEGACY_STANDARD": (
         ERROR,
         "Hồ sơ theo chuẩn cũ QĐ 4210/QĐ-BYT (QĐ 917/QĐ-BHXH), không theo QĐ 130/QĐ-BYT (sửa đổi bởi QĐ 4750/QĐ-BYT): "

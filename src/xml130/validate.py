@@ -83,6 +83,9 @@ def _row_number(table: Table, row: etree._Element) -> int:
     return 1
 
 
+XSI_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
+
+
 class _DocCheck:
     """Validates one table document (already parsed) and collects findings."""
 
@@ -103,6 +106,7 @@ class _DocCheck:
         return {"file": self.file, "ma_lk": ma_lk, "row": _row_number(self.table, row) if row is not None else None}
 
     def run(self) -> list[Finding]:
+        self._nil()
         if _lxml_schema(self.version.id, self.table.id).validate(self.root):
             self._models(in_order=True)
         else:
@@ -114,6 +118,19 @@ class _DocCheck:
         # stable order for QA: by row, then structural findings, then fields in the standard's order
         order = {name: i for i, name in enumerate(self.table.names)}
         return sorted(self.out, key=lambda f: (f.row or 0, order.get(f.field, -1)))
+
+    def _nil(self) -> None:
+        """xsi:nil="true" on an empty field (.NET's XmlSerializer writes it for a null decimal? or int? property)
+        stands for the empty element the standard writes: the marker is dropped, one warning for the table. On a
+        field that has a value it is left, for the XSD to refuse."""
+        empty = [e for e in self.root.iter() if isinstance(e.tag, str) and e.get(XSI_NIL) in ("true", "1")
+                 and not e.text and not len(e)]
+        for e in empty:
+            del e.attrib[XSI_NIL]
+        if empty:
+            row = empty[0].getparent()
+            self.out.append(fnd.make("XML.NIL", table=self.table.id, field=empty[0].tag, count=len(empty),
+                                     **self.where(row if row is not None and row.tag == self.table.row else None)))
 
     def _models(self, in_order: bool = False) -> None:
         """The rows as models (``self.models``, when every value is right) and the findings of those that are not.

@@ -271,6 +271,11 @@ QUIRKS: dict[str, Quirk] = {
         _envelope("outpatient_drugs_labs", {"XML2": ((r"<TEN_THUOC>([^<]+)</", r"<TEN_THUOC>&lt;![CDATA[\1]]&gt;</"),)}),
         (_f("R.TEXT.CDATA", "warning", "XML2", "TEN_THUOC", 1, OP),),
         "a CDATA section handed to a writer as text, so escaped: the value carries '<![CDATA[' (a warning)"),
+    "xsi_nil_empty_fields": Quirk(
+        _envelope("outpatient_drugs_labs", {}, table=shapes.nil),
+        tuple(_f("XML.NIL", "warning", t, name, 1, OP) for t, name in
+              (("XML1", "NGAY_MIEN_CCT"), ("XML2", "MA_PP_CHEBIEN"), ("XML3", "MA_PTTT_QT"), ("XML4", "MO_TA"))),
+        "empty fields written xsi:nil=\"true\" (XmlSerializer, nullable properties): read as empty, one warning a table"),
     "birth_date_year_only": Quirk(
         _hoso("outpatient_drugs_labs", "XML1", (r"<NGAY_SINH>(\d{4})\d{8}</NGAY_SINH>", r"<NGAY_SINH>\g<1>00000000</NGAY_SINH>")),
         (), "NGAY_SINH yyyy00000000: only the year of birth is known («không có thông tin ngày sinh, tháng sinh … 0000»)"),

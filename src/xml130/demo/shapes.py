@@ -115,3 +115,10 @@ def unwrapped(data: bytes) -> bytes:
     """A list table without its CHITIEU_ wrapper, as QĐ 4210's were (DataTable.WriteXml of a DataSet named after
     the list: root DSACH_CHI_TIET_THUOC, rows CHI_TIET_THUOC)."""
     return re.sub(rb"<(CHITIEU_CHITIET_[A-Z_]+)>\n?(.*)</\1>\n?", rb"\2", data, flags=re.S)
+
+
+def nil(data: bytes) -> bytes:
+    """XmlSerializer with nullable value types (decimal?, int?): a null one is written xsi:nil="true"."""
+    data = re.sub(rb"<([A-Z_0-9]+)/>", rb'<\1 xsi:nil="true" />', data)
+    return re.sub(rb"(\?>\s*<[A-Z_0-9]+)", lambda m: m[1] + b' xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"',
+                  data, count=1)
