@@ -4,6 +4,7 @@ formula gives, on inputs where a looser reading would give another."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -11,7 +12,7 @@ import pytest
 from xml130.demo import demo_mapping
 from xml130.demo.his import create_demo
 from xml130.jobs.export import run_export
-from xml130.mapping.derive import RuleContext, costs, totals
+from xml130.mapping.derive import RuleContext, costs, totals, visit_kind
 from xml130.mapping.extract import Selection
 from xml130.parse import load_envelope
 
@@ -94,3 +95,17 @@ def test_papers_carry_xml1s_card_and_codes_as_the_text_says(exported):
     referral = next(h for h in exported.values() if "XML13" in h.tables and h.summary.MA_THE_BHYT)
     paper = referral.tables["XML13"][0]
     assert (paper.MA_NOI_DI, paper.MA_CSKCB, len(paper.MA_THE_BHYT)) == (None, "79999", 15)
+
+
+def test_a_checkin_before_the_ward_admission_is_an_examination():
+    """XML0 at the first cost (QĐ 3176): a patient examined at 07:54 and admitted at 09:03 was announced at 07:54
+    with MA_LOAI_KCB 03 — a fact of 09:03 —; a check-in sent then says 01, the one at the ward's first cost 03. A
+    stay that ended within 4 hours is 09 only once it has ended: the check-in at admission says 03."""
+    ctx_ = RuleContext("79999X", "79999", "Bệnh viện", lambda name: {}, {}, table="XML0")
+    arrived, admitted = dt.datetime(2026, 11, 3, 7, 49), dt.datetime(2026, 11, 3, 9, 3)
+    stay = {"kind": "inpatient", "arrived_at": arrived, "ward_admitted_at": admitted,
+            "left_at": dt.datetime(2026, 11, 3, 11, 0)}
+    codes = [visit_kind({**stay, "event_at": at}, ctx_)["MA_LOAI_KCB"]
+             for at in (dt.datetime(2026, 11, 3, 7, 54), admitted, dt.datetime(2026, 11, 3, 11, 0))]
+    assert codes == ["01", "03", "09"]
+    assert visit_kind(stay, ctx_)["MA_LOAI_KCB"] == "09"  # the hồ sơ, written after the end

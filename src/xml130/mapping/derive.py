@@ -239,9 +239,19 @@ def person(row: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
 def visit_kind(row: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
     """MA_LOAI_KCB (QĐ 1804/2026 list) and SO_NGAY_DTRI: an inpatient stay shorter than ``short_stay_hours``
     (params.toml) is 09, day care 04, inpatient 03, a visit 01. Treatment days (4750): NGAY_RA − NGAY_VAO + 1 for
-    03/04, else 0."""
+    03/04, else 0.
+
+    A check-in (the row has ``event_at``) says what was true at its moment, as a check-in sent then would: before the
+    ward admission the visit is an examination (01), and a discharge after the moment is not known yet (no 09)."""
     kind = row.get("kind")
     start, end = row.get("ward_admitted_at") or row.get("arrived_at"), row.get("left_at")
+    at = row.get("event_at")
+    if isinstance(at, dt.datetime):
+        admitted = row.get("ward_admitted_at")
+        if kind in ("inpatient", "daycare") and isinstance(admitted, dt.datetime) and admitted > at:
+            kind = None
+        if isinstance(end, dt.datetime) and end > at:
+            end = None
     if kind == "inpatient":
         code = VisitKind.SHORT_STAY if start and ctx.shared.is_short_stay(row["arrived_at"], end) else VisitKind.INPATIENT
     elif kind == "daycare":
