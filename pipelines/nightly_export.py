@@ -17,6 +17,7 @@ from xml130 import jobs
 from xml130.catalog.crossstage import publish_artifacts as publish_cross_artifacts
 from xml130.dates import parse_datetime
 from xml130.mapping import load_mapping
+from xml130.store.lock import HOSO_LOCK, job_lock
 
 from ._common import RETRY_DELAYS, database_url, is_transient, mapping_file, publish
 
@@ -52,11 +53,16 @@ def nightly_export(outbox: str, source: str | None = None, ledger: str | None = 
                    since: str | None = None, until: str | None = None, partition: str = "none") -> dict:
     """``partition``: "none" (one window) or "day" (one task per closing day, run by the flow's task runner).
     ``source``/``ledger``: none = XML130_SOURCE/XML130_LEDGER or the Secret blocks; ``mapping``: the hospital's
-    mapping file, none = XML130_MAPPING, required (see ``_common``)."""
+    mapping file, none = XML130_MAPPING, required (see ``_common``). The flow holds the ledger's ``hoso`` lock
+    from the plan to the end (no ``xml130 nightly`` or resend meanwhile; another holder: it fails at once, saying
+    who)."""
+    from prefect.runtime import flow_run
+
     source, ledger, mapping = database_url("source", source), database_url("ledger", ledger), mapping_file(mapping)
-    plan, parts = plan_run(source, outbox, ledger, mapping, since, until, partition)
-    futures = [stage_partition.submit(source, outbox, ledger, mapping, plan.run_id, lo, hi) for lo, hi in parts]
-    report = complete_run(outbox, ledger, mapping, plan, [f.result() for f in futures])
+    with job_lock(ledger, HOSO_LOCK, job=f"nightly_export flow run {flow_run.name}"):
+        plan, parts = plan_run(source, outbox, ledger, mapping, since, until, partition)
+        futures = [stage_partition.submit(source, outbox, ledger, mapping, plan.run_id, lo, hi) for lo, hi in parts]
+        report = complete_run(outbox, ledger, mapping, plan, [f.result() for f in futures])
     publish(report, "nightly-export")
     publish_cross_artifacts(report)  # one artifact per day: the findings across hồ sơ (issue 14)
     return report

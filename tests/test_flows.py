@@ -168,3 +168,20 @@ def test_each_served_deployment_runs_one_at_a_time(prefect_server, tmp_path, mon
             assert state.type.value == second_state, (name, state)
             if second_state == "SCHEDULED":
                 assert state.name == "AwaitingConcurrencySlot"
+
+
+def test_the_nightly_flow_holds_the_ledger_lock(prefect_server, tmp_path):
+    """A deployed nightly and `xml130 nightly` on one ledger never stage at once: the flow takes the same lock."""
+    from pipelines.nightly_export import nightly_export
+    from xml130.demo import mapping_path
+    from xml130.demo.his import create_demo
+    from xml130.store.lock import JobBusy, job_lock
+
+    his, ledger = f"sqlite:///{tmp_path / 'his.db'}", f"sqlite:///{tmp_path / 'l.db'}"
+    create_demo(his, 5)
+    with job_lock(ledger, "hoso", job="xml130 nightly in a terminal"), pytest.raises(
+            JobBusy, match=r"'hoso' lock \(xml130 nightly in a terminal \(pid "):
+        nightly_export(source=his, outbox=str(tmp_path / "outbox"), ledger=ledger, mapping=str(mapping_path()))
+    assert not (tmp_path / "outbox").exists()
+    report = nightly_export(source=his, outbox=str(tmp_path / "outbox"), ledger=ledger, mapping=str(mapping_path()))
+    assert report["counts"]["staged"] == 5

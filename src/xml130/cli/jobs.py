@@ -29,6 +29,11 @@ from . import (
 )
 from .signing import P12, ClientId, Key, Pkcs11Module, Remote, RemoteUser, Token, Wait
 
+# One run of a job at a time on a ledger (xml130.store.lock): the second stops at once (exit 2) or waits this long.
+LockWait = Annotated[float, typer.Option("--lock-wait", min=0, help="Another run of this job holds the ledger's "
+                                                                    "lock: wait up to this many seconds for it "
+                                                                    "(default 0: stop at once, exit 2).")]
+
 
 @app.command()
 def export(
@@ -91,15 +96,18 @@ def nightly(
     since: Annotated[dt.datetime | None, typer.Option("--since", parser=when, help="Override the stored watermark.")] = None,
     until: Annotated[dt.datetime | None, typer.Option("--until", parser=when)] = None,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 500,
+    lock_wait: LockWait = 0.0,
 ) -> None:
-    """Run nightly_export once, in-process (no Prefect server needed): stage what closed since the watermark."""
+    """Run nightly_export once, in-process (no Prefect server needed): stage what closed since the watermark.
+    Never two at once on one ledger, nor with a resend: another one running, it stops (exit 2), or waits up to
+    --lock-wait seconds."""
     from .. import jobs
     from ..mapping import load_mapping
 
     mapping = mapping_file(mapping)
     report = run_job(lambda: jobs.nightly(
         source, outbox, ledger, mapping=load_mapping(mapping), since=since,
-        until=until, batch_size=batch_size))
+        until=until, batch_size=batch_size, lock_wait=lock_wait))
     print_run(report)
 
 
@@ -110,14 +118,16 @@ def checkin(
     ledger: Annotated[str, typer.Option("--ledger", envvar="XML130_LEDGER")] = DEFAULT_LEDGER,
     mapping: MappingOption = None,
     since: Annotated[dt.datetime | None, typer.Option("--since", parser=when)] = None,
+    lock_wait: LockWait = 0.0,
 ) -> None:
-    """Run the check-in job once: XML0 documents for new first costs and ward admissions (not emergencies)."""
+    """Run the check-in job once: XML0 documents for new first costs and ward admissions (not emergencies).
+    Never two at once on one ledger (exit 2, or wait up to --lock-wait seconds)."""
     from .. import jobs
     from ..mapping import load_mapping
 
     mapping = mapping_file(mapping)
-    report = run_job(lambda: jobs.checkin(source, outbox, ledger, mapping=load_mapping(mapping),
-                                                       since=since))
+    report = run_job(lambda: jobs.checkin(source, outbox, ledger, mapping=load_mapping(mapping), since=since,
+                                          lock_wait=lock_wait))
     print_run(report)
 
 
@@ -130,14 +140,16 @@ def resend(
     outbox: Annotated[Path, typer.Option("--outbox")],
     ledger: Annotated[str, typer.Option("--ledger", envvar="XML130_LEDGER")] = DEFAULT_LEDGER,
     mapping: MappingOption = None,
+    lock_wait: LockWait = 0.0,
 ) -> None:
-    """Re-stage MA_LK as new versions that replace the previous ones, with a reason."""
+    """Re-stage MA_LK as new versions that replace the previous ones, with a reason (never while a nightly export
+    or another resend runs on the ledger: exit 2, or wait up to --lock-wait seconds)."""
     from .. import jobs
     from ..mapping import load_mapping
 
     mapping = mapping_file(mapping)
-    report = run_job(lambda: jobs.resend(source, outbox, ledger, ma_lk, reason,
-                                                      mapping=load_mapping(mapping)))
+    report = run_job(lambda: jobs.resend(source, outbox, ledger, ma_lk, reason, mapping=load_mapping(mapping),
+                                         lock_wait=lock_wait))
     print_run(report)
 
 
@@ -179,6 +191,7 @@ def submit(
     unsigned: Annotated[bool, typer.Option("--unsigned", help="Send without signing: only for the local "
                                                               "simulator (the portal answers 123).")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be sent; send nothing.")] = False,
+    lock_wait: LockWait = 0.0,
 ) -> None:
     """Send staged check-ins and hồ sơ, signed (a PKCS#12 file, a USB token or a remote signer), in order, until
     accepted; keep every attempt in the ledger. A version a remote signer has not confirmed yet waits
@@ -207,7 +220,7 @@ def submit(
     except (SigningError, OSError) as exc:
         fail("Không mở được chứng thư số:", exc)
     with PortalClient(PortalConfig(base_url=portal, username=user)) as client:
-        report = run_job(lambda: jobs.submit(outbox, ledger, client, signer, unsigned=unsigned))
+        report = run_job(lambda: jobs.submit(outbox, ledger, client, signer, unsigned=unsigned, lock_wait=lock_wait))
     print_run(report)
     for q in report.quarantine:
         why = f"{q['ma_ket_qua']} {q['thong_diep'] or ''}".rstrip() if q["ma_ket_qua"] else q["reason"]

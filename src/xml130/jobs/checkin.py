@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 from ..codes import ObjectCode, Outcome
-from ..mapping import Mapping, MappingError
+from ..mapping import Mapping, MappingError, TableMapping
 from ..mapping.database import his_engine
 from ..mapping.derive import RuleContext
 from ..mapping.extract import Extractor
@@ -14,21 +14,29 @@ from ..models import Hoso, build_rows
 from ..params import Params
 from ..spec import load_spec
 from ..store.ledger import Ledger
+from ..store.lock import CHECKIN_LOCK, job_lock
 from .stager import CheckinItem, InsertOnce, RunReport, Stager, finish_run, new_run_id, stage_all
 
 EPOCH = dt.datetime(1900, 1, 1)
 
 
 def checkin(source: str, outbox: Path, ledger_url: str, *, mapping: Mapping,
-            since: dt.datetime | None = None, run_id: str | None = None, params: Params | None = None) -> RunReport:
-    """New check-in events since the last run → one XML0 document each (emergencies skipped)."""
+            since: dt.datetime | None = None, run_id: str | None = None, params: Params | None = None,
+            lock_wait: float = 0.0) -> RunReport:
+    """New check-in events since the last run → one XML0 document each (emergencies skipped). One run at a time
+    on a ledger (the ``checkin`` lock; waits up to ``lock_wait`` s, then :class:`~xml130.store.lock.JobBusy`)."""
     if mapping.checkin is None:
         raise MappingError(f"mapping {mapping.name!r} has no [checkin] section")
-    tm = mapping.checkin
+    run_id = run_id or new_run_id("checkin")
+    with job_lock(ledger_url, CHECKIN_LOCK, job=run_id, wait=lock_wait):
+        return _checkin(source, outbox, ledger_url, mapping, mapping.checkin, since, run_id, params)
+
+
+def _checkin(source: str, outbox: Path, ledger_url: str, mapping: Mapping, tm: TableMapping,
+             since: dt.datetime | None, run_id: str, params: Params | None) -> RunReport:
     ledger = Ledger(ledger_url)
     state = f"checkin:{mapping.facility}"
     since = since if since is not None else (ledger.get_state(state) or EPOCH)
-    run_id = run_id or new_run_id("checkin")
     report = RunReport(run_id, "checkin", f"events after {since}")
     ledger.start_run(run_id, "checkin", report.window)
     version = load_spec().latest

@@ -21,6 +21,7 @@ from ..params import Params
 from ..store.catalog import imported
 from ..store.files import clean_stale_temp
 from ..store.ledger import Ledger
+from ..store.lock import HOSO_LOCK, job_lock
 from .stager import RunReport, Stager, Versioned, finish_run, new_run_id, stage_all
 
 
@@ -103,10 +104,15 @@ def complete_nightly(outbox: Path, ledger_url: str, mapping: Mapping, plan: Nigh
 def nightly(source: str, outbox: Path, ledger_url: str, *, mapping: Mapping,
             since: dt.datetime | None = None, until: dt.datetime | None = None, batch_size: int = 500,
             run_id: str | None = None, on_batch: Callable[[int], None] | None = None,
-            lookback: dt.timedelta | None = None, params: Params | None = None) -> RunReport:
+            lookback: dt.timedelta | None = None, params: Params | None = None,
+            lock_wait: float = 0.0) -> RunReport:
     """Episodes closed after the watermark (or ``since``) up to ``until`` (default now) → outbox + ledger, in
-    this process. The Prefect flow runs the same steps, optionally one partition per closing day on Dask."""
-    plan = plan_nightly(outbox, ledger_url, mapping, since=since, until=until, run_id=run_id, lookback=lookback)
-    part = stage_window(source, outbox, ledger_url, mapping, plan.run_id, plan.since, plan.until,
-                        batch_size=batch_size, on_batch=on_batch, params=params)
-    return complete_nightly(outbox, ledger_url, mapping, plan, [part], params=params)
+    this process. The Prefect flow runs the same steps, optionally one partition per closing day on Dask. One run
+    at a time on a ledger (with resend: the ``hoso`` lock, :func:`~xml130.store.lock.job_lock`): another one
+    running, it waits up to ``lock_wait`` seconds, then stops with :class:`~xml130.store.lock.JobBusy`."""
+    run_id = run_id or new_run_id("nightly_export")
+    with job_lock(ledger_url, HOSO_LOCK, job=run_id, wait=lock_wait):
+        plan = plan_nightly(outbox, ledger_url, mapping, since=since, until=until, run_id=run_id, lookback=lookback)
+        part = stage_window(source, outbox, ledger_url, mapping, plan.run_id, plan.since, plan.until,
+                            batch_size=batch_size, on_batch=on_batch, params=params)
+        return complete_nightly(outbox, ledger_url, mapping, plan, [part], params=params)

@@ -11,14 +11,23 @@ from ..mapping.extract import Extractor, Selection
 from ..params import Params
 from ..store.catalog import imported
 from ..store.ledger import Ledger
+from ..store.lock import HOSO_LOCK, job_lock
 from .stager import RunReport, Stager, Versioned, finish_run, new_run_id, stage_all
 
 
 def resend(source: str, outbox: Path, ledger_url: str, ma_lks: Iterable[str], reason: str, *,
-           mapping: Mapping, run_id: str | None = None, params: Params | None = None) -> RunReport:
-    """Re-stage the given MA_LK as replacement versions (even when unchanged), recording the reason."""
-    ledger = Ledger(ledger_url)
+           mapping: Mapping, run_id: str | None = None, params: Params | None = None,
+           lock_wait: float = 0.0) -> RunReport:
+    """Re-stage the given MA_LK as replacement versions (even when unchanged), recording the reason. Never while
+    a nightly export or another resend runs on the ledger (the ``hoso`` lock; waits up to ``lock_wait`` s)."""
     run_id = run_id or new_run_id("resend")
+    with job_lock(ledger_url, HOSO_LOCK, job=run_id, wait=lock_wait):
+        return _resend(source, outbox, ledger_url, ma_lks, reason, mapping, run_id, params)
+
+
+def _resend(source: str, outbox: Path, ledger_url: str, ma_lks: Iterable[str], reason: str, mapping: Mapping,
+            run_id: str, params: Params | None) -> RunReport:
+    ledger = Ledger(ledger_url)
     selection = Selection(ma_lk=tuple(ma_lks))
     report = RunReport(run_id, "resend", selection.describe() + f": {reason}")
     ledger.start_run(run_id, "resend", report.window)

@@ -9,6 +9,7 @@ from typing import Any
 from ..codes import Kind, Status, SubmissionOutcome
 from ..errors import Xml130Error
 from ..store.ledger import Ledger
+from ..store.lock import SUBMIT_LOCK, job_lock
 from .stager import RunReport, finish_run, new_run_id
 
 
@@ -28,7 +29,7 @@ NO_TOKEN = "chưa gửi: không lấy được token"  # nothing left; the file 
 
 def submit(outbox: Path, ledger_url: str, client: Any | None, signer: Any | None, *, dry_run: bool = False,
            unsigned: bool = False, facility: str | None = None, run_id: str | None = None,
-           stop_after_unanswered: int = 3) -> RunReport:
+           stop_after_unanswered: int = 3, lock_wait: float = 0.0) -> RunReport:
     """Send staged check-ins and hồ sơ versions to the portal, oldest first, each signed, until accepted.
 
     Without a signer nothing is sent (:class:`SignerMissing`) unless ``unsigned`` (a simulator). Before the bytes
@@ -41,27 +42,35 @@ def submit(outbox: Path, ledger_url: str, client: Any | None, signer: Any | None
     the file still due; a refused login stops the run at once. Every
     attempt and its reason is a row of the ``submission`` table. The run stops early — the rest stays due — when
     the portal refuses the credentials or ``stop_after_unanswered`` files in a row get no answer. ``dry_run``
-    lists what would be sent and changes nothing. The run's report goes to ``<outbox>/_runs/<run id>/``."""
+    lists what would be sent and changes nothing. The run's report goes to ``<outbox>/_runs/<run id>/``. One run
+    at a time on a ledger (the ``submit`` lock): another one running, it waits up to ``lock_wait`` seconds, then
+    stops with :class:`~xml130.store.lock.JobBusy` having sent nothing."""
     if signer is None and not unsigned and not dry_run:
         raise SignerMissing(NO_SIGNER)
     ledger = Ledger(ledger_url)
     run_id = run_id or new_run_id("submit")
     report = RunReport(run_id, "submit", "dry run" if dry_run else "send" + (" unsigned" if signer is None else ""))
-    work = ([(Kind.CHECKIN, r) for r in ledger.pending_checkins(facility)]
-            + [(Kind.HOSO, r) for r in ledger.pending_hoso(facility)])
     if dry_run:
-        for kind, row in work:
+        for kind, row in _due(ledger, facility):
             report.items.append(_submit_item(kind, row))
             report.counts["would_send"] += 1
         return report
-    ledger.start_run(run_id, "submit", report.window)
-    try:
-        _send_all(ledger, client, signer, outbox, work, report, stop_after_unanswered)
-    except BaseException as exc:  # interrupted (signal) or unable to go on (e.g. the certificate expired)
-        with contextlib.suppress(Exception):
-            ledger.finish_run(run_id, dict(report.counts), "failed" if isinstance(exc, Exception) else "interrupted")
-        raise
-    return finish_run(ledger, report, outbox)
+    with job_lock(ledger_url, SUBMIT_LOCK, job=run_id, wait=lock_wait):
+        ledger.start_run(run_id, "submit", report.window)
+        try:
+            _send_all(ledger, client, signer, outbox, _due(ledger, facility), report, stop_after_unanswered)
+        except BaseException as exc:  # interrupted (signal) or unable to go on (e.g. the certificate expired)
+            with contextlib.suppress(Exception):
+                ledger.finish_run(run_id, dict(report.counts),
+                                  "failed" if isinstance(exc, Exception) else "interrupted")
+            raise
+        return finish_run(ledger, report, outbox)
+
+
+def _due(ledger: Ledger, facility: str | None) -> list[tuple[Kind, dict[str, Any]]]:
+    """What to send, check-ins first (read under the lock: what another run sent meanwhile is not due any more)."""
+    return ([(Kind.CHECKIN, r) for r in ledger.pending_checkins(facility)]
+            + [(Kind.HOSO, r) for r in ledger.pending_hoso(facility)])
 
 
 def _submit_item(kind: Kind, row: dict[str, Any]) -> dict[str, Any]:

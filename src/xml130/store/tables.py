@@ -7,6 +7,7 @@ production; any SQLAlchemy URL) next to the outbox.
 - ``submission``: each attempt to send a file, with the exact bytes sent and the portal's answer.
 - ``flow_state``: named cursors (the nightly watermark, the check-in watermark): dlt's "state next to the data".
 - ``flow_run``: one row per run with its window and counts.
+- ``job_lock``: who holds each job's lock (:mod:`.lock`; the lock itself is the database's).
 - ``approved_import``, ``approved_item``: the facility's approved catalogues (:mod:`.catalog`).
 - ``cross_finding``: the findings across hồ sơ (:mod:`.cross`).
 
@@ -121,6 +122,13 @@ flow_state = Table(
     Column("name", String(100), primary_key=True),
     Column("value", DateTime),
     Column("updated_at", DateTime, nullable=False),
+)
+
+job_lock = Table(  # who holds each job's lock (store.lock): for the message of a second run only
+    "job_lock", metadata,
+    Column("name", String(40), primary_key=True),
+    Column("holder", String(300), nullable=False),
+    Column("since", DateTime, nullable=False),
 )
 
 flow_run = Table(
