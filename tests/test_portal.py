@@ -16,6 +16,7 @@ from xml130.cli import app
 from xml130.demo import demo_mapping
 from xml130.demo.his import create_demo
 from xml130.demo.portal_sim import PortalSim
+from xml130.jobs import sha256
 from xml130.portal.client import PortalClient, PortalConfig, PortalError
 from xml130.store.ledger import Ledger
 
@@ -172,14 +173,26 @@ class ChangedAfterSigning:
         return self.signer.sign(document).replace(b"<NGAYLAP>", b"<NGAYLAP> ", 1)
 
 
-def test_signature_mismatch_and_401_after_refresh_leave_the_version_due(portal, staged, signer):
+def test_a_signature_our_verifier_refuses_never_leaves_and_401_after_refresh_leaves_it_due(portal, staged, signer):
     sim, url = portal
     outbox, ledger, hoso, checkins = staged
     client = client_for(url)
     first = jobs.submit(outbox, ledger, client, ChangedAfterSigning(signer))
-    assert first.counts["refused"] == hoso and first.counts["accepted"] == checkins  # check-ins hold no NGAYLAP
-    assert {s["ma_ket_qua"] for s in Ledger(ledger).submissions() if s["kind"] == "hoso"} == {"125"}
+    # every signed file goes through the verifier first: the changed ones are not sent (three in a row stop the
+    # run), the check-ins (no NGAYLAP to change) go
+    assert dict(first.counts) == {"accepted": checkins, "not_sent": 3, "left_due": hoso - 3,
+                                  "ledger_rows": first.counts["ledger_rows"]}
+    assert len(sim.received) == checkins
+    refused = [s for s in Ledger(ledger).submissions() if s["kind"] == "hoso"]
+    assert [(s["outcome"], s["sent_bytes"]) for s in refused] == [("not_sent", b"")] * 3
+    assert refused[0]["reason"] == (
+        "SUBMIT.SIGNATURE_INVALID: SIG.DIGEST nội dung đã bị sửa sau khi ký (giá trị băm không khớp) — chưa gửi: chữ "
+        "ký không qua kiểm tra (kiểm tra chứng thư số/thiết bị ký), sẽ ký lại lần sau")
     assert set(due(ledger).values()) == {"staged"} and len(due(ledger)) == hoso
+    # such a file sent by other means gets the portal's 125
+    data = (outbox / Ledger(ledger).pending_hoso()[0]["path"]).read_bytes()
+    receipt = client.send_hoso(ChangedAfterSigning(signer).sign(data), "r-125")
+    assert (receipt.ma_ket_qua, receipt.outcome) == ("125", "refused") and len(sim.received) == checkins
     sim.token_ttl = 0  # every token is dead on arrival: 401, one refresh, 401 again → the run stops
     second = jobs.submit(outbox, ledger, client_for(url), signer)
     assert second.counts["refused"] == 1 and second.counts["left_due"] == hoso - 1
@@ -188,6 +201,54 @@ def test_signature_mismatch_and_401_after_refresh_leave_the_version_due(portal, 
     sim.token_ttl = 3600
     third = jobs.submit(outbox, ledger, client_for(url), signer)
     assert third.counts["accepted"] == hoso and set(accepted_per_file(sim).values()) == {1}
+
+
+def test_an_edited_staged_file_is_blocked_and_the_others_are_sent(portal, staged, pki, tmp_path, monkeypatch):
+    """Only what was checked is signed: a staged file edited by hand (or gone) is blocked with its own finding —
+    nothing of it signed or sent, exit 1 —, status names it, the others go; resend makes a new version that goes."""
+    sim, url = portal
+    outbox, ledger, hoso, checkins = staged
+    edited, gone = Ledger(ledger).pending_hoso()[:2]
+    path = outbox / edited["path"]
+    changed = path.read_bytes().replace(b"<SOLUONGHOSO>1</SOLUONGHOSO>", b"<SOLUONGHOSO>2</SOLUONGHOSO>")
+    path.write_bytes(changed)
+    (outbox / gone["path"]).unlink()
+    (tmp_path / "bv.p12").write_bytes(pki.p12())
+    monkeypatch.setenv("XML130_P12_PASSWORD", "secret")
+    args = ["submit", "--outbox", str(outbox), "--ledger", ledger, "--portal", url, "--user", "bv79999",
+            "--p12", str(tmp_path / "bv.p12")]
+    r = CliRunner().invoke(app, args)
+    assert r.exit_code == 1, r.output
+    assert len(sim.received) == hoso + checkins - 2
+    sent_ids = {x.request_id for x in sim.received}
+    assert f"79999:{edited['ma_lk']}:v1" not in sent_ids and f"79999:{gone['ma_lk']}:v1" not in sent_ids
+    expected = {edited["ma_lk"]: (edited, sha256(changed)), gone["ma_lk"]: (gone, "không có tệp")}
+    for ma_lk, (row, actual) in expected.items():
+        message = (f"Tệp {row['path']} (v1) không còn là tệp đã kiểm tra và ghi sổ (SHA-256 trong sổ "
+                   f"{row['content_hash']}, tệp hiện tại {actual}): không ký, không gửi. Tạo lại từ HIS bằng "
+                   "`xml130 resend MA_LK --reason …`.")
+        [version] = [v for v in Ledger(ledger).versions() if v["ma_lk"] == ma_lk]
+        assert version["status"] == "blocked"
+        assert json.loads(version["reasons"]) == [{
+            "file": row["path"], "ma_lk": ma_lk, "table": None, "field": None, "row": None,
+            "code": "SUBMIT.CONTENT_CHANGED", "severity": "error", "message": message,
+            "expected_hash": row["content_hash"], "actual_hash": actual}]
+        [attempt] = [s for s in Ledger(ledger).submissions() if s["ma_lk"] == ma_lk and s["kind"] == "hoso"]
+        assert (attempt["outcome"], attempt["sent_bytes"]) == ("blocked", b"")
+        assert f"  blocked: hoso {ma_lk} v1 — SUBMIT.CONTENT_CHANGED: {message}" in r.output
+        assert f"    blocked (not what was checked): hoso {ma_lk} v1 — SUBMIT.CONTENT_CHANGED: {message} (now blocked)" \
+            in CliRunner().invoke(app, ["status", "--ledger", ledger]).output
+    status = json.loads(CliRunner().invoke(app, ["status", "--ledger", ledger, "--format", "json"]).stdout)
+    assert status["by_status"]["blocked"] == 2 and status["days"][-1]["sent"]["blocked"] == 2
+    again = CliRunner().invoke(app, args)  # blocked: not tried again, not sent
+    assert again.exit_code == 0 and len(sim.received) == hoso + checkins - 2
+    resent = jobs.resend(f"sqlite:///{tmp_path / 'his.db'}", outbox, ledger, [edited["ma_lk"], gone["ma_lk"]],
+                         "tệp bị sửa trong hộp thư đi", mapping=DEMO)
+    assert resent.counts["replaced"] == 2
+    assert CliRunner().invoke(app, args).exit_code == 0
+    assert {f"79999:{edited['ma_lk']}:v2", f"79999:{gone['ma_lk']}:v2"} <= {x.request_id for x in sim.received}
+    assert {(v["ma_lk"], v["version"]): v["status"] for v in Ledger(ledger).versions()
+            if v["ma_lk"] in expected} == {(m, 1): "replaced" for m in expected} | {(m, 2): "accepted" for m in expected}
 
 
 def test_5xx_and_timeouts_leave_it_due_and_the_same_bytes_go_again(portal, staged, signer):
@@ -231,11 +292,11 @@ def test_a_token_outage_sends_nothing_and_status_says_so(portal, staged, signer)
     assert status["by_status"]["submitted"] == 0 and status["checkins_by_status"]["staged"] == checkins
     [day] = status["days"]
     assert day["sent"] == {"accepted": 0, "rejected": 0, "unanswered": 0, "signature_refused": 0, "refused": 0,
-                           "not_sent": 3}
+                           "not_sent": 3, "blocked": 0}
     assert {(p["outcome"], p["reason"], p["status_now"]) for p in day["problems"]} == {
         ("not_sent", reason, "staged")}
     text = CliRunner().invoke(app, ["status", "--ledger", ledger]).output
-    assert f"    not sent (no token): checkin {subs[0]['ma_lk']} {subs[0]['event']} — {reason} (now staged)" in text
+    assert f"    not sent: checkin {subs[0]['ma_lk']} {subs[0]['event']} — {reason} (now staged)" in text
     sim.faults.token_5xx = 0
     again = jobs.submit(outbox, ledger, client_for(url), signer)
     assert again.counts["accepted"] == hoso + checkins and len(sim.received) == hoso + checkins
@@ -331,18 +392,6 @@ def test_a_drop_is_used_by_a_file_never_by_the_token_call(portal, staged, signer
     assert len(sim.received) == hoso + checkins
 
 
-class SpoilsTheFirstHoso(ChangedAfterSigning):
-    """Signs; the first hồ sơ is altered after signing (125), the rest go through."""
-
-    spoiled = False
-
-    def sign(self, document: bytes) -> bytes:
-        if self.spoiled or b"GIAMDINHHS" not in document:
-            return self.signer.sign(document)
-        self.spoiled = True
-        return super().sign(document)
-
-
 def test_status_lists_what_to_act_on_per_day(portal, signer, tmp_path):
     sim, url = portal
     his, outbox, ledger = f"sqlite:///{tmp_path / 'his.db'}", tmp_path / "outbox", f"sqlite:///{tmp_path / 'l.db'}"
@@ -351,30 +400,35 @@ def test_status_lists_what_to_act_on_per_day(portal, signer, tmp_path):
     assert jobs.checkin(his, outbox, ledger, mapping=DEMO).counts["staged"] == 17
     pending = Ledger(ledger).pending_hoso()
     sim.faults.reject_ma_lk = frozenset({pending[1]["ma_lk"]})  # the portal will refuse this one's data
+    edited = outbox / pending[0]["path"]  # this one is edited by hand after staging: blocked, never sent
+    edited.write_bytes(edited.read_bytes().replace(b"<SOLUONGHOSO>1</SOLUONGHOSO>", b"<SOLUONGHOSO>2</SOLUONGHOSO>"))
+    changed = f"{pending[0]['content_hash']}, tệp hiện tại {sha256(edited.read_bytes())}"
     client = client_for(url, retries=0)
     client.token()
     sim.faults.fail_5xx = 1  # the first file (a check-in) gets no answer
-    report = jobs.submit(outbox, ledger, client, SpoilsTheFirstHoso(signer))
-    assert {k: report.counts[k] for k in ("accepted", "rejected", "unanswered", "refused")} == {
-        "accepted": 26, "rejected": 1, "unanswered": 1, "refused": 1}
+    report = jobs.submit(outbox, ledger, client, signer)
+    assert {k: report.counts[k] for k in ("accepted", "rejected", "unanswered", "blocked")} == {
+        "accepted": 26, "rejected": 1, "unanswered": 1, "blocked": 1}
     today = dt.date.today().isoformat()
     r = CliRunner().invoke(app, ["status", "--ledger", ledger, "--now", "2026-11-13", "--within", "1"])
     assert r.exit_code == 0, r.output
     assert r.output.splitlines() == [
-        "hồ sơ: staged 1, quarantined 0, submitted 0, awaiting_signature 0, accepted 10, rejected 1, replaced 0",
+        "hồ sơ: staged 0, quarantined 0, submitted 0, awaiting_signature 0, accepted 10, rejected 1, replaced 0, "
+        "blocked 1",
         "check-in: accepted 16, submitted 1",
         today,
-        "  hồ sơ staged that day, now: accepted 10, rejected 1, staged 1",
+        "  hồ sơ staged that day, now: accepted 10, blocked 1, rejected 1",
         "  check-ins made that day, now: accepted 16, submitted 1",
-        "  sent (each file's last attempt): accepted 26, rejected 1, unanswered 1, signature refused (123/125) 1, refused 0,"
-        " not sent (no token) 0",
+        "  sent (each file's last attempt): accepted 26, rejected 1, unanswered 1, signature refused (123/125) 0, refused 0,"
+        " not sent 0, blocked (not what was checked) 1",
         "    unanswered: checkin 79999261100000000 first_cost — api/qd130/checkInKcbQd3176: no answer after 1 attempts"
         " (HTTP 503) (now submitted)",
-        f"    signature refused (123/125): hoso {pending[0]['ma_lk']} v1 — 125 Ký sai, file gốc có thể đã bị chỉnh sửa "
-        "(now staged)",
+        f"    blocked (not what was checked): hoso {pending[0]['ma_lk']} v1 — SUBMIT.CONTENT_CHANGED: Tệp "
+        f"{pending[0]['path']} (v1) không còn là tệp đã kiểm tra và ghi sổ (SHA-256 trong sổ {changed}): không ký, "
+        "không gửi. Tạo lại từ HIS bằng `xml130 resend MA_LK --reason …`. (now blocked)",
         f"    rejected: hoso {pending[1]['ma_lk']} v1 — 422 Dữ liệu không hợp lệ (now rejected)",
         "late: 2 overdue, 0 due within 1 days",
-        f"  QUÁ HẠN {pending[0]['ma_lk']} v1 staged hạn 2026-11-11T23:59:59",
+        f"  QUÁ HẠN {pending[0]['ma_lk']} v1 blocked hạn 2026-11-11T23:59:59",
         f"  QUÁ HẠN {pending[1]['ma_lk']} v1 rejected hạn 2026-11-11T23:59:59",
     ]
     j = CliRunner().invoke(app, ["status", "--ledger", ledger, "--format", "json", "--now", "2026-11-13"])
@@ -382,8 +436,8 @@ def test_status_lists_what_to_act_on_per_day(portal, signer, tmp_path):
     assert list(status) == ["at", "within_days", "by_status", "checkins_by_status", "days", "late"]
     assert status["at"] == "2026-11-13T00:00:00" and status["within_days"] == 2
     [day] = status["days"]
-    assert day["sent"] == {"accepted": 26, "rejected": 1, "unanswered": 1, "signature_refused": 1, "refused": 0,
-                           "not_sent": 0}
+    assert day["sent"] == {"accepted": 26, "rejected": 1, "unanswered": 1, "signature_refused": 0, "refused": 0,
+                           "not_sent": 0, "blocked": 1}
     rejected = day["problems"][2]
     del rejected["sent_at"]
     assert rejected == {"kind": "hoso", "ma_lk": pending[1]["ma_lk"], "id": "v1", "outcome": "rejected",
@@ -392,10 +446,10 @@ def test_status_lists_what_to_act_on_per_day(portal, signer, tmp_path):
     # once fixed and sent again, the same day shows the last attempt of each file
     sim.faults.fail_5xx = 0
     again = jobs.submit(outbox, ledger, client_for(url), signer)
-    assert again.counts["accepted"] == 2  # the unanswered check-in (same bytes) and the re-signed hồ sơ
+    assert again.counts["accepted"] == 1  # the unanswered check-in (same bytes); the blocked hồ sơ waits a resend
     [day] = json.loads(CliRunner().invoke(app, ["status", "--ledger", ledger, "--format", "json"]).stdout)["days"]
-    assert day["sent"] == {"accepted": 28, "rejected": 1, "unanswered": 0, "signature_refused": 0, "refused": 0,
-                           "not_sent": 0}
+    assert day["sent"] == {"accepted": 27, "rejected": 1, "unanswered": 0, "signature_refused": 0, "refused": 0,
+                           "not_sent": 0, "blocked": 1}
 
 
 def test_rate_limit_and_bad_password(portal, monkeypatch):

@@ -68,10 +68,12 @@ class Status(StrEnum):
     ACCEPTED = "accepted"
     REJECTED = "rejected"
     REPLACED = "replaced"
+    BLOCKED = "blocked"  # its staged file is not what was checked (SUBMIT.CONTENT_CHANGED): never sent; resend
 
 
 # Not yet accepted by the portal: what `xml130 status` watches for deadlines.
-OPEN_STATUSES = (Status.STAGED, Status.QUARANTINED, Status.SUBMITTED, Status.AWAITING_SIGNATURE, Status.REJECTED)
+OPEN_STATUSES = (Status.STAGED, Status.QUARANTINED, Status.SUBMITTED, Status.AWAITING_SIGNATURE, Status.REJECTED,
+                 Status.BLOCKED)
 # What `submit` sends: staged, or submitted without an answer (sent again with the same request id), or waiting
 # for a remote signer's confirmation (looked at again, sent once confirmed).
 TO_SEND = (Status.STAGED, Status.SUBMITTED, Status.AWAITING_SIGNATURE)
@@ -92,11 +94,12 @@ class SubmissionOutcome(StrEnum):
     REJECTED = "rejected"  # the portal refused the data: never sent again as it is
     UNANSWERED = "unanswered"  # no answer (network, 5xx): the same bytes go again
     REFUSED = "refused"  # the portal refused the sender (login, signature): signed and sent afresh
-    NOT_SENT = "not_sent"  # nothing left (no token): the file stays due, its status unchanged; sent_bytes empty
+    NOT_SENT = "not_sent"  # nothing left (no token, a signature our verifier refuses): the file stays due
+    BLOCKED = "blocked"  # nothing left: the staged file is not what was checked; the file becomes ``blocked``
 
 
-# Attempts whose bytes never left: they say why, and change no file's status.
-NOTHING_LEFT = (SubmissionOutcome.NOT_SENT,)
+# Attempts whose bytes never left (sent_bytes empty): they say why.
+NOTHING_LEFT = (SubmissionOutcome.NOT_SENT, SubmissionOutcome.BLOCKED)
 
 
 # The ledger of the command line and of the flows when neither --ledger, XML130_LEDGER nor a Secret block names one.

@@ -8,7 +8,9 @@ The JSON shape (``xml130 status --format json``), every day a day of the machine
   status now); ``checkins`` (check-in documents made that day, by status now); ``sent`` (each file's last attempt
   that day: ``accepted``, ``rejected`` — the data —, ``unanswered``, ``signature_refused`` — the portal's 123 or
   125: sign again; not the ledger status ``awaiting_signature`` of a remote signer —, ``refused`` — credentials or settings —,
-  ``not_sent`` — nothing left: no token from the portal; the file is still due, its status unchanged); ``problems``: every attempt counted in ``sent`` that was not
+  ``not_sent`` — nothing left: no token from the portal, or a signature our verifier refused; the file is still due,
+  its status unchanged —, ``blocked`` — nothing left: the staged file is not the one validated and recorded,
+  ``SUBMIT.CONTENT_CHANGED``, the version ``blocked`` until a resend); ``problems``: every attempt counted in ``sent`` that was not
   accepted: ``kind``, ``ma_lk``, ``id`` (``v<version>`` or the check-in event), ``outcome``, ``ma_ket_qua``,
   ``thong_diep``, ``reason``, ``sent_at``, ``status_now`` (the file's status now: ``accepted`` once a later
   attempt went through, ``replaced`` after a correction);
@@ -28,10 +30,10 @@ from ..portal.client import UNSIGNED_CODES
 from ..store.ledger import Ledger
 from ..store.tables import checkin_event, hoso_version, submission
 
-SENT = ("accepted", "rejected", "unanswered", "signature_refused", "refused", "not_sent")
+SENT = ("accepted", "rejected", "unanswered", "signature_refused", "refused", "not_sent", "blocked")
 LABELS = {"accepted": "accepted", "rejected": "rejected", "unanswered": "unanswered",
-          "signature_refused": "signature refused (123/125)", "refused": "refused",
-          "not_sent": "not sent (no token)"}
+          "signature_refused": "signature refused (123/125)", "refused": "refused", "not_sent": "not sent",
+          "blocked": "blocked (not what was checked)"}
 
 
 def _group(outcome: str, ma_ket_qua: str | None) -> str:

@@ -10,7 +10,7 @@ from ..codes import Kind, Status, SubmissionOutcome
 from ..errors import Xml130Error
 from ..store.ledger import Ledger
 from ..store.lock import SUBMIT_LOCK, job_lock
-from .stager import RunReport, finish_run, new_run_id
+from .stager import RunReport, finish_run, new_run_id, sha256
 
 
 class SignerMissing(Xml130Error, ValueError):
@@ -25,6 +25,8 @@ NO_SIGNER = ("Không có chữ ký số (--p12): chưa gửi hồ sơ nào, vì 
 
 TOKEN_REFUSED = "chưa gửi: cổng từ chối đăng nhập (token)"  # nothing left; the run stops, the files stay due
 NO_TOKEN = "chưa gửi: không lấy được token"  # nothing left; the file stays due
+SIGNATURE_INVALID = "SUBMIT.SIGNATURE_INVALID"  # the signed bytes fail our own verifier: not sent, still due
+SIGNATURE_INVALID_HINT = "chưa gửi: chữ ký không qua kiểm tra (kiểm tra chứng thư số/thiết bị ký), sẽ ký lại lần sau"
 
 
 def submit(outbox: Path, ledger_url: str, client: Any | None, signer: Any | None, *, dry_run: bool = False,
@@ -39,7 +41,11 @@ def submit(outbox: Path, ledger_url: str, client: Any | None, signer: Any | None
     sends the very same bytes with the same request id; an answer that blames the sender (123 not signed, 125
     signature mismatch, 401 after a token refresh …) puts it back to ``staged``, signed afresh next run. No token
     (the portal's login unreachable or refusing) sends nothing and changes no status: ``not_sent``, with the reason,
-    the file still due; a refused login stops the run at once. Every
+    the file still due; a refused login stops the run at once. Only what was checked is signed: a staged file
+    whose bytes are not the ones validated and recorded (SHA-256 = the ledger's content hash) is ``blocked`` with
+    the finding ``SUBMIT.CONTENT_CHANGED`` and nothing of it is signed or sent (``xml130 resend`` makes a new
+    version from the HIS); every signed file is checked by the verifier before it leaves (a failure: ``not_sent``,
+    ``SUBMIT.SIGNATURE_INVALID``, still due). Every
     attempt and its reason is a row of the ``submission`` table. The run stops early — the rest stays due — when
     the portal refuses the credentials or ``stop_after_unanswered`` files in a row get no answer. ``dry_run``
     lists what would be sent and changes nothing. The run's report goes to ``<outbox>/_runs/<run id>/``. One run
@@ -71,6 +77,32 @@ def _due(ledger: Ledger, facility: str | None) -> list[tuple[Kind, dict[str, Any
     """What to send, check-ins first (read under the lock: what another run sent meanwhile is not due any more)."""
     return ([(Kind.CHECKIN, r) for r in ledger.pending_checkins(facility)]
             + [(Kind.HOSO, r) for r in ledger.pending_hoso(facility)])
+
+
+def _not_sent(ledger: Ledger, kind: Kind, row: dict[str, Any], request_id: str, reason: str
+              ) -> tuple[str, None, str]:
+    ledger.note_not_sent(kind, row, request_id, SubmissionOutcome.NOT_SENT, reason)
+    return SubmissionOutcome.NOT_SENT, None, reason
+
+
+def checked_bytes(outbox: Path, kind: Kind, row: dict[str, Any]) -> tuple[bytes, None] | tuple[None, dict[str, Any]]:
+    """The staged file's bytes when their SHA-256 is the content hash the ledger recorded when they were validated
+    and staged; else the finding ``SUBMIT.CONTENT_CHANGED`` (path, MA_LK, both hashes) that blocks the file."""
+    from .. import findings as fnd
+
+    path = outbox / row["path"]
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        data, actual = None, "không có tệp"
+    else:
+        actual = sha256(data)
+        if actual == row["content_hash"]:
+            return data, None
+    ident = f"v{row['version']}" if kind == Kind.HOSO else row["event"]
+    finding = fnd.make("SUBMIT.CONTENT_CHANGED", file=row["path"], ma_lk=row["ma_lk"], path=row["path"], ident=ident,
+                       expected=row["content_hash"], actual=actual).to_dict()
+    return None, finding | {"expected_hash": row["content_hash"], "actual_hash": actual}
 
 
 def _submit_item(kind: Kind, row: dict[str, Any]) -> dict[str, Any]:
@@ -109,38 +141,41 @@ def _send_one(ledger: Ledger, client: Any, signer: Any | None, outbox: Path, kin
               request_id: str) -> tuple[str, Any, str | None]:
     """One file: the same bytes again after a lost answer, else the staged file signed now."""
     from ..portal.client import PortalAuthError, PortalError
-    from ..signing import SLOT
+    from ..signing import SLOT, verify
     from ..signing.remote import RemoteSigner
     from ..signing.waiting import clear as clear_pending
     from ..signing.waiting import sign_or_wait
 
+    data = ledger.bytes_in_flight(kind, row) if row["status"] == Status.SUBMITTED else None
+    path, remote, staged = outbox / row["path"], isinstance(signer, RemoteSigner), data is None
+    if staged:  # the file of the outbox: only the very bytes that were validated and recorded go
+        data, finding = checked_bytes(outbox, kind, row)
+        if finding is not None:
+            ledger.block(kind, row, request_id, finding)
+            return SubmissionOutcome.BLOCKED, None, f"{finding['code']}: {finding['message']}"
     if client is not None and hasattr(client, "token"):  # nothing is signed or marked sent without a token
         try:
             client.token()
         except PortalAuthError as exc:
-            reason = f"{TOKEN_REFUSED}: {exc}"
-            ledger.note_not_sent(kind, row, request_id, SubmissionOutcome.NOT_SENT, reason)
-            return SubmissionOutcome.NOT_SENT, None, reason
+            return _not_sent(ledger, kind, row, request_id, f"{TOKEN_REFUSED}: {exc}")
         except PortalError as exc:
-            reason = f"{NO_TOKEN}: {exc}"
-            ledger.note_not_sent(kind, row, request_id, SubmissionOutcome.NOT_SENT, reason)
-            return SubmissionOutcome.NOT_SENT, None, reason
-    data = ledger.bytes_in_flight(kind, row) if row["status"] == Status.SUBMITTED else None
-    path, remote = outbox / row["path"], isinstance(signer, RemoteSigner)
-    if data is None:
-        data = path.read_bytes()
-        if signer is not None and f"<{SLOT}/>".encode() in data:
-            if not remote:
-                data = signer.sign(data)
-            else:  # a person confirms on a phone: never wait for it, look again next run
-                got = sign_or_wait(signer, path, data, request_id)
-                if got.state != "signed":
-                    waiting = got.state == "waiting"
-                    ledger.mark_signing(kind, row, Status.AWAITING_SIGNATURE if waiting else Status.STAGED)
-                    why = f"giao dịch ký {got.tran_id}: " + ("chờ người ký xác nhận" if waiting else
-                                                            f"{got.state} ({got.message}), sẽ hỏi lại")
-                    return ("awaiting_signature" if waiting else f"signature_{got.state}"), None, why
-                data = got.data
+            return _not_sent(ledger, kind, row, request_id, f"{NO_TOKEN}: {exc}")
+    if staged and signer is not None and f"<{SLOT}/>".encode() in data:
+        if not remote:
+            data = signer.sign(data)
+        else:  # a person confirms on a phone: never wait for it, look again next run
+            got = sign_or_wait(signer, path, data, request_id)
+            if got.state != "signed":
+                waiting = got.state == "waiting"
+                ledger.mark_signing(kind, row, Status.AWAITING_SIGNATURE if waiting else Status.STAGED)
+                why = f"giao dịch ký {got.tran_id}: " + ("chờ người ký xác nhận" if waiting else
+                                                        f"{got.state} ({got.message}), sẽ hỏi lại")
+                return ("awaiting_signature" if waiting else f"signature_{got.state}"), None, why
+            data = got.data
+        check = verify(data)  # every signed file, before it leaves
+        if not check.valid:
+            return _not_sent(ledger, kind, row, request_id,
+                             f"{SIGNATURE_INVALID}: {check.code} {check.reason} — {SIGNATURE_INVALID_HINT}")
     sub_id = ledger.begin_submission(kind, row, request_id, data)
     if remote:
         clear_pending(path)  # the signed bytes are in the ledger now

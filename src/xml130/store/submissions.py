@@ -72,6 +72,19 @@ class Submissions:
                 event=row.get("event"), request_id=request_id, sent_bytes=b"", sent_at=now(), outcome=outcome,
                 reason=reason))
 
+    def block(self, kind: Kind, row: dict[str, Any], request_id: str, finding: dict[str, Any]) -> None:
+        """The staged file is not what was checked: an attempt that sent nothing (``blocked``, the finding's
+        message as its reason) and the file ``blocked`` with the finding as its reasons, in one transaction. Only a
+        new version (resend) replaces it."""
+        table = _table(kind)
+        with self.engine.begin() as conn:
+            conn.execute(submission.insert().values(
+                kind=kind, facility=row["facility"], ma_lk=row["ma_lk"], version=row.get("version"),
+                event=row.get("event"), request_id=request_id, sent_bytes=b"", sent_at=now(),
+                outcome=SubmissionOutcome.BLOCKED, reason=f"{finding['code']}: {finding['message']}"))
+            conn.execute(update(table).where(table.c.id == row["id"]).values(
+                status=Status.BLOCKED, reasons=json.dumps([finding], ensure_ascii=False), **_stamp(kind)))
+
     def bytes_in_flight(self, kind: Kind, row: dict[str, Any]) -> bytes | None:
         """The bytes of the file's last attempt that left when it got no answer (``sending`` or ``unanswered``),
         else None."""
