@@ -109,3 +109,24 @@ def test_a_checkin_before_the_ward_admission_is_an_examination():
              for at in (dt.datetime(2026, 11, 3, 7, 54), admitted, dt.datetime(2026, 11, 3, 11, 0))]
     assert codes == ["01", "03", "09"]
     assert visit_kind(stay, ctx_)["MA_LOAI_KCB"] == "09"  # the hồ sơ, written after the end
+
+
+def test_muc_huong_is_the_cards_level_or_100_for_a_small_visit(exported):
+    """XML2/XML3 MUC_HUONG: «đúng tuyến ghi mức hưởng là 80 hoặc 95 hoặc 100» — the level of the card's benefit code
+    (its 3rd character, NĐ 146/2018 Điều 14: 1, 2, 5 → 100; 3 → 95; 4 → 80) — and «có tổng chi phí trong phạm vi
+    được hưởng dưới 15% mức lương cơ sở … ghi mức hưởng 100» (351,000 đồng). The demo HIS drew it at random: a
+    TE1 child's card at 80, an 80 % card at 100 for a large stay."""
+    levels = {"1": 100, "2": 100, "3": 95, "4": 80, "5": 100}
+    kinds = set()
+    for h in exported.values():
+        x1 = h.summary
+        if not x1.MA_THE_BHYT:
+            continue
+        small = x1.T_TONGCHI_BH < Decimal("351000")
+        expected = 100 if small else levels[x1.MA_THE_BHYT.split(";")[-1][2]]
+        kinds.add((small, expected))
+        for table in ("XML2", "XML3"):
+            for r in h.tables.get(table, ()):
+                if r.TYLE_TT_BH:
+                    assert str(r.MUC_HUONG) == str(expected), (h.ma_lk, table, r.STT)  # a string from QĐ 1931
+    assert {(True, 100), (False, 80), (False, 95), (False, 100)} <= kinds

@@ -128,7 +128,7 @@ def _reception(b: RowBuilder, eid: int, arrived: dt.datetime, dept_codes: list[s
 
 
 def _build_episode(b: RowBuilder, i: int, staff_ids: list[int], dept: dict[str, int], items: dict[str, int],
-                   prices: dict[str, str], minutes_between: int = 7) -> None:
+                   prices: dict[str, str], catalog: dict[int, tuple[Decimal, int]], minutes_between: int = 7) -> None:
     r = b.rng
     case, ok, code = _case_of(i)
     ma_lk = f"{FACILITY}{START:%y%m}{i:08d}"
@@ -222,7 +222,7 @@ def _build_episode(b: RowBuilder, i: int, staff_ids: list[int], dept: dict[str, 
         b.rows["insurance_card"].pop()
         cards.clear()
     weight = Decimal("3.10") if newborn else Decimal(f"{r.randint(45, 80)}.{r.randint(0, 9)}0")
-    benefit = r.choice([80, 95, 100])
+    benefit = r.choice([80, 95, 100])  # still drawn, so the later draws stay the same; set by b.benefit below
     eid = b.add(
         "encounter", ma_lk=ma_lk, patient_id=pid, kind=kind, object_code=object_code, department_id=dept[dept_code],
         arrived_at=arrived, ward_admitted_at=ward_at, left_at=left, closed_at=left + dt.timedelta(minutes=30),
@@ -292,6 +292,7 @@ def _build_episode(b: RowBuilder, i: int, staff_ids: list[int], dept: dict[str, 
             order("V001", "1", ward_at + dt.timedelta(hours=3))
         b.add("discharge_paper", encounter_id=eid, storage_no=f"LT{i:07d}", health_code=f"YT{i:07d}",
               paper_date=left.date(), doctor_id=doctors[0], rest_days=None)
+    b.set_benefit(cards, catalog)
     if case == "twins":
         born_at = ward_at + dt.timedelta(hours=2)
         for seq, (sex, weight) in enumerate(((1, "2800"), (2, "2650")), start=1):
@@ -369,16 +370,17 @@ def create_demo(url: str, encounters: int = 500, seed: int = 130, *,
     staff_ids = [b.add("staff", full_name=b.name(n % 2 == 0), practice_code=f"0100{n:06d}", title="Bác sĩ")
                  for n in range(1, 9)]
     _roster(b, dept, staff_ids)
-    items, prices = {}, {}
+    items, prices, catalog = {}, {}, {}
     for row in ITEMS:
         code, kind, national, name, unit, strength, route, reg, bid, group, price, rate = row
         items[code] = b.add("catalog_item", local_code=code, kind=kind, national_code=national, name=name, unit=unit,
                             strength=strength, route=route, reg_no=reg, bid_info=bid, group_code=group,
                             price=Decimal(price), pay_rate=rate)
         prices[code] = price
+        catalog[items[code]] = (Decimal(price), rate)
     b.flush(engine)
     for i in range(encounters):
-        _build_episode(b, i, staff_ids, dept, items, prices, minutes_between)
+        _build_episode(b, i, staff_ids, dept, items, prices, catalog, minutes_between)
         if (i + 1) % chunk == 0:
             b.flush(engine)
             if progress:

@@ -5,12 +5,18 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Engine, insert
 
 from . import his_schema as s
 from .synthetic import FACILITY, FAMILY, GIVEN_F, GIVEN_M, MIDDLE_F, MIDDLE_M, STREETS
+
+# The benefit level of a card's benefit code, its 3rd character (NĐ 146/2018/NĐ-CP Điều 14 k1: 1, 2 and 5 → 100 %,
+# 3 → 95 %, 4 → 80 %), and 15 % of the base salary (2,340,000 đồng, NĐ 73/2024/NĐ-CP, from 01/07/2024).
+CARD_LEVELS = {"1": 100, "2": 100, "3": 95, "4": 80, "5": 100}
+SMALL_VISIT = Decimal("351000")
 
 
 class RowBuilder:
@@ -76,3 +82,19 @@ class RowBuilder:
                         registered_at="79000" if temporary else r.choice(["79001", "79024", FACILITY]),
                         valid_from=valid_from, valid_to=valid_to,
                         five_years_from=None if temporary else dt.date(2021, 1, 1), temporary=temporary)
+
+    def set_benefit(self, card_ids: list[int], catalog: dict[int, tuple[Decimal, int]]) -> None:
+        """The last episode's MUC_HUONG as a HIS decides it when the visit ends (QĐ 130 (4750), XML2/XML3
+        MUC_HUONG): «đúng tuyến ghi mức hưởng là 80 hoặc 95 hoặc 100» — the level of the card in use at discharge
+        —, and «có tổng chi phí trong phạm vi được hưởng dưới 15% mức lương cơ sở … ghi mức hưởng 100».
+        ``catalog``: item id → (price, TYLE_TT_BH). Nothing without a card."""
+        if not card_ids:
+            return
+        episode, insured = self.rows["encounter"][-1], Decimal(0)
+        for o in reversed(self.rows["order_line"]):  # this episode's orders are the last ones added
+            if o["encounter_id"] != episode["id"]:
+                break
+            price, rate = catalog[o["item_id"]]
+            insured += o["qty"] * price * rate / 100
+        card = next(c["card_no"] for c in reversed(self.rows["insurance_card"]) if c["id"] == card_ids[-1])
+        episode["benefit_pct"] = 100 if insured < SMALL_VISIT else CARD_LEVELS.get(card[2:3], 80)
