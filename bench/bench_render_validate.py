@@ -12,7 +12,8 @@ figure.
   GIAMDINHHS envelope (base64). This is what an export does per hồ sơ.
 - floor: the same rows, already as canonical strings, joined into the same XML by plain string joining, then
   validated once by lxml (the cheapest way to produce checked XML at all).
-- qa: the QA path on finished envelopes: ``validate_bytes`` (decode, XSD of envelope and tables, models).
+- qa: the QA path on finished envelopes: ``validate_bytes`` (decode, XSD of envelope and tables, models, business
+  rules), in its own process, with the floor on each hồ sơ in turn (the goal: QA at least the floor's rate / 1.5).
 """
 
 from __future__ import annotations
@@ -83,13 +84,14 @@ def _steps():
         return since(t), sum(len(r) for _, r in prepared), out_bytes, hoso
 
     def qa(raw):
-        env = render_hoso(build_hoso(raw), ngaylap="20261120")  # untimed: the files QA receives
+        hoso = build_hoso(raw)
+        env = render_hoso(hoso, ngaylap="20261120")  # untimed: the files QA receives
         t = clock()
         findings = validate_bytes(env)
         spent = since(t)
         if findings:
             raise SystemExit(f"unexpected findings: {findings[:3]}")
-        return spent, 0, len(env), None
+        return spent, 0, len(env), hoso
 
     return {"pipeline": pipeline, "floor": floor, "qa": qa}
 
@@ -100,7 +102,7 @@ def run_mode(mode: str, count: int, seed: int) -> dict:
     the pipeline's models, so it never warms the pipeline's caches. The ratio is of CPU time (what the work
     costs, whatever else the machine runs); wall-clock figures are reported too."""
     steps = _steps()
-    names = ("pipeline", "floor") if mode == "ratio" else (mode,)
+    names = {"ratio": ("pipeline", "floor"), "qa": ("qa", "floor")}.get(mode, (mode,))
     if any(n not in steps for n in names):
         raise SystemExit(f"unknown mode {mode}")
     spent = {n: [0.0, 0.0] for n in names}  # wall, CPU seconds
@@ -121,9 +123,9 @@ def run_mode(mode: str, count: int, seed: int) -> dict:
     for name, (wall, cpu) in spent.items():
         out[name] = {"seconds": round(wall, 2), "hoso_per_s": round(count / wall, 1), "cpu_seconds": round(cpu, 2),
                      "hoso_per_cpu_s": round(count / cpu, 1)}
-    if mode == "ratio":
-        out["ratio"] = round(spent["pipeline"][1] / spent["floor"][1], 3)
-        out["ratio_wall"] = round(spent["pipeline"][0] / spent["floor"][0], 3)
+    if len(names) == 2:
+        out["ratio"] = round(spent[names[0]][1] / spent["floor"][1], 3)
+        out["ratio_wall"] = round(spent[names[0]][0] / spent["floor"][0], 3)
     return {**out, "peak_rss_mb": round(peak_mb, 1), "generation_s_excluded": round(gen_time, 2), "bytes": out_bytes}
 
 
@@ -143,10 +145,11 @@ def main() -> None:
         results[mode] = json.loads(p.stdout.strip().splitlines()[-1])
         print(json.dumps(results[mode]), flush=True)
     r = results["ratio"]
-    print(f"pipeline / floor = {r['ratio']:.2f}x CPU time (target ≤ 2x; wall {r['ratio_wall']:.2f}x), measured "
+    print(f"pipeline / floor = {r['ratio']:.2f}x CPU time (target ≤ 1.5x; wall {r['ratio_wall']:.2f}x), measured "
           f"hồ sơ by hồ sơ in one process; pipeline {r['pipeline']['hoso_per_cpu_s']} hồ sơ per CPU second, "
           f"floor {r['floor']['hoso_per_cpu_s']}, peak {r['peak_rss_mb']} MB; "
-          f"QA validate {results['qa']['qa']['hoso_per_cpu_s']} hồ sơ per CPU second")
+          f"QA validate {results['qa']['qa']['hoso_per_cpu_s']} hồ sơ per CPU second, "
+          f"{results['qa']['ratio']:.2f}x the floor's CPU time in its process (target ≤ 1.5x)")
 
 
 if __name__ == "__main__":

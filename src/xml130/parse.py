@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -30,8 +31,14 @@ class ParseError(Xml130Error, ValueError):
 SAFE_PARSING = {"resolve_entities": False, "no_network": True, "huge_tree": True, "remove_comments": True}
 
 
+_PARSERS = threading.local()  # an lxml parser is reused (half the cost of a small document) but never shared
+
+
 def _parser() -> etree.XMLParser:
-    return etree.XMLParser(**SAFE_PARSING)
+    parser = getattr(_PARSERS, "parser", None)
+    if parser is None:
+        parser = _PARSERS.parser = etree.XMLParser(**SAFE_PARSING)
+    return parser
 
 
 # An XML declaration naming a 16- or 32-bit encoding, at the start of bytes that are not (no UTF-16/32 BOM, the

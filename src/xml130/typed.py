@@ -248,7 +248,7 @@ def row_checker(table: Table, version_id: str) -> Callable[[Any], Any]:
 
 # --- rows of text, as read from a file ---------------------------------------------------------------------------
 
-_KNOWN_SIZE = 2_048  # per field: texts known good, with their canonical value (codes, units, dates repeat)
+_KNOWN_SIZE = 1_024  # per field: texts known good, with their canonical value (codes, units, dates repeat)
 _MISS = object()
 
 
