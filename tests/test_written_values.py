@@ -130,3 +130,11 @@ def test_muc_huong_is_the_cards_level_or_100_for_a_small_visit(exported):
                 if r.TYLE_TT_BH:
                     assert str(r.MUC_HUONG) == str(expected), (h.ma_lk, table, r.STT)  # a string from QĐ 1931
     assert {(True, 100), (False, 80), (False, 95), (False, 100)} <= kinds
+
+
+def test_the_discharge_papers_health_code_is_the_patient_code(exported):
+    """XML7 MA_YTE: «lấy theo mã số người bệnh quy định tại trường MA_BN tại Bảng XML 1» (the demo wrote its own
+    YT… number)."""
+    papers = [(h.tables["XML7"][0].MA_YTE, h.summary.MA_BN) for h in exported.values() if "XML7" in h.tables]
+    assert papers and all(yte == bn for yte, bn in papers)
+    assert papers[0][0].startswith("BN")
