@@ -48,7 +48,7 @@ def inpatient_surgery_beds() -> dict:
                MA_BENH_KT="", MA_PTTT_QT="47.09", CHAN_DOAN_RV="Viêm ruột thừa cấp",
                LY_DO_VNT="Đau hố chậu phải", MA_LY_DO_VNT="1")
     ep.tables["XML7"] = {
-        "MA_LK": ep.ma_lk, "SO_LUU_TRU": "LT-2026-0002", "MA_YTE": "YT0002", "MA_KHOA_RV": "K12",
+        "MA_LK": ep.ma_lk, "SO_LUU_TRU": "LT-2026-0002", "MA_YTE": ep.tables["XML1"]["MA_BN"], "MA_KHOA_RV": "K12",
         "NGAY_VAO": ep.start, "NGAY_RA": end, "CHAN_DOAN_RV": "Viêm ruột thừa cấp",
         "PP_DIEUTRI": "Phẫu thuật nội soi cắt ruột thừa", "MA_TTDV": "0100000009", "MA_BS": DOCTORS[0],
         "TEN_BS": "Bác sĩ Trưởng khoa Ngoại", "NGAY_CT": end.date(), "SO_NGAY_NGHI": 7,
@@ -78,7 +78,7 @@ def birth_twins() -> dict:
                CHAN_DOAN_RV="Song thai, đẻ thường", CAN_NANG_CON="2800;2650", NGAY_VAO_NOI_TRU=ep.at(20),
                GIOI_TINH=2)
     ep.tables["XML7"] = {
-        "MA_LK": ep.ma_lk, "SO_LUU_TRU": "LT-2026-0003", "MA_YTE": "YT0003", "MA_KHOA_RV": "K26",
+        "MA_LK": ep.ma_lk, "SO_LUU_TRU": "LT-2026-0003", "MA_YTE": ep.tables["XML1"]["MA_BN"], "MA_KHOA_RV": "K26",
         "NGAY_VAO": ep.start, "NGAY_RA": end, "CHAN_DOAN_RV": "Song thai, đẻ thường", "PP_DIEUTRI": "Đỡ đẻ thường",
         "MA_TTDV": "0100000009", "MA_BS": DOCTORS[3], "TEN_BS": "Bác sĩ Khoa Sản", "NGAY_CT": end.date(),
     }
@@ -119,7 +119,7 @@ def newborn_temporary_card() -> dict:
                cards=[(card, "79000", ep.start.date(), end.date())], MA_BENH_CHINH="P59.9",
                MA_BENH_KT="", CHAN_DOAN_RV="Vàng da sơ sinh", NGAY_VAO_NOI_TRU=ep.at(15))
     ep.tables["XML7"] = {
-        "MA_LK": ep.ma_lk, "SO_LUU_TRU": "LT-2026-0004", "MA_YTE": "YT0004", "MA_KHOA_RV": "K48",
+        "MA_LK": ep.ma_lk, "SO_LUU_TRU": "LT-2026-0004", "MA_YTE": ep.tables["XML1"]["MA_BN"], "MA_KHOA_RV": "K48",
         "NGAY_VAO": ep.start, "NGAY_RA": end, "CHAN_DOAN_RV": "Vàng da sơ sinh", "PP_DIEUTRI": "Chiếu đèn",
         "MA_TTDV": "0100000009", "MA_BS": DOCTORS[2], "TEN_BS": "Bác sĩ Khoa Nhi", "NGAY_CT": end.date(),
         "MA_ME": mother.bhxh, "MA_THE_TAM": card, "HO_TEN_ME": mother.name,
@@ -245,7 +245,7 @@ def two_cards() -> dict:
                cards=[(p.card, "79001", dt.date(2025, 12, 1), dt.date(2026, 11, 30)),
                       (second, "79001", dt.date(2026, 12, 1), dt.date(2027, 11, 30))])
     ep.tables["XML7"] = {
-        "MA_LK": ep.ma_lk, "SO_LUU_TRU": "LT-2026-0011", "MA_YTE": "YT0011", "MA_KHOA_RV": "K01",
+        "MA_LK": ep.ma_lk, "SO_LUU_TRU": "LT-2026-0011", "MA_YTE": ep.tables["XML1"]["MA_BN"], "MA_KHOA_RV": "K01",
         "NGAY_VAO": ep.start, "NGAY_RA": end, "CHAN_DOAN_RV": "Viêm họng cấp", "PP_DIEUTRI": "Điều trị nội khoa",
         "MA_TTDV": "0100000009", "MA_BS": DOCTORS[1], "TEN_BS": "Bác sĩ Khoa Nội", "NGAY_CT": end.date(),
     }

@@ -189,7 +189,7 @@ class EpisodeBuilder:
     def discharge(self, end: dt.datetime, dx: str) -> None:
         """The discharge paper (XML7) and the record summary (XML8) of an inpatient stay."""
         self.tables["XML7"] = {
-            "MA_LK": self.ma_lk, "SO_LUU_TRU": "LT" + self.ma_lk[-8:], "MA_YTE": "YT" + self.ma_lk[-8:],
+            "MA_LK": self.ma_lk, "SO_LUU_TRU": "LT" + self.ma_lk[-8:], "MA_YTE": "BN" + self.ma_lk[-8:],  # MA_BN
             "MA_KHOA_RV": "K01", "NGAY_VAO": self.start, "NGAY_RA": end, "CHAN_DOAN_RV": dx,
             "PP_DIEUTRI": "Điều trị nội khoa", "MA_TTDV": "0100000009", "MA_BS": DOCTORS[1],
             "TEN_BS": "Bác sĩ Khoa Nội", "NGAY_CT": end.date(),
