@@ -138,3 +138,16 @@ def test_the_discharge_papers_health_code_is_the_patient_code(exported):
     papers = [(h.tables["XML7"][0].MA_YTE, h.summary.MA_BN) for h in exported.values() if "XML7" in h.tables]
     assert papers and all(yte == bn for yte, bn in papers)
     assert papers[0][0].startswith("BN")
+
+
+def test_a_bed_row_ends_when_the_bed_is_left(exported):
+    """XML3 NGAY_KQ: «Đối với ngày giường bệnh: ghi thời điểm kết thúc sử dụng từng loại giường bệnh» — the next bed
+    row's order (a card that turned up mid-stay splits the bed-days), else the discharge (the demo left it empty)."""
+    stays = 0
+    for h in exported.values():
+        beds = [r for r in h.tables.get("XML3", ()) if r.MA_NHOM == 15]
+        if beds:
+            stays += 1
+            ends = [nxt.NGAY_YL for nxt in beds[1:]] + [h.summary.NGAY_RA]
+            assert [r.NGAY_KQ for r in beds] == ends, h.ma_lk
+    assert stays
