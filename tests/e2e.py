@@ -67,8 +67,8 @@ class Site:
     def _line(self, step: str) -> str:
         return step.replace(f"--port {DOC_PORT}", f"--port {self.port}")
 
-    def run(self, step: str, stdin: str | None = None, env: dict | None = None) -> str:
-        r = subprocess.run(["bash", "-c", self._line(step)], cwd=ROOT, env=env or self.env, input=stdin,
+    def run(self, step: str, stdin: str | None = None, env: dict | None = None, cwd: Path | None = None) -> str:
+        r = subprocess.run(["bash", "-c", self._line(step)], cwd=cwd or ROOT, env=env or self.env, input=stdin,
                            capture_output=True, text=True, timeout=180)
         assert r.returncode == 0, f"{step}: exit {r.returncode}\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}"
         return r.stdout

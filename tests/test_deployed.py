@@ -1,8 +1,10 @@
 """The unattended path for real, loopback only: a temporary Prefect server, the set-up of docs/operations.md run
-line by line (work pool, variables, Secret blocks, `prefect deploy --all`, a process worker), a schedule that
-fires within a minute, and the nightly run the *scheduler* created, completed by the worker, checked in the outbox
-and the ledger against an in-process run of the same HIS. The same through `python -m pipelines.serve`. Every
-process is stopped with one SIGTERM at the end. These tests fail, never skip (about 2 minutes each here)."""
+line by line (work pool, variables, Secret blocks, `prefect deploy --all`, a process worker), the paused `submit`
+schedule resumed and paused again, the catalogue import that creates the ledger's PostgreSQL database, a schedule
+that fires within a minute and is deleted from a script afterwards, and the nightly run the *scheduler* created,
+completed by the worker, checked in the outbox and the ledger against an in-process run of the same HIS with the
+same catalogues. The same through `python -m pipelines.serve`. Every process is stopped with one SIGTERM at the
+end, a worker started in the background by a script too. These tests fail, never skip (about 2 minutes each)."""
 
 from __future__ import annotations
 
@@ -67,15 +69,36 @@ def envelopes(outbox: Path) -> dict[str, bytes]:
             if p.relative_to(facility).parts[0] != "checkin"}
 
 
-def assert_staged_like_a_local_run(his: str, outbox: Path, ledger: str, tmp: Path) -> None:
-    """Exact counts in the ledger, and the same files and ledger rows as `jobs.nightly` in this process."""
+def assert_staged_like_a_local_run(his: str, outbox: Path, ledger: str, tmp: Path,
+                                   catalogues: list[Path] | None = None) -> None:
+    """Exact counts in the ledger, and the same files and ledger rows as `jobs.nightly` in this process (with the
+    same catalogues imported into its ledger, when given)."""
     rows = ledger_rows(ledger)
     assert Counter(r[2] for r in rows) == {"staged": STAGED, "quarantined": QUARANTINED}
     reference = f"sqlite:///{tmp / 'reference.db'}"
+    if catalogues:
+        from xml130.catalog.imports import import_files
+
+        import_files(Ledger(reference), catalogues)
+        assert approved_items(ledger) == approved_items(reference) != []  # the deployed ledger has them all
     jobs.nightly(his, tmp / "reference", reference, mapping=DEMO)
     assert rows == ledger_rows(reference)
     files = envelopes(outbox)
     assert len(files) == STAGED and files == envelopes(tmp / "reference")
+
+
+def approved_items(url: str) -> list[tuple]:
+    from xml130.store.tables import approved_item
+
+    with Ledger(url).engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(select(approved_item.c.kind, approved_item.c.code,
+                                                      approved_item.c.row_hash).order_by(approved_item.c.row_hash))]
+
+
+def schedules(site: Site, deployment: str) -> list[tuple[str, bool]]:
+    """(what, active) of each schedule of the deployment, as the server holds them."""
+    dep = site.get(f"/deployments/name/{deployment}")
+    return sorted((json.dumps(s["schedule"], sort_keys=True), s["active"]) for s in dep["schedules"])
 
 
 def assert_no_secret_on_the_server(site: Site, secrets: list[str]) -> None:
@@ -101,9 +124,27 @@ def assert_scheduled_not_by_hand(run: dict, deployment: dict, since: dt.datetime
     assert run["parameters"] == {"outbox": str(outbox), "mapping": DEMO_MAPPING}
 
 
-def test_prefect_server_scheduler_and_worker_run_the_nightly(his, site, tmp_path):
+@pytest.fixture
+def ledger_db():
+    """The ledger: a PostgreSQL database that does not exist yet (the catalogue import of docs/operations.md
+    creates it), its URL with a password."""
+    name = f"xml130_e2e_ledger_{os.getpid()}"
+    drop_pg_database(name)
+    yield make_url(PG_URL).set(password=PASSWORD, database=name).render_as_string(hide_password=False), name
+    drop_pg_database(name)
+
+
+def test_prefect_server_scheduler_and_worker_run_the_nightly(his, site, tmp_path, ledger_db):
+    from sqlalchemy import create_engine, text
+
+    from xml130.demo.catalog import demo_catalog_files
+
     steps, trial = doc_steps("server"), doc_steps("trial")
-    ledger = f"sqlite:///{tmp_path / 'ledger.db'}"
+    ledger, ledger_name = ledger_db
+    engine = create_engine(his)
+    catalogues = demo_catalog_files(engine, tmp_path / "catalogues")  # the HIS's approved catalogues, as exported
+    engine.dispose()
+    site.env.update(XML130_LEDGER=ledger, XML130_CATALOGUES=str(tmp_path / "catalogues"))
     stdin = {"xml130-source-url": his, "xml130-ledger-url": ledger, "xml130-portal-password": PORTAL_PASSWORD,
              "xml130-p12-password": P12_PASSWORD}
     procs, outputs = {}, {}
@@ -125,18 +166,75 @@ def test_prefect_server_scheduler_and_worker_run_the_nightly(his, site, tmp_path
     submit = site.get("/deployments/name/submit/submit")
     assert submit["parameters"] == {"outbox": str(site.outbox), "portal": "http://127.0.0.1:9/",
                                     "user": "bv79999", "p12": str(tmp_path / "bv.p12")}
+    assert [active for _, active in schedules(site, "submit/submit")] == [False]  # deployed paused
+    resume, pause = doc_steps("submit")
+    site.run(resume)
+    assert [active for _, active in schedules(site, "submit/submit")] == [True]
+    site.run(pause)
+    assert [active for _, active in schedules(site, "submit/submit")] == [False]
 
+    (import_step,) = doc_steps("catalogues")  # creates the ledger's database, then imports
+    admin = create_engine(PG_URL)
+    with admin.connect() as conn:
+        assert conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": ledger_name}).first() is None
+    site.run(import_step)
+    with admin.connect() as conn:
+        assert conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": ledger_name}).first()
+    admin.dispose()
+
+    only_cron = schedules(site, "nightly_export/nightly")
     since = dt.datetime.now(dt.UTC)
     site.run(trial[0])  # the 30 s schedule
     run = site.wait_for_completed_run(nightly["id"])
     assert_scheduled_not_by_hand(run, nightly, since, site.outbox)
     assert run["name"] in site.run(trial[1])  # prefect flow-run ls
-    assert_staged_like_a_local_run(his, site.outbox, ledger, tmp_path)
+    site.run(trial[2])  # the 30 s schedule deleted from a script
+    assert schedules(site, "nightly_export/nightly") == only_cron
+    assert_staged_like_a_local_run(his, site.outbox, ledger, tmp_path, catalogues)
     assert_no_secret_on_the_server(site, [PASSWORD, PORTAL_PASSWORD, P12_PASSWORD])
 
     assert site.stop(procs["worker"]) < 30  # one SIGTERM
     assert procs["worker"].returncode == 0
+    assert_a_background_worker_stops_on_one_sigterm(site, tmp_path / "script")
     site.stop(procs["server"])
+
+
+def assert_a_background_worker_stops_on_one_sigterm(site: Site, folder: Path) -> None:
+    """The script form of docs/operations.md: started in the background inside `( … )` by a non-interactive shell,
+    the worker still stops on one SIGTERM."""
+    import time
+
+    import psutil
+
+    start, kill = doc_steps("background")
+    folder.mkdir()
+    site.run(start, cwd=folder)
+    pid = int((folder / "worker.pid").read_text())
+    deadline = time.monotonic() + 60
+    while "started" not in (folder / "worker.log").read_text(errors="replace"):
+        assert psutil.pid_exists(pid), (folder / "worker.log").read_text(errors="replace")
+        assert time.monotonic() < deadline, "the background worker did not start within 60 s"
+        time.sleep(0.5)
+    t0 = time.monotonic()
+    site.run(kill, cwd=folder)
+    while psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+        if time.monotonic() - t0 > 30:
+            os.kill(pid, 9)
+            pytest.fail("the background worker did not stop within 30 s of one SIGTERM")
+        time.sleep(0.2)
+
+
+def test_the_systemd_units_start_the_documented_services():
+    """The units of docs/operations.md run exactly the long-running steps the test starts."""
+    import re
+
+    from .e2e import DOC
+
+    text = DOC.read_text(encoding="utf-8")
+    units = re.findall(r"```ini\n(.*?)```", text, re.S)
+    starts = [re.search(r"^ExecStart=/opt/xml130/\.venv/bin/(.+)$", u, re.M).group(1) for u in units]
+    services = [s for s in doc_steps("server") if s.startswith(("prefect server start", "prefect worker start"))]
+    assert starts == services
 
 
 def test_serve_runs_the_scheduled_nightly(his, site, tmp_path):

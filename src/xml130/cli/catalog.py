@@ -32,10 +32,13 @@ class ListFormat(StrEnum):
 def _ledger(url: str):
     from sqlalchemy.exc import SQLAlchemyError
 
+    from ..store.database import LedgerDatabaseMissing
     from ..store.ledger import Ledger
 
     try:
-        return Ledger(url)
+        return Ledger(url)  # a missing PostgreSQL/MariaDB database is created, or the command to run is named
+    except LedgerDatabaseMissing as exc:
+        fail("Không có sổ cái:", exc)
     except SQLAlchemyError as exc:
         fail("Lỗi CSDL:", str(exc).splitlines()[0])
 
