@@ -206,6 +206,8 @@ class EpisodeBuilder:
         if cards is None:
             cards = [(person.card, "79001", dt.date(end.year, 1, 1), dt.date(end.year, 12, 31))] if self.insured else []
         days = (end.date() - self.start.date()).days + (0 if loai_kcb == "01" else 1)
+        for bed in (r for r in self.tables.get("XML3", []) if r["MA_NHOM"] == 15 and not r.get("NGAY_KQ")):
+            bed["NGAY_KQ"] = end  # XML3 NGAY_KQ «ngày giường bệnh: … thời điểm kết thúc sử dụng … giường bệnh»
         row = {
             "MA_LK": self.ma_lk, "STT": 1, "MA_BN": "BN" + self.ma_lk[-8:], "HO_TEN": person.name,
             "SO_CCCD": person.cccd, "NGAY_SINH": person.born, "GIOI_TINH": 2 if person.female else 1,
@@ -221,7 +223,8 @@ class EpisodeBuilder:
             "NGAY_TTOAN": end,
             "T_THUOC": self.drug_total, "T_VTYT": self.supply_total, "T_TONGCHI_BV": self.totals["bv"],
             "T_TONGCHI_BH": self.totals["bh"], "T_BNTT": self.totals["bntt"], "T_BNCCT": self.totals["bncct"],
-            "T_BHTT": self.totals["bhtt"], "T_NGUONKHAC": Decimal(0), "T_BHTT_GDV": Decimal(0),
+            "T_BHTT": self.totals["bhtt"], "T_NGUONKHAC": Decimal(0),
+            "T_BHTT_GDV": self.totals["bhtt"],  # Σ T_BHTT of MA_PTTT 1 rows: every synthetic row is fee for service
             "NAM_QT": end.year, "THANG_QT": end.month, "MA_LOAI_KCB": loai_kcb, "MA_KHOA": khoa,
             "MA_CSKCB": FACILITY, "CAN_NANG": Decimal("56.50"), "MA_HSBA": "HSBA-" + self.ma_lk[-8:],
             "MA_TTDV": "0100000009",
