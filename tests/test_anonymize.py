@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -358,20 +358,28 @@ _LETTERS = "abcdeghiklmnopqrstuvxyàáâãèéêìíòóôõùúýăđĩũơư�
 _WORD = st.text(_LETTERS, min_size=2, max_size=7).map(str.capitalize)
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=30)  # the rest from the profile of tests/conftest.py
 @given(name=st.lists(_WORD, min_size=2, max_size=4).map(" ".join),
        cccd=st.from_regex(r"0\d{11}", fullmatch=True),
        card=st.tuples(st.sampled_from(["DN", "HT", "TE", "CN", "GD"]), st.from_regex(r"[1-5]\d{2}\d{10}", fullmatch=True))
        .map("".join),
-       born=st.dates(dt.date(1930, 1, 1), dt.date(2025, 12, 31)).map(lambda d: d.strftime("%Y%m%d") + "0000"))
-def test_any_planted_identity_leaves_no_trace(name, cccd, card, born):
-    """Whatever the name, ID card, card number and birth date planted in a check-in, none is in the output and
-    the finding codes are the same."""
+       born=st.dates(dt.date(1930, 1, 1), dt.date(2025, 12, 31)).map(lambda d: d.strftime("%Y%m%d") + "0000"),
+       key=st.binary(min_size=1, max_size=32))
+# ``\d`` draws digits of every script. A digit that is not ASCII is a FIELD.FORMAT of its own; the pseudonym used to
+# be ASCII digits, so the finding went away with the person (failed at random, the key being drawn per file):
+# a digit is now replaced by a digit of its own script (Pseudonyms.digits). The key is drawn here, not by the
+# anonymizer, so that an example fails or passes every time it is run.
+@example(name="Aa Aa", cccd="00000000000\u0660", card="DN1000000000000", born="193001010000", key=b"\0")
+@example(name="Aa Aa", cccd="0\uff11\u0662\u0969" + "0" * 8, card="HT1\u0660" + "\uff10" * 11, born="202512310000",
+         key=b"\0")
+def test_any_planted_identity_leaves_no_trace(name, cccd, card, born, key):
+    """Whatever the name, ID card, card number and birth date planted in a check-in, and whatever the key, none
+    is in the output and the finding codes are the same."""
     data = (FIXTURES / "valid/checkin.xml").read_bytes()
     for f, v in (("HO_TEN", name), ("SO_CCCD", cccd), ("MA_THE_BHYT", card), ("NGAY_SINH", born)):
         data = re.sub(rb"<%s>[^<]*</%s>" % (f.encode(), f.encode()), b"<%s>%s</%s>" % (f.encode(), v.encode(), f.encode()),
                       data, count=1)
-    out = anonymize_bytes(data).data
+    out = anonymize_bytes(data, key=key).data
     text = out.decode("utf-8")
     assert name not in text and cccd not in text and card not in text
     row = _rows(out)["XML0"][0]
