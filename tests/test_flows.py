@@ -1,4 +1,4 @@
-"""The Prefect flows, run for real once against a temporary Prefect server (one shared session harness)."""
+"""The Prefect flows, run for real once against a temporary Prefect server (one harness for the module)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,11 @@ from xml130.demo import mapping_path
 DEMO_MAPPING = str(mapping_path())  # the flows read the demo HIS through its own mapping
 
 
-@pytest.fixture(scope="session")
+# The harness lives for this module only: its exit drains Prefect's events client, whose websocket pings (a
+# background thread, the global `random`) otherwise went on through the rest of the session and changed the
+# random state while Hypothesis drew examples in later modules (HypothesisDeprecationWarning "Do not use the
+# `random` module inside strategies", tests/test_validate_any_value.py).
+@pytest.fixture(scope="module")
 def prefect_server():
     from prefect.testing.utilities import prefect_test_harness
 
