@@ -4,8 +4,18 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+# Property tests: the suite runs once per landing and once in CI on a fresh machine, so by default every run draws
+# the same examples (derandomize: a failure is a failure of the code, reproduced by running the test again, never a
+# draw of luck), no example database (nothing carried over from an earlier run), no deadline (a loaded 2-core
+# machine is slow, not wrong). To hunt for new failures draw afresh: HYPOTHESIS_PROFILE=explore, with
+# --hypothesis-seed=N to replay a run.
+settings.register_profile("ci", derandomize=True, database=None, deadline=None, print_blob=True)
+settings.register_profile("explore", deadline=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 ROOT = Path(__file__).resolve().parents[1]
 

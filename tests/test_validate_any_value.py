@@ -27,8 +27,7 @@ KNOWN = set(fnd.MESSAGES) | {r.code for r in all_rules()}
 # Characters a file can carry (no lone surrogates: they cannot be written as UTF-8 at all), XML-illegal ones
 # included: they make a malformed document, which is a finding too.
 _TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
-_SETTINGS = settings(max_examples=12, deadline=None, derandomize=True,
-                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+_SETTINGS = settings(max_examples=12, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
 def _shaped(f: Field) -> st.SearchStrategy[str]:
