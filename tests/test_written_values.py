@@ -151,3 +151,12 @@ def test_a_bed_row_ends_when_the_bed_is_left(exported):
             ends = [nxt.NGAY_YL for nxt in beds[1:]] + [h.summary.NGAY_RA]
             assert [r.NGAY_KQ for r in beds] == ends, h.ma_lk
     assert stays
+
+
+def test_a_newborn_on_a_temporary_card_has_no_identity_number(exported):
+    """XML1 SO_CCCD «số căn cước công dân … số hộ chiếu …»: a baby whose card is temporary has no birth registration
+    yet (QĐ 130 (4750), XML1 HO_TEN: «chưa được cơ quan BHXH cấp thẻ BHYT do chưa làm thủ tục cấp giấy khai
+    sinh»), hence no personal identification number; the demo HIS gave every newborn one."""
+    babies = [h.summary for h in exported.values()
+              if h.summary.MA_THE_BHYT and h.summary.MA_THE_BHYT.startswith("TE1") and h.summary.MA_DKBD.endswith("000")]
+    assert babies and all(x.SO_CCCD is None for x in babies)

@@ -184,6 +184,7 @@ def _build_episode(b: RowBuilder, i: int, staff_ids: list[int], dept: dict[str, 
             patient_extra.update(abandoned=True, handover_name=b.name(True))
         patient_extra.update(mother_id=mother, father_id=father)
         pid = b.person(f"BN{i:07d}", born=baby_born, time_known=True, name="", **patient_extra)
+        b.rows["patient"][-1]["id_number"] = None  # no birth registration yet (hence the temporary card): no ID
     else:
         pid = b.person(f"BN{i:07d}", female=female, born=born, name=name_override)
     if case == "foreigner":  # identified by passport; address as declared (QĐ 130 XML1 DIA_CHI, SO_CCCD)

@@ -111,6 +111,7 @@ def newborn_temporary_card() -> dict:
     baby = Person(ep.rng, female=False, born=born.date())
     baby.name = f"Con bà {mother.name}"
     baby.address = mother.address
+    baby.cccd = None  # no birth registration yet (hence the temporary card): no personal identification number
     ep.services(2, "K48")
     ep.drugs(2, "K48")
     end = ep.at(60 * 24 * 2)
