@@ -31,7 +31,8 @@ RETRY_DELAYS = [10, 60, 300]
 # asked for by hand with its own parameters waits for its turn (ENQUEUE). prefect.yaml declares the same
 # (tests/test_pipelines.py compares them).
 ONE_AT_A_TIME = {"nightly": "CANCEL_NEW", "near-real-time": "CANCEL_NEW", "submit": "CANCEL_NEW",
-                 "resend": "ENQUEUE", "qa": "ENQUEUE", "adoption-weekly": "ENQUEUE", "adoption-monthly": "ENQUEUE"}
+                 "resend": "ENQUEUE", "qa": "ENQUEUE", "adoption-weekly": "ENQUEUE", "adoption-monthly": "ENQUEUE",
+                 "stream": "ENQUEUE", "deadline-alert": "CANCEL_NEW"}
 
 
 def one_at_a_time(deployment: str):

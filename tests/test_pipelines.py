@@ -60,7 +60,7 @@ def test_every_deployment_in_prefect_yaml_points_at_a_flow(root):
     assert weekly["schedules"] == [{"cron": "0 8 * * 4", "timezone": "Asia/Ho_Chi_Minh"}]  # Thursday, before 10:00
     assert {"nightly", "near-real-time", "adoption-weekly", "adoption-monthly"} <= set(names)
     reading_the_his = {d["name"] for d in data["deployments"] if "mapping" in d.get("parameters", {})}
-    assert reading_the_his == {"nightly", "near-real-time", "resend", "adoption-weekly", "adoption-monthly"}
+    assert reading_the_his == {"nightly", "near-real-time", "resend", "stream", "adoption-weekly", "adoption-monthly"}
 
 
 def test_every_deployment_runs_one_at_a_time_in_prefect_yaml_and_in_serve(root, monkeypatch, tmp_path):

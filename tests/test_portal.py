@@ -17,6 +17,7 @@ from xml130.demo import demo_mapping
 from xml130.demo.his import create_demo
 from xml130.demo.portal_sim import PortalSim
 from xml130.jobs import sha256
+from xml130.jobs.deadlines import correction_deadline
 from xml130.portal.client import PortalClient, PortalConfig, PortalError
 from xml130.store.ledger import Ledger
 
@@ -427,13 +428,17 @@ def test_status_lists_what_to_act_on_per_day(portal, signer, tmp_path):
         f"{pending[0]['path']} (v1) không còn là tệp đã kiểm tra và ghi sổ (SHA-256 trong sổ {changed}): không ký, "
         "không gửi. Tạo lại từ HIS bằng `xml130 resend MA_LK --reason …`. (now blocked)",
         f"    rejected: hoso {pending[1]['ma_lk']} v1 — 422 Dữ liệu không hợp lệ (now rejected)",
-        "late: 2 overdue, 0 due within 1 days",
-        f"  QUÁ HẠN {pending[0]['ma_lk']} v1 blocked hạn 2026-11-11T23:59:59",
-        f"  QUÁ HẠN {pending[1]['ma_lk']} v1 rejected hạn 2026-11-11T23:59:59",
+        "late: 1 overdue, 0 due within 1 days",  # the rejected one has 2 working days from its rejection (TT 12)
+        f"  QUÁ HẠN {pending[0]['ma_lk']} v1 blocked hạn 2026-11-11T23:59:59 (quá 24 giờ)",
     ]
+    [rejected_row] = [v for v in Ledger(ledger).versions() if v["status"] == "rejected"]
+    [rejected_at] = [s["sent_at"] for s in Ledger(ledger).submissions() if s["outcome"] == "rejected"]
+    assert rejected_row["deadline_at"] == correction_deadline(rejected_at)
     j = CliRunner().invoke(app, ["status", "--ledger", ledger, "--format", "json", "--now", "2026-11-13"])
     status = json.loads(j.stdout)
-    assert list(status) == ["at", "within_days", "by_status", "checkins_by_status", "days", "late"]
+    assert list(status) == ["at", "within_days", "within_hours", "by_status", "checkins_by_status", "days",
+                            "to_correct", "late"]
+    assert status["to_correct"] == []  # no check across hồ sơ found a sent version in conflict
     assert status["at"] == "2026-11-13T00:00:00" and status["within_days"] == 2
     [day] = status["days"]
     assert day["sent"] == {"accepted": 26, "rejected": 1, "unanswered": 1, "signature_refused": 0, "refused": 0,

@@ -185,6 +185,35 @@ def _stop_on_signals() -> None:
         signal.signal(s, unwind)
 
 
+def stop_softly(stop) -> None:
+    """For a command that loops (``stream``): the first SIGINT/SIGTERM only sets ``stop`` — the command finishes
+    what it has in hand, then raises :class:`Interrupted` itself; a second signal unwinds at once (rollback), a
+    third ends the process."""
+
+    def at_once(signum, frame):
+        os._exit(128 + signum)
+
+    def unwind(signum, frame):
+        for s in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(s, at_once)
+        raise Interrupted(signum)
+
+    def soft(signum, frame):
+        _signals.append(signum)
+        stop.set()
+        for s in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(s, unwind)
+
+    for s in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(s, soft)
+
+
+def stopped_by_signal() -> None:
+    """Raise :class:`Interrupted` for the signal :func:`stop_softly` received, if any."""
+    if _signals:
+        raise Interrupted(_signals[0])
+
+
 def main() -> None:
     _stop_on_signals()
     try:

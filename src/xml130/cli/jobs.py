@@ -159,13 +159,15 @@ def status(
     format: Annotated[Format, typer.Option("--format", "-f")] = Format.text,
     within: Annotated[int, typer.Option("--within", help="Also list deadlines within this many days.")] = 2,
     now: Annotated[dt.datetime | None, typer.Option("--now", parser=when, help="Evaluate deadlines at this time (default: now).")] = None,
+    hours: Annotated[float | None, typer.Option("--hours", min=0, help="List deadlines within this many hours "
+                                                "(instead of --within days).")] = None,
 ) -> None:
     """What to act on, per day: hồ sơ staged, check-ins, what was sent (accepted; rejected with maKetQua and
     thongDiep; unanswered; awaiting signature), then what is overdue or due within --within days."""
     from ..jobs.status import ledger_status, status_lines
     from ..store.ledger import Ledger
 
-    summary = run_job(lambda: ledger_status(Ledger(existing_ledger(ledger), create=False), now, within))
+    summary = run_job(lambda: ledger_status(Ledger(existing_ledger(ledger), create=False), now, within, hours))
     if format is Format.json:
         sys.stdout.write(json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
         return
@@ -228,3 +230,96 @@ def submit(
     for note in report.notes:
         out.print(f"  {note}; {report.counts['left_due']} left due for the next run", markup=False)
     raise typer.Exit(EXIT_OK if set(report.counts) <= {"accepted", "ledger_rows"} else EXIT_FINDINGS)
+
+
+NO_PORTAL = ("Không có cổng giám định (--portal): stream chỉ tạo{signed} hồ sơ, không gửi. No portal configured: "
+             "the stream stages{signed_en} only and sends nothing.")
+
+
+@app.command()
+def stream(
+    source: Annotated[str, typer.Option("--source", envvar="XML130_SOURCE", help="Database URL of the HIS.")],
+    outbox: Annotated[Path, typer.Option("--outbox", help="Outbox folder (facility/day/MA_LK/vN.xml).")],
+    every: Annotated[float, typer.Option("--every", min=1, help="Seconds between the starts of two cycles.")],
+    ledger: Annotated[str, typer.Option("--ledger", envvar="XML130_LEDGER", help="Ledger database URL.")] = DEFAULT_LEDGER,
+    mapping: MappingOption = None,
+    lookback: Annotated[str | None, typer.Option("--lookback", help="Re-read this far before the watermark "
+                                                 "(e.g. 10m, 2h, 1d; default: the mapping's [episodes] lookback).")] = None,
+    portal: Annotated[str | None, typer.Option("--portal", envvar="XML130_PORTAL_URL", help="Base URL of the portal; "
+                                               "without it the stream stages and signs only.")] = None,
+    user: Annotated[str | None, typer.Option("--user", envvar="XML130_PORTAL_USER",
+                                             help="Portal user (password: XML130_PORTAL_PASSWORD).")] = None,
+    p12: P12 = None,
+    pkcs11_module: Pkcs11Module = None,
+    token: Token = None,
+    key: Key = None,
+    remote: Remote = None,
+    client_id: ClientId = None,
+    remote_user: RemoteUser = None,
+    wait: Wait = None,
+    unsigned: Annotated[bool, typer.Option("--unsigned", help="Send without signing: only for the local "
+                                                              "simulator (the portal answers 123).")] = False,
+) -> None:
+    """Every --every seconds until SIGINT/SIGTERM: stage what closed since the watermark → checks across hồ sơ →
+    sign → send. The first signal finishes the file in hand and stops (exit 130/143); a second rolls back at once."""
+    import contextlib
+    import threading
+
+    from .. import jobs
+    from ..jobs.stream import stream as run_stream
+    from ..mapping import load_mapping
+    from ..mapping.columns import parse_duration
+    from ..portal.client import PortalClient, PortalConfig
+    from ..signing import SigningError
+    from ..signing.choose import open_signer
+    from . import stop_softly, stopped_by_signal
+
+    mapping = mapping_file(mapping)
+    try:
+        back = parse_duration(lookback) if lookback else None
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--lookback") from exc
+    if portal and not (p12 or pkcs11_module or remote) and not unsigned:
+        fail("Thiếu chữ ký số:", jobs.NO_SIGNER)
+    if portal and not user:
+        raise typer.BadParameter("--portal needs --user (or XML130_PORTAL_USER)")
+    signer = None
+    if p12 or pkcs11_module or remote:
+        try:
+            signer = open_signer(p12=p12, pkcs11_module=pkcs11_module, token=token, key=key, remote=remote,
+                                 client_id=client_id, remote_user=remote_user, wait=wait)
+        except (SigningError, OSError) as exc:
+            fail("Không mở được chứng thư số:", exc)
+    if not portal:
+        signs = signer is not None and not remote
+        out.print(NO_PORTAL.format(signed=" và ký" if signs else "", signed_en=" and signs" if signs else ""),
+                  markup=False)
+        signer = signer if signs else None
+    m = run_job(lambda: load_mapping(mapping))
+    stop = threading.Event()
+    stop_softly(stop)
+    out.print(f"stream: every {every:g} s, {source.split('@')[-1]} → {outbox}; SIGINT or SIGTERM to stop",
+              markup=False)
+
+    told: set[tuple] = set()
+
+    def show(c) -> None:  # a line per cycle that did something; each correction once
+        if c.did_something() or c.number == 1:
+            out.print(c.line(), markup=False)
+        for x in c.corrections:
+            if (x["ma_lk"], x["version"], x["code"]) not in told:
+                told.add((x["ma_lk"], x["version"], x["code"]))
+                out.print(f"  to correct: {x['ma_lk']} v{x['version']} ({x['status']}) {x['code']} with "
+                          f"{', '.join(x['others'])}: xml130 resend {x['ma_lk']} --reason \"…\"", markup=False)
+
+    def failed(n, exc) -> None:
+        out.print(f"cycle {n} failed ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
+                  f"the next cycle tries again", markup=False)
+
+    client_cm = PortalClient(PortalConfig(base_url=portal, username=user)) if portal else contextlib.nullcontext()
+    with client_cm as client:
+        n = run_job(lambda: run_stream(source, outbox, ledger, m, every=every, client=client, signer=signer,
+                                       unsigned=unsigned, lookback=back, stop=stop, on_cycle=show,
+                                       on_error=failed))
+    out.print(f"stream: {n} cycles", markup=False)
+    stopped_by_signal()

@@ -356,11 +356,9 @@ def _roster(b: RowBuilder, dept: dict[str, int], staff_ids: list[int]) -> None:
                   **_staff_facts(r))
 
 
-def create_demo(url: str, encounters: int = 500, seed: int = 130, *,
-                progress: Callable[[int], None] | None = None, chunk: int = 500,
-                minutes_between: int = 7) -> Engine:
-    """(Re)create the demo HIS at ``url`` with ``encounters`` episodes, one every ``minutes_between`` minutes
-    from ``START``. Same seed → same rows."""
+def new_his(url: str, seed: int = 130) -> tuple[Engine, RowBuilder, dict, list[int], dict, dict, dict]:
+    """(Re)create the demo HIS's tables at ``url`` with its departments, staff and catalogue, committed: the
+    engine, the row builder, and what episodes refer to (departments, doctors, items, prices, catalogue)."""
     engine = create_engine(url)
     s.metadata.drop_all(engine)
     s.metadata.create_all(engine)
@@ -380,6 +378,15 @@ def create_demo(url: str, encounters: int = 500, seed: int = 130, *,
         prices[code] = price
         catalog[items[code]] = (Decimal(price), rate)
     b.flush(engine)
+    return engine, b, dept, staff_ids, items, prices, catalog
+
+
+def create_demo(url: str, encounters: int = 500, seed: int = 130, *,
+                progress: Callable[[int], None] | None = None, chunk: int = 500,
+                minutes_between: int = 7) -> Engine:
+    """(Re)create the demo HIS at ``url`` with ``encounters`` episodes, one every ``minutes_between`` minutes
+    from ``START``. Same seed → same rows."""
+    engine, b, dept, staff_ids, items, prices, catalog = new_his(url, seed)
     for i in range(encounters):
         _build_episode(b, i, staff_ids, dept, items, prices, catalog, minutes_between)
         if (i + 1) % chunk == 0:

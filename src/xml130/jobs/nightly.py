@@ -85,7 +85,8 @@ def stage_window(source: str, outbox: Path, ledger_url: str, mapping: Mapping, r
 
 
 def complete_nightly(outbox: Path, ledger_url: str, mapping: Mapping, plan: NightlyPlan,
-                     parts: Iterable[RunReport], *, params: Params | None = None) -> RunReport:
+                     parts: Iterable[RunReport], *, params: Params | None = None,
+                     snapshot: bool = True) -> RunReport:
     """Merge the partitions' reports, move the watermark (never backwards), write the run's files."""
     report = RunReport(plan.run_id, "nightly_export", plan.selection.describe())
     for part in parts:
@@ -98,21 +99,22 @@ def complete_nightly(outbox: Path, ledger_url: str, mapping: Mapping, plan: Nigh
     previous = ledger.get_state(state)
     ledger.set_state(state, max(plan.until, previous) if previous else plan.until)
     cross_stage(ledger_url, outbox, mapping.facility, report, params=params)  # checks across hồ sơ of the run's days (issue 14)
-    return finish_run(ledger, report, outbox)
+    return finish_run(ledger, report, outbox, snapshot=snapshot)
 
 
 def nightly(source: str, outbox: Path, ledger_url: str, *, mapping: Mapping,
             since: dt.datetime | None = None, until: dt.datetime | None = None, batch_size: int = 500,
             run_id: str | None = None, on_batch: Callable[[int], None] | None = None,
             lookback: dt.timedelta | None = None, params: Params | None = None,
-            lock_wait: float = 0.0) -> RunReport:
+            lock_wait: float = 0.0, snapshot: bool = True) -> RunReport:
     """Episodes closed after the watermark (or ``since``) up to ``until`` (default now) → outbox + ledger, in
-    this process. The Prefect flow runs the same steps, optionally one partition per closing day on Dask. One run
-    at a time on a ledger (with resend: the ``hoso`` lock, :func:`~xml130.store.lock.job_lock`): another one
-    running, it waits up to ``lock_wait`` seconds, then stops with :class:`~xml130.store.lock.JobBusy`."""
+    this process. The Prefect flow runs the same steps, optionally one partition per closing day on Dask; the
+    stream (:mod:`.stream`) runs it every few seconds, without the Parquet ``snapshot``. One run at a time on a
+    ledger (with resend: the ``hoso`` lock, :func:`~xml130.store.lock.job_lock`): another one running, it waits
+    up to ``lock_wait`` seconds, then stops with :class:`~xml130.store.lock.JobBusy`."""
     run_id = run_id or new_run_id("nightly_export")
     with job_lock(ledger_url, HOSO_LOCK, job=run_id, wait=lock_wait):
         plan = plan_nightly(outbox, ledger_url, mapping, since=since, until=until, run_id=run_id, lookback=lookback)
         part = stage_window(source, outbox, ledger_url, mapping, plan.run_id, plan.since, plan.until,
                             batch_size=batch_size, on_batch=on_batch, params=params)
-        return complete_nightly(outbox, ledger_url, mapping, plan, [part], params=params)
+        return complete_nightly(outbox, ledger_url, mapping, plan, [part], params=params, snapshot=snapshot)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from ..catalog.crossstage import cross_stage
 from ..mapping import Mapping
 from ..mapping.database import his_engine
 from ..mapping.extract import Extractor, Selection
@@ -18,8 +19,9 @@ from .stager import RunReport, Stager, Versioned, finish_run, new_run_id, stage_
 def resend(source: str, outbox: Path, ledger_url: str, ma_lks: Iterable[str], reason: str, *,
            mapping: Mapping, run_id: str | None = None, params: Params | None = None,
            lock_wait: float = 0.0) -> RunReport:
-    """Re-stage the given MA_LK as replacement versions (even when unchanged), recording the reason. Never while
-    a nightly export or another resend runs on the ledger (the ``hoso`` lock; waits up to ``lock_wait`` s)."""
+    """Re-stage the given MA_LK as replacement versions (even when unchanged), recording the reason; then the
+    checks across hồ sơ of their days, as after the nightly. Never while a nightly export or another resend runs
+    on the ledger (the ``hoso`` lock; waits up to ``lock_wait`` s)."""
     run_id = run_id or new_run_id("resend")
     with job_lock(ledger_url, HOSO_LOCK, job=run_id, wait=lock_wait):
         return _resend(source, outbox, ledger_url, ma_lks, reason, mapping, run_id, params)
@@ -37,4 +39,6 @@ def _resend(source: str, outbox: Path, ledger_url: str, ma_lks: Iterable[str], r
         extractor = Extractor(engine, mapping, params=params)
         extractor.check()
         stage_all(stager, extractor.extract(selection), len(selection.ma_lk) or 1)
+    cross_stage(ledger_url, outbox, mapping.facility, report, params=params)  # the new versions against their
+    # days: a partner held back because of the version now corrected is released (operations.md, across hồ sơ)
     return finish_run(ledger, report, outbox)

@@ -232,6 +232,8 @@ class Versioned(_Envelopes):
             deadline = deadline_for(compact(item.hoso.summary.NGAY_RA))
         elif item.closed_at:
             deadline = deadline_for(item.closed_at)  # QA must fix it in time too
+        if latest is not None and latest.status == Status.REJECTED and latest.deadline_at is not None:
+            deadline = min(deadline, latest.deadline_at) if deadline else latest.deadline_at  # a correction's deadline
         reasons: Any = judged.reasons
         if self.force_reason is not None and reasons is None:
             reasons = {"resend": self.force_reason}
@@ -291,13 +293,14 @@ class InsertOnce:
         self.pending = []
 
 
-def finish_run(ledger: Ledger, report: RunReport, outbox: Path) -> RunReport:
-    """Close a run: its summary, quarantine and a Parquet copy of the ledger under ``<outbox>/_runs/<run id>/``."""
+def finish_run(ledger: Ledger, report: RunReport, outbox: Path, *, snapshot: bool = True) -> RunReport:
+    """Close a run: its summary, quarantine and a Parquet copy of the ledger under ``<outbox>/_runs/<run id>/``
+    (``snapshot`` False: no Parquet copy — the stream's cycles, every few seconds, leave it to the nightly)."""
     run_dir = outbox / "_runs" / report.run_id
     report.report_dir = str(run_dir)
     write_json(run_dir / "summary.json", report.as_dict())
     write_json(run_dir / "quarantine.json", report.quarantine)
-    rows = ledger.to_parquet(run_dir / "ledger.parquet")
-    report.counts["ledger_rows"] = rows
+    if snapshot:
+        report.counts["ledger_rows"] = ledger.to_parquet(run_dir / "ledger.parquet")
     ledger.finish_run(report.run_id, report.as_dict()["counts"])
     return report

@@ -2,7 +2,8 @@
 
 The JSON shape (``xml130 status --format json``), every day a day of the machine's clock:
 
-- ``at``, ``within_days``: when deadlines were evaluated, and how far ahead "due soon" looks;
+- ``at``, ``within_days``, ``within_hours``: when deadlines were evaluated, and how far ahead "due soon" looks
+  (``within_hours`` = ``within_days`` × 24 unless given in hours);
 - ``by_status``: hồ sơ versions by status now; ``checkins_by_status``: check-in documents by status now;
 - ``days``: one entry per day with activity, oldest first: ``day``; ``staged`` (versions staged that day, by their
   status now); ``checkins`` (check-in documents made that day, by status now); ``sent`` (each file's last attempt
@@ -14,8 +15,12 @@ The JSON shape (``xml130 status --format json``), every day a day of the machine
   accepted: ``kind``, ``ma_lk``, ``id`` (``v<version>`` or the check-in event), ``outcome``, ``ma_ket_qua``,
   ``thong_diep``, ``reason``, ``sent_at``, ``status_now`` (the file's status now: ``accepted`` once a later
   attempt went through, ``replaced`` after a correction);
-- ``late``: open versions whose deadline is past (``overdue``) or within ``within_days``: ``ma_lk``, ``version``,
-  ``status``, ``deadline_at``, ``overdue``.
+- ``to_correct``: versions already sent that a check across hồ sơ found in conflict with another hồ sơ (usually a
+  later one, held back): ``ma_lk``, ``version``, ``status``, ``code``, ``others`` (the other MA_LK), ``message``
+  — correct in the HIS, then ``xml130 resend MA_LK --reason …`` (docs/operations.md);
+- ``late``: open versions whose deadline is past (``overdue``) or within ``within_hours``: ``ma_lk``, ``version``,
+  ``status``, ``deadline_at``, ``hours_left`` (negative: overdue by that many hours), ``overdue``. The deadlines
+  are the dated entries of ``data/deadlines.toml`` (:mod:`.deadlines`).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from sqlalchemy import func, select
 
 from ..codes import Kind
 from ..portal.client import UNSIGNED_CODES
+from ..store.cross import corrections_due
 from ..store.ledger import Ledger
 from ..store.tables import checkin_event, hoso_version, submission
 
@@ -44,8 +50,10 @@ def _group(outcome: str, ma_ket_qua: str | None) -> str:
     return outcome
 
 
-def ledger_status(ledger: Ledger, at: dt.datetime | None = None, within_days: int = 2) -> dict[str, Any]:
-    summary = ledger.summary(today=at, within_days=within_days)
+def ledger_status(ledger: Ledger, at: dt.datetime | None = None, within_days: int = 2,
+                  within_hours: float | None = None) -> dict[str, Any]:
+    hours = within_hours if within_hours is not None else within_days * 24
+    summary = ledger.summary(today=at, within_days=hours / 24)
     s, c = submission, checkin_event
     with ledger.engine.connect() as conn:
         checkins = dict(conn.execute(select(c.c.status, func.count()).group_by(c.c.status)).all())
@@ -79,8 +87,10 @@ def ledger_status(ledger: Ledger, at: dt.datetime | None = None, within_days: in
     for entry in days.values():
         entry["checkins"] = dict(sorted(entry["checkins"].items()))
     return {"at": (at or dt.datetime.now().replace(microsecond=0)).isoformat(), "within_days": within_days,
+            "within_hours": hours,
             "by_status": summary["by_status"], "checkins_by_status": dict(sorted(checkins.items())),
-            "days": [days[d] for d in sorted(days)], "late": summary["late"]}
+            "days": [days[d] for d in sorted(days)], "to_correct": corrections_due(ledger),
+            "late": summary["late"]}
 
 
 def _status_now(conn, attempts: list[Any]) -> dict[int, str]:
@@ -119,12 +129,18 @@ def status_lines(status: dict[str, Any], limit: int = 50) -> list[str]:
                          f"(now {p['status_now']})")
         if len(d["problems"]) > limit:
             lines.append(f"    … {len(d['problems']) - limit} more (--format json lists them all)")
+    for x in status["to_correct"][:limit]:
+        lines.append(f"to correct: {x['ma_lk']} v{x['version']} ({x['status']}) {x['code']} with "
+                     f"{', '.join(x['others'])} — resend {x['ma_lk']} --reason after correcting the HIS")
     late = status["late"]
     overdue = sum(x["overdue"] for x in late)
-    lines.append(f"late: {overdue} overdue, {len(late) - overdue} due within {status['within_days']} days")
+    within = status["within_hours"]
+    ahead = f"{within / 24:g} days" if within % 24 == 0 else f"{within:g} hours"
+    lines.append(f"late: {overdue} overdue, {len(late) - overdue} due within {ahead}")
     for x in late[:limit]:
+        left = (f"quá {-x['hours_left']:g} giờ" if x["overdue"] else f"còn {x['hours_left']:g} giờ")
         lines.append(f"  {'QUÁ HẠN' if x['overdue'] else 'sắp đến hạn'} {x['ma_lk']} v{x['version']} {x['status']} "
-                     f"hạn {x['deadline_at']}")
+                     f"hạn {x['deadline_at']} ({left})")
     if len(late) > limit:
         lines.append(f"  … {len(late) - limit} more (--format json lists them all)")
     return lines

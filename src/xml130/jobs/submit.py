@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,8 @@ from ..codes import Kind, Status, SubmissionOutcome
 from ..errors import Xml130Error
 from ..store.ledger import Ledger
 from ..store.lock import SUBMIT_LOCK, job_lock
+from ..store.tables import now
+from .deadlines import correction_deadline
 from .stager import RunReport, finish_run, new_run_id, sha256
 
 
@@ -31,7 +34,8 @@ SIGNATURE_INVALID_HINT = "chưa gửi: chữ ký không qua kiểm tra (kiểm t
 
 def submit(outbox: Path, ledger_url: str, client: Any | None, signer: Any | None, *, dry_run: bool = False,
            unsigned: bool = False, facility: str | None = None, run_id: str | None = None,
-           stop_after_unanswered: int = 3, lock_wait: float = 0.0) -> RunReport:
+           stop_after_unanswered: int = 3, lock_wait: float = 0.0, should_stop: Callable[[], bool] | None = None,
+           snapshot: bool = True) -> RunReport:
     """Send staged check-ins and hồ sơ versions to the portal, oldest first, each signed, until accepted.
 
     Without a signer nothing is sent (:class:`SignerMissing`) unless ``unsigned`` (a simulator). Before the bytes
@@ -47,7 +51,8 @@ def submit(outbox: Path, ledger_url: str, client: Any | None, signer: Any | None
     version from the HIS); every signed file is checked by the verifier before it leaves (a failure: ``not_sent``,
     ``SUBMIT.SIGNATURE_INVALID``, still due). Every
     attempt and its reason is a row of the ``submission`` table. The run stops early — the rest stays due — when
-    the portal refuses the credentials or ``stop_after_unanswered`` files in a row get no answer. ``dry_run``
+    the portal refuses the credentials, ``stop_after_unanswered`` files in a row get no answer, or ``should_stop()``
+    says so between two files (the stream asked to stop: the file in hand is finished first). ``dry_run``
     lists what would be sent and changes nothing. The run's report goes to ``<outbox>/_runs/<run id>/``. One run
     at a time on a ledger (the ``submit`` lock): another one running, it waits up to ``lock_wait`` seconds, then
     stops with :class:`~xml130.store.lock.JobBusy` having sent nothing."""
@@ -64,13 +69,14 @@ def submit(outbox: Path, ledger_url: str, client: Any | None, signer: Any | None
     with job_lock(ledger_url, SUBMIT_LOCK, job=run_id, wait=lock_wait):
         ledger.start_run(run_id, "submit", report.window)
         try:
-            _send_all(ledger, client, signer, outbox, _due(ledger, facility), report, stop_after_unanswered)
+            _send_all(ledger, client, signer, outbox, _due(ledger, facility), report, stop_after_unanswered,
+                      should_stop)
         except BaseException as exc:  # interrupted (signal) or unable to go on (e.g. the certificate expired)
             with contextlib.suppress(Exception):
                 ledger.finish_run(run_id, dict(report.counts),
                                   "failed" if isinstance(exc, Exception) else "interrupted")
             raise
-        return finish_run(ledger, report, outbox)
+        return finish_run(ledger, report, outbox, snapshot=snapshot)
 
 
 def _due(ledger: Ledger, facility: str | None) -> list[tuple[Kind, dict[str, Any]]]:
@@ -112,11 +118,15 @@ def _submit_item(kind: Kind, row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _send_all(ledger: Ledger, client: Any, signer: Any | None, outbox: Path, work: list[tuple[str, dict]],
-              report: RunReport, stop_after_unanswered: int) -> None:
+              report: RunReport, stop_after_unanswered: int, should_stop: Callable[[], bool] | None = None) -> None:
     from ..portal.client import AUTH_HTTP
 
     in_a_row = 0
     for n, (kind, row) in enumerate(work):
+        if should_stop is not None and should_stop():
+            report.counts["left_due"] = len(work) - n
+            report.notes.append("stopped: asked to stop")
+            return
         item = _submit_item(kind, row)
         report.items.append(item)
         outcome, receipt, reason = _send_one(ledger, client, signer, outbox, kind, row, item["request_id"])
@@ -190,5 +200,6 @@ def _send_one(ledger: Ledger, client: Any, signer: Any | None, outbox: Path, kin
         outcome = receipt.outcome
         if outcome != SubmissionOutcome.ACCEPTED:
             reason = f"{receipt.ma_ket_qua or '-'} (HTTP {receipt.http_status}): {receipt.thong_diep or ''}".rstrip()
-    ledger.finish_submission(kind, row, sub_id, receipt, outcome, reason)
+    fix_by = correction_deadline(now()) if kind == "hoso" and outcome == "rejected" else None  # TT 12/2026
+    ledger.finish_submission(kind, row, sub_id, receipt, outcome, reason, deadline_at=fix_by)
     return outcome, receipt, reason

@@ -51,3 +51,26 @@ def record_cross(ledger: Ledger, facility: str, keys: list[tuple[str, int]], fin
                                          t.c.version == ch["version"]).values(
                 status=ch["status"], reasons=json.dumps(ch["reasons"], ensure_ascii=False) if ch["reasons"] else None,
                 updated_at=now()))
+
+
+def corrections_due(ledger: Ledger | str, facility: str | None = None) -> list[dict[str, Any]]:
+    """Versions already sent (``submitted`` or ``accepted``) that a check across hồ sơ found in conflict (an error)
+    with another hồ sơ — usually one that arrived later and is held back: to correct in the HIS and resend with a
+    reason. One entry per version and code: ``ma_lk``, ``version``, ``status``, ``code``, ``others`` (the other
+    MA_LK), ``message``. An entry leaves the list when its version is replaced."""
+    c, h = cross_finding, hoso_version
+    q = (select(c.c.ma_lk, c.c.version, c.c.code, c.c.others, c.c.message, h.c.status)
+         .join(h, and_(h.c.facility == c.c.facility, h.c.ma_lk == c.c.ma_lk, h.c.version == c.c.version))
+         .where(c.c.severity == "error", h.c.status.in_(("submitted", "accepted")))
+         .order_by(c.c.ma_lk, c.c.version, c.c.code, c.c.id))
+    if facility:
+        q = q.where(c.c.facility == facility)
+    seen: dict[tuple, dict[str, Any]] = {}
+    ledger = ledger if isinstance(ledger, Ledger) else Ledger(ledger)
+    with ledger.engine.connect() as conn:
+        for r in conn.execute(q):
+            entry = seen.setdefault((r.ma_lk, r.version, r.code), {
+                "ma_lk": r.ma_lk, "version": r.version, "status": r.status, "code": r.code, "others": [],
+                "message": r.message})
+            entry["others"] = sorted(set(entry["others"]) | set(json.loads(r.others)))
+    return list(seen.values())

@@ -19,7 +19,9 @@ class Reports:
 
     versions: Callable[[], Iterator[dict[str, Any]]]  # :class:`.versions.Versions`
 
-    def summary(self, today: dt.datetime | None = None, within_days: int = 2) -> dict[str, Any]:
+    def summary(self, today: dt.datetime | None = None, within_days: float = 2) -> dict[str, Any]:
+        """Versions by status, by day staged, and ``late``: open versions whose deadline is past or within
+        ``within_days`` (a fraction is hours), each with ``hours_left`` (negative: overdue by that much)."""
         today = today or now()
         t = hoso_version
         with self.engine.connect() as conn:
@@ -38,7 +40,8 @@ class Reports:
             "by_status": {**{s.value: 0 for s in STATUSES}, **by_status},  # and any status a later release adds
             "by_day": dict(sorted(by_day.items())),
             "late": [{"ma_lk": m, "version": v, "status": s, "deadline_at": d.isoformat(),
-                      "overdue": d <= today} for m, v, s, d in late],
+                      "hours_left": round((d - today).total_seconds() / 3600, 1), "overdue": d <= today}
+                     for m, v, s, d in late],
         }
 
     PARQUET_SCHEMA = pa.schema([

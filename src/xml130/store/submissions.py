@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -44,10 +45,11 @@ class Submissions:
         return sub_id
 
     def finish_submission(self, kind: Kind, row: dict[str, Any], sub_id: int, receipt: Any, outcome: str,
-                          reason: str | None = None) -> None:
+                          reason: str | None = None, deadline_at: dt.datetime | None = None) -> None:
         """The portal's answer (or why there is none) and the file's new status, in one transaction: accepted and
         rejected are final; unanswered stays ``submitted`` (the same bytes go again); refused is ``staged``
-        again (signed afresh next run)."""
+        again (signed afresh next run). ``deadline_at``: the version's new deadline (a rejected version's
+        correction deadline, decided by ``xml130.jobs.deadlines``)."""
         outcome = one_of(SubmissionOutcome, outcome)
         table = _table(kind)
         status = {SubmissionOutcome.ACCEPTED: Status.ACCEPTED, SubmissionOutcome.REJECTED: Status.REJECTED,
@@ -59,7 +61,8 @@ class Submissions:
                 thoi_gian_tiep_nhan=getattr(receipt, "thoi_gian_tiep_nhan", None),
                 thong_diep=getattr(receipt, "thong_diep", None),
                 answer=json.dumps(getattr(receipt, "raw", {}), ensure_ascii=False), outcome=outcome, reason=reason))
-            conn.execute(update(table).where(table.c.id == row["id"]).values(status=status, **_stamp(kind)))
+            extra = {"deadline_at": deadline_at} if kind == Kind.HOSO and deadline_at is not None else {}
+            conn.execute(update(table).where(table.c.id == row["id"]).values(status=status, **_stamp(kind), **extra))
 
     def note_not_sent(self, kind: Kind, row: dict[str, Any], request_id: str, outcome: SubmissionOutcome,
                       reason: str) -> None:

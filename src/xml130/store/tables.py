@@ -191,6 +191,17 @@ cross_finding = Table(
     Index("ix_cross_finding_hoso", "facility", "ma_lk", "version"),
     Index("ix_cross_finding_day", "facility", "day"),
 )
+# Deadline alerts sent (xml130.jobs.alerts): one row per version and deadline, so each is announced once.
+deadline_alert = Table(
+    "deadline_alert", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("facility", String(10), nullable=False),
+    Column("ma_lk", String(100), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("deadline_at", DateTime, nullable=False),
+    Column("alerted_at", DateTime, nullable=False),
+    UniqueConstraint("facility", "ma_lk", "version", "deadline_at", name="uq_deadline_alert"),
+)
 # --- end of the catalogue tables ------------------------------------------------------------------------------
 
 

@@ -3,6 +3,7 @@ becomes version n+1 and the previous version is marked ``replaced``."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ class Latest:
     content_hash: str
     status: str
     path: str | None
+    deadline_at: dt.datetime | None = None
 
 
 class Versions:
@@ -40,11 +42,11 @@ class Versions:
             return {}
         newest = (select(t.c.ma_lk, func.max(t.c.version).label("v"))
                   .where(t.c.facility == facility, t.c.ma_lk.in_(ma_lks)).group_by(t.c.ma_lk).subquery())
-        q = (select(t.c.ma_lk, t.c.version, t.c.content_hash, t.c.status, t.c.path)
+        q = (select(t.c.ma_lk, t.c.version, t.c.content_hash, t.c.status, t.c.path, t.c.deadline_at)
              .join(newest, (t.c.ma_lk == newest.c.ma_lk) & (t.c.version == newest.c.v))
              .where(t.c.facility == facility))
         with self.engine.connect() as conn:
-            return {r[0]: Latest(r[1], r[2], r[3], r[4]) for r in conn.execute(q)}
+            return {r[0]: Latest(*r[1:]) for r in conn.execute(q)}
 
     def add_version(self, **row: Any) -> None:
         """Insert one version (and mark the one it replaces) in its own transaction."""
