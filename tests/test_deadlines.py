@@ -67,7 +67,8 @@ def test_tt12_two_working_days_to_correct_after_the_portal_reports_an_error():
 
 
 def _version(url: str, ma_lk: str, deadline: dt.datetime, status: str = "staged") -> dict:
-    row = dict(facility="79999", ma_lk=ma_lk, version=1, content_hash=ma_lk, spec_version="3176", status=status,
+    row = dict(facility="79999", ma_lk=ma_lk, version=1, content_hash=jobs.sha256(b"<GIAMDINHHS/>"),
+               spec_version="3176", status=status,
                reasons=None, path=f"79999/x/{ma_lk}/v1.xml", closed_at=deadline - dt.timedelta(days=9),
                deadline_at=deadline, run_id="r", replaces=None)
     Ledger(url).add_versions([row])

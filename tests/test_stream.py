@@ -23,6 +23,7 @@ from xml130.jobs.stream import SIGNED, stream
 from xml130.portal.client import PortalClient, PortalConfig
 from xml130.signing import verify
 from xml130.store.ledger import Ledger
+from xml130.store.lock import JobBusy
 from xml130.store.tables import submission
 
 STAGED, QUARANTINED = 27, 3  # the demo's 30 first episodes: 12 (expired card), 13 and 17 (bad data) held back
@@ -184,6 +185,20 @@ def test_a_failed_cycle_is_reported_and_the_next_one_goes_on(his, tmp_path, monk
                on_error=lambda k, exc: errors.append((k, type(exc).__name__)))
     assert n == 3 and errors == [(1, "OperationalError"), (2, "OperationalError")]
     assert [c.number for c in seen] == [3] and seen[0].staged == {"staged": STAGED, "quarantined": QUARANTINED}
+
+    busy = []
+
+    def locked(*args, **kw):  # the nightly holds the ledger for six cycles: never a failure
+        busy.append(1)
+        if len(busy) <= 6:
+            raise JobBusy("hoso: nightly_export-… is running")
+        return real(*args, **kw)
+
+    monkeypatch.setattr(js, "nightly", locked)
+    errors.clear()
+    assert stream(his, outbox, ledger, demo_mapping(), every=0.01, cycles=7, max_failures=5,
+                  on_error=lambda k, exc: errors.append((k, type(exc).__name__))) == 7
+    assert errors == [(k, "JobBusy") for k in range(1, 7)]
 
     def broken(*args, **kw):
         raise OperationalError("SELECT", {}, Exception("no such table: encounter"))

@@ -33,6 +33,7 @@ from ..mapping import Mapping
 from ..store.cross import corrections_due
 from ..store.files import write_atomic
 from ..store.ledger import Ledger
+from ..store.lock import JobBusy
 from .nightly import nightly
 from .stager import new_run_id
 from .submit import submit
@@ -124,7 +125,9 @@ def stream(source: str, outbox: Path, ledger_url: str, mapping: Mapping, *, ever
 
     A cycle that fails (the HIS or the ledger unreachable for a moment, a conflict with a nightly run on the same
     ledger) is reported to ``on_error`` and the next cycle goes on — what it left is redone, as after a crash;
-    ``max_failures`` failures in a row stop the stream with the last error."""
+    ``max_failures`` failures in a row stop the stream with the last error. A cycle that finds the ledger's job
+    lock held (the nightly, a resend or a submit run: one run at a time, :mod:`xml130.store.lock`) did nothing;
+    it is reported and never counts as a failure."""
     stop = stop or threading.Event()
     n = failures = 0
     while not stop.is_set() and (cycles is None or n < cycles):
@@ -133,6 +136,9 @@ def stream(source: str, outbox: Path, ledger_url: str, mapping: Mapping, *, ever
         try:
             done = cycle(source, outbox, ledger_url, mapping, number=n, client=client, signer=signer,
                          unsigned=unsigned, lookback=lookback, stop=stop)
+        except JobBusy as exc:  # the nightly, a resend or a submit run holds the ledger: not a failure, wait
+            if on_error is not None:
+                on_error(n, exc)
         except Exception as exc:
             failures += 1
             if failures >= max_failures:
