@@ -138,6 +138,8 @@ CASES = {
     "R.PAPER.SUMMARY": (IP, _drop("XML8"), ("XML8", None, None)),
     "R.PAPER.REFERRAL": (RF, _drop("XML13"), ("XML13", None, None)),
     "R.PAPER.APPOINTMENT": (RE, _drop("XML14"), ("XML14", None, None)),
+    "R.PAPER.SAME_AS_XML1.XML13": (RF, _set("XML13", "MA_THE_BHYT", None), ("XML13", "MA_THE_BHYT", 1)),
+    "R.PAPER.SAME_AS_XML1.XML14": (RE, _set("XML14", "MA_BENH_CHINH", "J00"), ("XML14", "MA_BENH_CHINH", 1)),
     "R.PAPER.BIRTH": (BT, lambda raw: raw["XML9"].pop(), ("XML9", None, None)),
     "R.CCCD.ZERO.XML1": (OP, _set("XML1", "SO_CCCD", lambda r: r["SO_CCCD"][1:]), ("XML1", "SO_CCCD", 1)),
     "R.CCCD.ZERO.XML6": (HIV, _set("XML6", "SO_CCCD", lambda r: r["SO_CCCD"][1:]), ("XML6", "SO_CCCD", 1)),

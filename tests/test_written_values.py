@@ -10,11 +10,14 @@ from decimal import Decimal
 import pytest
 
 from xml130.demo import demo_mapping
+from xml130.demo import scenarios as sc
 from xml130.demo.his import create_demo
 from xml130.jobs.export import run_export
 from xml130.mapping.derive import RuleContext, costs, totals, visit_kind
 from xml130.mapping.extract import Selection
+from xml130.models import build_hoso
 from xml130.parse import load_envelope
+from xml130.rules import run_rules
 
 
 def ctx() -> RuleContext:
@@ -160,3 +163,20 @@ def test_a_newborn_on_a_temporary_card_has_no_identity_number(exported):
     babies = [h.summary for h in exported.values()
               if h.summary.MA_THE_BHYT and h.summary.MA_THE_BHYT.startswith("TE1") and h.summary.MA_DKBD.endswith("000")]
     assert babies and all(x.SO_CCCD is None for x in babies)
+
+
+def test_a_paper_that_does_not_repeat_xml1_is_a_warning_naming_the_field():
+    """R.PAPER.SAME_AS_XML1.*: what the demo wrote before (XML13 without the card, its own code as MA_NOI_DI) is
+    found, each field once; the referral fixture as rendered gives nothing."""
+    raw = sc.referral()
+    assert [f.code for f in run_rules(build_hoso(raw)) if f.code.startswith("R.PAPER.SAME")] == []
+    (card,) = raw["XML1"]["MA_THE_BHYT"]
+    raw["XML13"].update(MA_THE_BHYT=None, MA_NOI_DI="79999")
+    got = [(f.code, f.severity.value, f.table, f.field, f.message) for f in run_rules(build_hoso(raw))
+           if f.code.startswith("R.PAPER.SAME")]
+    assert got == [
+        ("R.PAPER.SAME_AS_XML1.XML13", "warning", "XML13", "MA_NOI_DI",
+         "MA_NOI_DI = «79999» khác XML1 (trống): trường này lấy thông tin của XML1."),
+        ("R.PAPER.SAME_AS_XML1.XML13", "warning", "XML13", "MA_THE_BHYT",
+         f"MA_THE_BHYT = «» khác XML1 («{card}»): trường này lấy thông tin của XML1."),
+    ]

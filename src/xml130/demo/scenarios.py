@@ -164,11 +164,11 @@ def referral() -> dict:
     ep, p = _ep(7, "79999RF0007", D(2026, 11, 11, 9, 0))
     ep.services(3)
     end = ep.at(180)
-    ep.summary(p, end, MA_LOAI_RV=2, MA_NOI_DI=FACILITY, MA_NOI_DEN="79001", GIAY_CHUYEN_TUYEN="CT-2026-0007",
+    ep.summary(p, end, MA_LOAI_RV=2, MA_NOI_DEN="79001", GIAY_CHUYEN_TUYEN="CT-2026-0007",
                MA_BENH_CHINH="I21.9", MA_BENH_KT="", CHAN_DOAN_RV="Nhồi máu cơ tim cấp")
     ep.tables["XML13"] = {
         "MA_LK": ep.ma_lk, "SO_HOSO": "HS-0007", "SO_CHUYENTUYEN": "0007/CT", "GIAY_CHUYEN_TUYEN": "CT-2026-0007",
-        "MA_CSKCB": FACILITY, "MA_NOI_DI": FACILITY, "MA_NOI_DEN": "79001", "HO_TEN": p.name,
+        "MA_CSKCB": FACILITY, "MA_NOI_DI": None, "MA_NOI_DEN": "79001", "HO_TEN": p.name,
         "NGAY_SINH": p.born, "GIOI_TINH": 2 if p.female else 1, "MA_QUOCTICH": "704", "MA_DANTOC": "01",
         "MA_NGHE_NGHIEP": "00000", "DIA_CHI": p.address, "MA_THE_BHYT": p.card,
         "GT_THE_DEN": dt.date(2026, 12, 31), "NGAY_VAO": ep.start, "NGAY_RA": end,

@@ -100,3 +100,35 @@ def _checkin_first_cost(v: View):
             if missing:
                 yield Hit("XML0", missing, r.STT or i, {"ma_lk": r.MA_LK, "problem": f"có {code if missing == name else name}"
                           f" nhưng thiếu {missing}"})
+
+
+# --- papers that repeat XML1 ------------------------------------------------------------------------------------------
+# The fields whose description is «Sử dụng thông tin tại trường X trong Bảng 1» (QĐ 130 (4750), XML13 and XML14), read
+# from the appendix. XML13 PP_DIEUTRI names a field XML1 does not have (its PP_DIEU_TRI is listed) and TEN_THUOC
+# names XML2's: neither is compared.
+SAME_AS_XML1 = {
+    "XML13": ("MA_NOI_DI", "MA_NOI_DEN", "NGAY_SINH", "GIOI_TINH", "MA_QUOCTICH", "MA_DANTOC", "MA_NGHE_NGHIEP",
+              "DIA_CHI", "MA_THE_BHYT", "GT_THE_DEN", "NGAY_VAO", "NGAY_VAO_NOI_TRU", "NGAY_RA", "CHAN_DOAN_RV",
+              "MA_BENH_CHINH", "MA_BENH_KT", "MA_BENH_YHCT", "PP_DIEU_TRI", "MA_LOAI_RV"),
+    "XML14": ("NGAY_SINH", "GIOI_TINH", "DIA_CHI", "MA_THE_BHYT", "GT_THE_DEN", "NGAY_VAO", "NGAY_VAO_NOI_TRU",
+              "NGAY_RA", "CHAN_DOAN_RV", "MA_BENH_CHINH", "MA_BENH_KT", "MA_BENH_YHCT", "MA_DOITUONG_KCB"),
+}
+
+
+def _same_as_xml1_rule(table: str, fields: tuple[str, ...]) -> None:
+    @rule(f"R.PAPER.SAME_AS_XML1.{table}", severity=WARNING, tables=(table, "XML1"), fields=fields,
+          title=f"{table} ghi lại thông tin của XML1 như XML1",
+          source=f"QĐ 130 (4750), {table}, each of {', '.join(fields)}: «Sử dụng thông tin tại trường … trong Bảng 1»;"
+                 " a warning: the portal's own check is not published",
+          message="{field} = «{found}» khác XML1 ({expected}): trường này lấy thông tin của XML1.")
+    def check(v: View):
+        for i, r in enumerate(v.rows(table), start=1):
+            for name in fields:
+                found, expected = getattr(r, name, None), getattr(v.x1, name, None)
+                if str(found if found is not None else "") != str(expected if expected is not None else ""):
+                    yield Hit(table, name, v.row_no(r, i), {"field": name, "found": found or "",
+                                                            "expected": f"«{expected}»" if expected else "trống"})
+
+
+for _t, _f in SAME_AS_XML1.items():
+    _same_as_xml1_rule(_t, _f)
