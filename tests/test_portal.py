@@ -9,6 +9,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from xml130 import jobs
@@ -483,3 +484,30 @@ def test_the_submit_flow_needs_a_signer_unless_unsigned(portal, staged, monkeypa
     report = send.fn(str(outbox), ledger, url, "bv79999", {"p12": None}, False, True)
     assert report["counts"]["refused"] == hoso + checkins and sim.received == []
     assert len(due(ledger)) == hoso
+
+
+def test_an_edited_check_in_document_is_blocked_then_written_again_by_checkin(portal, staged, signer, tmp_path):
+    """A check-in document edited after staging is blocked like a hồ sơ; `xml130 checkin --since` before its event
+    writes it again from the HIS, checked, and the next submit sends it."""
+    sim, url = portal
+    outbox, ledger, hoso, checkins = staged
+    first_checkin = Ledger(ledger).pending_checkins()[0]
+    path = outbox / first_checkin["path"]
+    original = path.read_bytes()
+    path.write_bytes(original.replace(b"</MA_LK>", b"</MA_LK>\n", 1))
+    report = jobs.submit(outbox, ledger, client_for(url), signer)
+    assert report.counts["blocked"] == 1 and report.counts["accepted"] == hoso + checkins - 1
+    with Ledger(ledger).engine.connect() as conn:
+        from xml130.store.tables import checkin_event
+
+        status = conn.execute(select(checkin_event.c.status).where(checkin_event.c.id == first_checkin["id"])).scalar()
+    assert status == "blocked"
+    again = jobs.checkin(f"sqlite:///{tmp_path / 'his.db'}", outbox, ledger, mapping=DEMO,
+                         since=dt.datetime(2000, 1, 1))
+    with Ledger(ledger).engine.connect() as conn:
+        events = len(conn.execute(select(checkin_event.c.id)).all())  # staged and quarantined
+    assert (again.counts["staged"], again.counts["unchanged"], again.counts["quarantined"]) == (1, events - 1, 0)
+    assert path.read_bytes() == original  # written afresh: the very bytes that were checked
+    sent = jobs.submit(outbox, ledger, client_for(url), signer)
+    assert dict(sent.counts) == {"accepted": 1, "ledger_rows": sent.counts["ledger_rows"]}
+    assert set(accepted_per_file(sim).values()) == {1} and len(sim.received) == hoso + checkins

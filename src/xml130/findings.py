@@ -123,7 +123,7 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
                              "(trường {field})."),
     "SUBMIT.CONTENT_CHANGED": (ERROR, "Tệp {path} ({ident}) không còn là tệp đã kiểm tra và ghi sổ (SHA-256 trong sổ "
                                       "{expected}, tệp hiện tại {actual}): không ký, không gửi. Tạo lại từ HIS bằng "
-                                      "`xml130 resend MA_LK --reason …`."),
+                                      "{remedy}."),
     "EXPORT.INTERNAL": (ERROR, "Lỗi nội bộ khi xử lý hồ sơ (đã đưa vào khu cách ly, cần kiểm tra): {detail}"),
     "EXPORT.NOT_FOUND": (ERROR, "Không tìm thấy đợt điều trị MA_LK '{value}' trong HIS."),
 }

@@ -82,6 +82,7 @@ class PortalSim:
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._checked = 0  # files that reached the data check (for reject_every)
+        self._gates: dict[str, threading.Lock] = {}  # one lock per request id
 
     # --- lifecycle --------------------------------------------------------------------------------------------
     def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
@@ -176,7 +177,16 @@ class PortalSim:
         return 200, {"maKetQua": "200", "access_token": token, "expires_in": self.token_ttl}
 
     def _receive(self, path: str, body: dict, request_id: str | None) -> tuple[int, dict, str | None]:
-        """(HTTP status, answer, the data rejection injected: ``reject`` or None)."""
+        """(HTTP status, answer, the data rejection injected: ``reject`` or None). Two requests with one request id
+        (a retry while the first is still being processed) are handled one after the other: recorded once."""
+        if not request_id:
+            return self._check(path, body, request_id)
+        with self._lock:
+            gate = self._gates.setdefault(request_id, threading.Lock())
+        with gate:
+            return self._check(path, body, request_id)
+
+    def _check(self, path: str, body: dict, request_id: str | None) -> tuple[int, dict, str | None]:
         with self._lock:
             if request_id and request_id in self._by_request:
                 return 200, self._by_request[request_id], None  # the same request again: the same receipt

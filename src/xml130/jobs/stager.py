@@ -253,12 +253,15 @@ class Versioned(_Envelopes):
 
 # --- check-in events: an XML0 document each, once --------------------------------------------------------------
 class InsertOnce:
-    """``<outbox>/<facility>/checkin/<event day>/<MA_LK>-<event>.xml`` and a ledger row per event, never twice."""
+    """``<outbox>/<facility>/checkin/<event day>/<MA_LK>-<event>.xml`` and a ledger row per event, never twice;
+    an event whose document ``submit`` blocked (edited after staging) is written and checked again."""
 
     def __init__(self, ledger: Ledger, outbox: Path, facility: str, run_id: str):
         self.ledger, self.outbox, self.facility, self.run_id = ledger, outbox, facility, run_id
         self.known: set[tuple[str, str]] = set()
+        self.blocked: set[tuple[str, str]] = set()  # documents submit blocked (edited after staging): written again
         self.pending: list[dict[str, Any]] = []
+        self.again: list[dict[str, Any]] = []
 
     def render(self, item: Any) -> bytes:  # the stager renders only an item with a hồ sơ
         return render_checkin(item.hoso.version, item.hoso.tables["XML0"])
@@ -267,8 +270,10 @@ class InsertOnce:
         return {"event": item.event}
 
     def open_batch(self, items: list[CheckinItem]) -> None:
-        self.known = self.ledger.checkin_known(self.facility, [(i.ma_lk, i.event) for i in items])
-        self.pending = []
+        keys = [(i.ma_lk, i.event) for i in items]
+        self.blocked = self.ledger.checkin_blocked(self.facility, keys)
+        self.known = self.ledger.checkin_known(self.facility, keys) - self.blocked
+        self.pending, self.again = [], []
 
     def settled(self, item: CheckinItem) -> bool:
         return (item.ma_lk, item.event) in self.known
@@ -282,7 +287,7 @@ class InsertOnce:
                     / f"{item.ma_lk}-{item.event}.xml")
             write_atomic(path, judged.data)
             rel = path.relative_to(self.outbox).as_posix()
-        self.pending.append(dict(
+        (self.again if (item.ma_lk, item.event) in self.blocked else self.pending).append(dict(
             facility=self.facility, ma_lk=item.ma_lk, event=item.event, event_at=item.event_at, run_id=self.run_id,
             content_hash=judged.digest, status=judged.status, path=rel,
             reasons=json.dumps(judged.reasons, ensure_ascii=False) if judged.reasons else None))
@@ -290,7 +295,8 @@ class InsertOnce:
 
     def close_batch(self) -> None:
         self.ledger.add_checkins(self.pending)
-        self.pending = []
+        self.ledger.restage_checkins(self.again)
+        self.pending, self.again = [], []
 
 
 def finish_run(ledger: Ledger, report: RunReport, outbox: Path, *, snapshot: bool = True) -> RunReport:

@@ -105,9 +105,12 @@ def checked_bytes(outbox: Path, kind: Kind, row: dict[str, Any]) -> tuple[bytes,
         actual = sha256(data)
         if actual == row["content_hash"]:
             return data, None
-    ident = f"v{row['version']}" if kind == Kind.HOSO else row["event"]
+    hoso = kind == Kind.HOSO
+    ident = f"v{row['version']}" if hoso else row["event"]
+    remedy = ("`xml130 resend MA_LK --reason …`" if hoso else
+              "`xml130 checkin --since …` (một thời điểm trước sự kiện)")  # a new version / the document again
     finding = fnd.make("SUBMIT.CONTENT_CHANGED", file=row["path"], ma_lk=row["ma_lk"], path=row["path"], ident=ident,
-                       expected=row["content_hash"], actual=actual).to_dict()
+                       expected=row["content_hash"], actual=actual, remedy=remedy).to_dict()
     return None, finding | {"expected_hash": row["content_hash"], "actual_hash": actual}
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 
-from ..codes import TO_SEND
+from ..codes import TO_SEND, Status
 from .tables import checkin_event, now
 
 
@@ -21,6 +21,29 @@ class Checkins:
         with self.engine.connect() as conn:
             rows = conn.execute(select(t.c.ma_lk, t.c.event).where(t.c.facility == facility, t.c.ma_lk.in_(ma_lks)))
             return {(r[0], r[1]) for r in rows}
+
+    def checkin_blocked(self, facility: str, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
+        """The events among ``keys`` whose document ``submit`` blocked (not what was checked): staged again."""
+        if not keys:
+            return set()
+        t = checkin_event
+        ma_lks = sorted({k[0] for k in keys})
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(t.c.ma_lk, t.c.event).where(
+                t.c.facility == facility, t.c.ma_lk.in_(ma_lks), t.c.status == Status.BLOCKED))
+            return {(r[0], r[1]) for r in rows}
+
+    def restage_checkins(self, rows: list[dict[str, Any]]) -> None:
+        """Blocked events staged again (their document written afresh and checked), in one transaction."""
+        if rows:
+            t, stamp = checkin_event, now()
+            with self.engine.begin() as conn:
+                for r in rows:
+                    conn.execute(update(t).where(
+                        t.c.facility == r["facility"], t.c.ma_lk == r["ma_lk"], t.c.event == r["event"],
+                        t.c.status == Status.BLOCKED).values(
+                        content_hash=r["content_hash"], status=r["status"], path=r["path"], reasons=r["reasons"],
+                        run_id=r["run_id"], staged_at=stamp))
 
     def add_checkins(self, rows: list[dict[str, Any]]) -> None:
         """Insert check-in events in one transaction (the unique key refuses an event twice)."""
