@@ -224,3 +224,33 @@ def test_errors_that_cannot_heal_are_never_retried_as_transient(tmp_path):
             assert is_transient(None, None, _State(exc)) is False, exc
     refused = _error(pg.set(port=free_port()).render_as_string(hide_password=False))  # the server is down: heals
     assert permanent_error(refused) is None and is_transient(None, None, _State(refused)) is True
+
+
+def test_the_morning_and_resend_blocks_of_operations_run_as_written(tmp_path, demo_his):
+    """docs/operations.md's `xml130 status` and `xml130 resend` lines, run by bash as written, on a staged ledger."""
+    import json
+    import os
+
+    from xml130.store.ledger import Ledger
+
+    from .e2e import doc_steps
+
+    ledger = f"sqlite:///{tmp_path / 'ledger.db'}"
+    env = {**os.environ, "XML130_SOURCE": demo_his, "XML130_LEDGER": ledger, "XML130_OUTBOX": str(tmp_path / "out"),
+           "XML130_MAPPING": str(mapping_path())}
+    first = CliRunner().invoke(app, ["nightly", "--outbox", str(tmp_path / "out")], env=env)
+    assert first.exit_code == 0, first.output
+    (morning,) = doc_steps("morning")
+    r = subprocess.run(["bash", "-c", morning], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[0] == ("hồ sơ: staged 10, quarantined 0, submitted 0, awaiting_signature 0, "
+                                        "accepted 0, rejected 0, replaced 0, blocked 0")
+    (resend,) = doc_steps("resend")
+    r = subprocess.run(["bash", "-c", resend], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "{'replaced': 2," in r.stdout
+    versions = {(v["ma_lk"], v["version"]): (v["status"], v["reasons"]) for v in Ledger(ledger).versions()
+                if v["ma_lk"] in ("79999261100000001", "79999261100000002")}
+    reason = json.dumps({"resend": "sửa MA_BENH_CHINH theo phản hồi giám định"}, ensure_ascii=False)
+    assert versions == {("79999261100000001", 1): ("replaced", None), ("79999261100000002", 1): ("replaced", None),
+                        ("79999261100000001", 2): ("staged", reason), ("79999261100000002", 2): ("staged", reason)}
