@@ -13,25 +13,21 @@ from .tables import checkin_event, now
 class Checkins:
     engine: Engine
 
-    def checkin_known(self, facility: str, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    def checkin_known(self, facility: str, keys: list[tuple[str, str]], status: Status | None = None
+                      ) -> set[tuple[str, str]]:
+        """The events among ``keys`` the ledger has (with that ``status``, when given)."""
         if not keys:
             return set()
         t = checkin_event
-        ma_lks = sorted({k[0] for k in keys})
+        q = select(t.c.ma_lk, t.c.event).where(t.c.facility == facility, t.c.ma_lk.in_(sorted({k[0] for k in keys})))
+        if status is not None:
+            q = q.where(t.c.status == status)
         with self.engine.connect() as conn:
-            rows = conn.execute(select(t.c.ma_lk, t.c.event).where(t.c.facility == facility, t.c.ma_lk.in_(ma_lks)))
-            return {(r[0], r[1]) for r in rows}
+            return {(r[0], r[1]) for r in conn.execute(q)}
 
     def checkin_blocked(self, facility: str, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
         """The events among ``keys`` whose document ``submit`` blocked (not what was checked): staged again."""
-        if not keys:
-            return set()
-        t = checkin_event
-        ma_lks = sorted({k[0] for k in keys})
-        with self.engine.connect() as conn:
-            rows = conn.execute(select(t.c.ma_lk, t.c.event).where(
-                t.c.facility == facility, t.c.ma_lk.in_(ma_lks), t.c.status == Status.BLOCKED))
-            return {(r[0], r[1]) for r in rows}
+        return self.checkin_known(facility, keys, Status.BLOCKED)
 
     def restage_checkins(self, rows: list[dict[str, Any]]) -> None:
         """Blocked events staged again (their document written afresh and checked), in one transaction."""
