@@ -18,7 +18,6 @@ campaign does; ``minutes_between`` spreads the episodes over several weeks for t
 from __future__ import annotations
 
 import datetime as dt
-import random
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -27,6 +26,7 @@ from sqlalchemy import Engine, create_engine
 
 from ..codes import ObjectCode
 from . import his_schema as s
+from .his_roster import roster
 from .his_rows import RowBuilder
 from .synthetic import FACILITY
 
@@ -56,11 +56,6 @@ BOOK_RATE = {"KB": 0.40, "CC": 0.15, "NOI": 0.50, "NGOAI": 0.45, "SAN": 0.62, "N
 BOOK_GAIN_PER_WEEK = 0.07
 LEVEL2_RATE = 0.78
 SPECIALISTS = ["NOI", "NGOAI", "TNHIEM", "SAN"]  # a second examination of some outpatients
-ROSTER = {"KB": 12, "CC": 9, "NOI": 14, "NGOAI": 11, "SAN": 10, "NHI": 8, "TNHIEM": 6}
-STAFF_LEVEL2_MISSING = ["Chưa được cấp CCCD gắn chíp", "Chưa có điện thoại thông minh",
-                        "Đã đăng ký, chờ Công an phê duyệt", "Nhân viên mới chuyển đến"]
-STAFF_CARD_MISSING = ["Yêu cầu tích hợp đang chờ phê duyệt", "Thông tin thẻ chưa khớp CSDL dân cư",
-                      "Thẻ BHYT hết giá trị sử dụng"]
 XRAY = "XQ.1.79999.0001"  # MA_MAY of the X-ray machine
 LABS = {"D002": [("GLU", "Glucose", "5.6", "mmol/L")],
         "D003": [("WBC", "Bạch cầu", "7.2", "G/L"), ("HGB", "Huyết sắc tố", "135", "g/L")]}
@@ -327,35 +322,6 @@ def _build_episode(b: RowBuilder, i: int, staff_ids: list[int], dept: dict[str, 
               treatment_type=1, started_on=dt.date(2026, 10, 1), regimen=1, ended_on=None, outcome=None)
 
 
-def _staff_facts(r: random.Random) -> dict[str, Any]:
-    """A staff member's answers to the survey: level-2 account, health book, card integrated (with reasons)."""
-    level2 = r.random() < 0.85
-    book = level2 and r.random() < 0.9
-    card = book and r.random() < 0.85
-    return {"level2_identity": level2, "level2_missing_reason": None if level2 else r.choice(STAFF_LEVEL2_MISSING),
-            "health_book": book, "card_integrated": card,
-            "card_missing_reason": None if card else ("Chưa có tài khoản định danh điện tử mức 2" if not level2
-                                                      else "Chưa tạo Sổ sức khỏe điện tử" if not book
-                                                      else r.choice(STAFF_CARD_MISSING))}
-
-
-def _roster(b: RowBuilder, dept: dict[str, int], staff_ids: list[int]) -> None:
-    """The rest of each department's staff (nurses, technicians, clerks), and the doctors' departments."""
-    r = b.arng
-    codes = list(dept)
-    for n, sid in enumerate(staff_ids):
-        row = next(x for x in b.rows["staff"] if x["id"] == sid)
-        row.update(department_id=dept[codes[n % len(codes)]], active=True, **_staff_facts(r))
-    for code, size in ROSTER.items():
-        for k in range(size):
-            title = r.choice(["Điều dưỡng", "Điều dưỡng", "Kỹ thuật viên", "Hộ lý", "Nhân viên hành chính"])
-            clinical = title in ("Điều dưỡng", "Kỹ thuật viên")
-            b.add("staff", full_name=b.name(r.random() < 0.6, r), title=title, department_id=dept[code],
-                  practice_code=f"02{dept[code]:02d}{k:06d}" if clinical else None,
-                  active=not (code == "KB" and k == size - 1),  # one who left KB stays in the roster, inactive
-                  **_staff_facts(r))
-
-
 def new_his(url: str, seed: int = 130) -> tuple[Engine, RowBuilder, dict, list[int], dict, dict, dict]:
     """(Re)create the demo HIS's tables at ``url`` with its departments, staff and catalogue, committed: the
     engine, the row builder, and what episodes refer to (departments, doctors, items, prices, catalogue)."""
@@ -368,7 +334,7 @@ def new_his(url: str, seed: int = 130) -> tuple[Engine, RowBuilder, dict, list[i
         dept[code] = b.add("department", id=n, local_code=code, name=name, national_code=national)
     staff_ids = [b.add("staff", full_name=b.name(n % 2 == 0), practice_code=f"0100{n:06d}", title="Bác sĩ")
                  for n in range(1, 9)]
-    _roster(b, dept, staff_ids)
+    roster(b, dept, staff_ids)
     items, prices, catalog = {}, {}, {}
     for row in ITEMS:
         code, kind, national, name, unit, strength, route, reg, bid, group, price, rate = row
