@@ -98,6 +98,30 @@ def test_import_xlsx_of_the_six_kinds_then_reimport_changes_nothing(tmp_path):
     assert _count(url) == total and _count(url, approved_import) == len(cats)
 
 
+def test_a_folder_stands_for_its_xlsx_and_csv_files_and_an_empty_one_is_refused(tmp_path):
+    """What docs/operations.md's catalogue step gives: the folder the portal's exports were saved to, whichever of the
+    two forms it holds (a shell pattern matching no file would be passed as it is and refused)."""
+    cats = _catalogues()
+    folder = tmp_path / "catalogues"
+    folder.mkdir()
+    write_xlsx(folder / "danh_muc.xlsx", {k: v for k, v in cats.items() if k != "service"})
+    write_csv(folder / "dvkt.csv", "service", cats["service"])
+    (folder / "ghi_chu.txt").write_text("not a catalogue", encoding="utf-8")
+    (folder / "cu").mkdir()  # a folder below is not read
+    write_csv(folder / "cu" / "dvkt_cu.csv", "service", cats["service"][:1])
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    r = run("catalog", "import", folder, "--ledger", url)
+    assert r.exit_code == 0, r.output
+    assert [line.split(":")[0] for line in r.output.splitlines()] == [
+        f"danh_muc.xlsx / {k}" for k in cats if k != "service"] + ["dvkt.csv / dvkt"]
+    assert _count(url) == sum(len(v) for v in cats.values()) and _count(url, approved_import) == len(cats)
+
+    empty = tmp_path / "empty"
+    (empty / "cu").mkdir(parents=True)
+    r = run("catalog", "import", empty, "--ledger", url)
+    assert r.exit_code == 2 and f"{empty}: no .xlsx or .csv file in this folder" in r.stderr, r.stderr
+
+
 def test_a_new_file_adds_a_period_and_list_shows_what_is_valid_on_a_day(tmp_path):
     url = f"sqlite:///{tmp_path / 'ledger.db'}"
     service = _catalogues()["service"]

@@ -16,10 +16,27 @@ from ..store.catalog import SheetOutcome, items, store_sheet
 from ..store.ledger import Ledger
 from .reader import kinds, read_file
 
+CATALOGUE_SUFFIXES = (".xlsx", ".csv")
+
+
+def catalogue_files(paths: Iterable[str | Path]) -> list[Path]:
+    """The files to read: each file as given; a folder stands for its .xlsx and .csv files (not below), by name; a
+    folder without any is an error (nothing would be imported, and nothing would say so)."""
+    files: list[Path] = []
+    for path in map(Path, paths):
+        if not path.is_dir():
+            files.append(path)
+            continue
+        found = sorted(f for f in path.iterdir() if f.is_file() and f.suffix.lower() in CATALOGUE_SUFFIXES)
+        if not found:
+            raise FileNotFoundError(f"{path}: no .xlsx or .csv file in this folder")
+        files.extend(found)
+    return files
+
 
 def import_files(ledger: Ledger, paths: Iterable[str | Path]) -> list[SheetOutcome]:
-    """Read every file first, then store each sheet in its own transaction."""
-    sheets = [s for p in paths for s in read_file(p)]
+    """Read every file first (a folder: its .xlsx and .csv files), then store each sheet in its own transaction."""
+    sheets = [s for p in catalogue_files(paths) for s in read_file(p)]
     return [store_sheet(ledger, s) for s in sheets]
 
 

@@ -45,7 +45,7 @@ def _ledger(url: str):
 
 @catalog_app.command("import")
 def import_cmd(
-    files: Annotated[list[Path], typer.Argument(help="Catalogue spreadsheets (.xlsx, .csv) as the portal exports them.")],
+    files: Annotated[list[Path], typer.Argument(help="Catalogue spreadsheets (.xlsx, .csv) as the portal exports them, or folders of them.")],
     ledger: Annotated[str, typer.Option("--ledger", envvar="XML130_LEDGER", help="Ledger database URL.")] = DEFAULT_LEDGER,
 ) -> None:
     """Load drugs, supplies, services, staff, departments/beds and equipment with their validity periods."""
