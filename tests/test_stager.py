@@ -55,6 +55,9 @@ def test_export_quarantines_exactly_what_nightly_does_and_writes_only_what_valid
     night = run("nightly", "--source", his, "--outbox", outbox, "--ledger", ledger, "--until", "2030-01-01T00:00",
                 "--mapping", mapping_path())
     assert night.exit_code == 0, night.output
+    assert ("(closed after the beginning up to 2030-01-01 00:00:00): staged 286, quarantined 14, with_warnings 1, "
+            "ledger_rows 300\nquarantined by code: FIELD.FORMAT 8, FIELD.TOO_LONG 3, R.CARD.VALID_ON_ADMISSION 7\n"
+            ) in night.output  # words and numbers, not a Python dict
 
     by_export = json.loads((out / "quarantine.json").read_text(encoding="utf-8"))
     (run_dir,) = (outbox / "_runs").iterdir()

@@ -81,9 +81,11 @@ def export(
 
 def print_run(report) -> None:
     d = report.as_dict()
-    out.print(f"{d['flow']} {d['run_id']}: {d['counts']}; {d['window']}", markup=False)
+    counts = ", ".join(f"{k} {v}" for k, v in d["counts"].items()) or "nothing to do"
+    out.print(f"{d['flow']} {d['run_id']} ({d['window']}): {counts}", markup=False)
     if d["quarantined_by_code"]:
-        out.print(f"quarantined by code: {d['quarantined_by_code']}", markup=False)
+        codes = ", ".join(f"{k} {v}" for k, v in d["quarantined_by_code"].items())
+        out.print(f"quarantined by code: {codes}", markup=False)
     out.print(f"report: {d['report_dir']}/summary.json, quarantine.json, ledger.parquet", markup=False)
 
 
