@@ -106,6 +106,7 @@ def test_demo_runs_the_nightly_export_on_the_demo_his(tmp_path):
     r = run("demo", "--out", tmp_path, "--encounters", "120")
     assert r.exit_code == 0, r.output
     assert "as the demo data expects" in r.output and "0 errors" in r.output
+    assert f"next (with .venv/bin on PATH): xml130 status --ledger sqlite:///{tmp_path / 'ledger.db'}; " in r.output
     report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
     counts = report["nightly"]["counts"]
     assert counts["staged"] + counts["quarantined"] == 120 and counts["quarantined"] == 7 + 4 + 2  # data: 13, 17, 106, 110; rules (expired card): 12, 57, 102; + the 4 planted catalogue mismatches + the 2 held back

@@ -43,6 +43,11 @@ def problem(title: str, detail: object) -> None:
     err.print(str(detail), markup=False, highlight=False)
 
 
+def counts_text(counts: dict) -> str:
+    """A run's counts as words and numbers ("staged 472, quarantined 28"), as `status` prints them."""
+    return ", ".join(f"{k} {v}" for k, v in counts.items()) or "nothing to do"
+
+
 def fail(title: str, detail: object) -> typer.Exit:
     """Unusable input: print the problem and exit 2."""
     problem(title, detail)

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from . import EXIT_FINDINGS, EXIT_OK, app, fail, out, progress, serve_until_stopped
+from . import EXIT_FINDINGS, EXIT_OK, app, counts_text, fail, out, progress, serve_until_stopped
 
 
 @app.command()
@@ -28,15 +28,16 @@ def demo(
     v, n, c, a = report["validation"], report["nightly"], report["checkin"], report["adoption"]
     out.print(
         f"demo HIS: {report['his']}\n"
-        f"nightly export: {n['counts']} → envelopes under {report['outbox']}/79999/<day>/<MA_LK>/v<n>.xml\n"
+        f"nightly export: {counts_text(n['counts'])} → envelopes under {report['outbox']}/79999/<day>/<MA_LK>/v<n>.xml\n"
         f"quarantine (every reason): {n['report_dir']}/quarantine.json "
         f"({'as the demo data expects' if report['quarantine_as_expected'] else 'NOT what the demo data expects'})\n"
-        f"check-in: {c['counts']} → {report['outbox']}/79999/checkin/\n"
+        f"check-in: {counts_text(c['counts'])} → {report['outbox']}/79999/checkin/\n"
         f"ledger: {report['ledger']} (Parquet copy: {n['report_dir']}/ledger.parquet)\n"
         f"validation of every file written: {v['files']} files, {v['errors']} errors\n"
         f"VNeID adoption report, {a['period_title']}: {a['total']['books']}/{a['total']['examined']} patients with a "
         f"health book → {Path(a['files']['xlsx']).parent}/ (xlsx, html, csv)\n"
-        f"report: {output}/report.json ({time.perf_counter() - t0:.1f} s)",
+        f"report: {output}/report.json ({time.perf_counter() - t0:.1f} s)\n"
+        f"next (with .venv/bin on PATH): xml130 status --ledger {report['ledger']}; xml130 validate {report['outbox']}",
         markup=False,
     )
     ok = v["errors"] == 0 and report["quarantine_as_expected"]

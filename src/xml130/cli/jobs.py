@@ -18,6 +18,7 @@ from . import (
     Format,
     MappingOption,
     app,
+    counts_text,
     existing_ledger,
     fail,
     mapping_file,
@@ -81,11 +82,9 @@ def export(
 
 def print_run(report) -> None:
     d = report.as_dict()
-    counts = ", ".join(f"{k} {v}" for k, v in d["counts"].items()) or "nothing to do"
-    out.print(f"{d['flow']} {d['run_id']} ({d['window']}): {counts}", markup=False)
+    out.print(f"{d['flow']} {d['run_id']} ({d['window']}): {counts_text(d['counts'])}", markup=False)
     if d["quarantined_by_code"]:
-        codes = ", ".join(f"{k} {v}" for k, v in d["quarantined_by_code"].items())
-        out.print(f"quarantined by code: {codes}", markup=False)
+        out.print(f"quarantined by code: {counts_text(d['quarantined_by_code'])}", markup=False)
     out.print(f"report: {d['report_dir']}/summary.json, quarantine.json, ledger.parquet", markup=False)
 
 
