@@ -386,3 +386,30 @@ def test_any_planted_identity_leaves_no_trace(name, cccd, card, born, key):
     assert row["SO_CCCD"][6:] != cccd[6:] and row["MA_THE_BHYT"][5:] != card[5:]  # the kept heads say nothing alone
     assert not set(row["HO_TEN"].split()) & set(name.split()) and len(row["HO_TEN"]) == len(name)
     assert _codes(out) == _codes(data)
+
+
+def test_the_anonymize_block_of_operations_runs_as_written(tmp_path):
+    """docs/operations.md's two lines for the vendor, run by bash as written: the copy keeps the finding codes."""
+    import os
+    import subprocess
+
+    from .e2e import BIN, doc_steps
+
+    outbox = tmp_path / "outbox"
+    original = outbox / "79001/2026-11-27/0001234567/v1.xml"  # the path the page names
+    original.parent.mkdir(parents=True)
+    original.write_bytes(_envelope("invalid/bad_date.xml", PLANTS))
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "XML130_OUTBOX": str(outbox)}
+    anonymize, validate = doc_steps("anonymize")
+    runs = [subprocess.run(["bash", "-c", step], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+            for step in (anonymize, validate)]
+    assert runs[0].returncode == 0, runs[0].stderr
+    assert "1 tệp đã ẩn danh, 0 tệp không ghi" in runs[0].stdout
+    planted = [NAME, PASSPORT, CARD, PHONE, ADDRESS]  # the fixture's XML1; it has no XML8 or XML9
+    for s in planted:
+        assert s not in runs[0].stdout
+    copy = (tmp_path / "to-vendor/v1.xml").read_bytes()
+    _assert_nothing_left(original.read_bytes(), copy, planted)
+    assert _codes(copy) == _codes(original.read_bytes()) == ["FIELD.DATE"]
+    assert runs[1].returncode == 1  # an error found, as in the original
+    assert " ERROR FIELD.DATE [" in runs[1].stdout and "1 tệp, 1 lỗi, 0 cảnh báo." in runs[1].stdout
