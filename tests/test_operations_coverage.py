@@ -105,5 +105,6 @@ def test_the_steps_blocks_and_their_readers():
                    stream],
         "stream": [stream],
         "submit": [deployed],
+        "stream-by-hand": ["tests/test_stream.py::test_the_stream_line_of_operations_runs_as_written"],
         "trial": [deployed, serve],
     }

@@ -166,6 +166,34 @@ def test_a_signal_while_sending_finishes_the_file_in_hand_and_the_next_run_sends
     assert len({r.request_id for r in sim.received}) == len(sim.received)  # nothing received twice
 
 
+def test_the_stream_line_of_operations_runs_as_written(his, tmp_path, pki):
+    """docs/operations.md's `xml130 stream` by hand, run by bash as written with the site's variables: its first cycle
+    sends everything due to the portal (portal-sim), then one SIGTERM stops it while it waits for the next."""
+    from .e2e import BIN, doc_steps
+
+    (tmp_path / "bv.p12").write_bytes(pki.p12())
+    sim = PortalSim(ca_pem=pki.ca_pem)
+    url = sim.start()
+    ledger = f"sqlite:///{tmp_path / 'ledger.db'}"
+    env = child_env(PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", XML130_SOURCE=his, XML130_LEDGER=ledger,
+                    XML130_OUTBOX=str(tmp_path / "outbox"), XML130_MAPPING=str(mapping_path()),
+                    XML130_PORTAL_URL=url, XML130_PORTAL_USER="bv79999", XML130_P12_PATH=str(tmp_path / "bv.p12"),
+                    XML130_P12_PASSWORD="secret", XML130_PORTAL_PASSWORD=sim.password)
+    line = "\n".join(doc_steps("stream-by-hand"))  # one command continued by a backslash
+    try:
+        proc = subprocess.Popen(["bash", "-c", f"exec {line}"], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        lines = wait_for_line(proc, "cycle 1;")
+        proc.send_signal(signal.SIGTERM)  # waiting out --every 60
+        _, err = proc.communicate(timeout=60)
+    finally:
+        sim.stop()
+    assert proc.returncode == 143, err
+    assert "Traceback" not in err
+    assert lines[-1].endswith(f"staged quarantined {QUARANTINED}, staged {STAGED}; sent accepted {STAGED}"), lines
+    assert statuses(ledger) == {"accepted": STAGED, "quarantined": QUARANTINED}
+
+
 def test_a_failed_cycle_is_reported_and_the_next_one_goes_on(his, tmp_path, monkeypatch):
     from sqlalchemy.exc import OperationalError
 
