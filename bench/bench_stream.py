@@ -68,10 +68,11 @@ def main() -> None:
             self.accepted_at: dict[str, float] = {}
 
         def _receive(self, path, body, request_id):
-            status, answer = super()._receive(path, body, request_id)
+            result = super()._receive(path, body, request_id)
+            status, answer = result[0], result[1]
             if status == 200 and answer.get("maKetQua") == "200" and request_id and path.endswith("QD3176"):
                 self.accepted_at.setdefault(request_id, time.time())
-            return status, answer
+            return result
 
     pki = ThrowawayPKI()
     with tempfile.TemporaryDirectory() as tmp:
