@@ -119,7 +119,7 @@ def test_without_a_portal_it_signs_only_and_says_so_once(his, tmp_path, pki):
     said = [line for line in lines + rest.splitlines() if "No portal configured" in line]
     assert said == ["Không có cổng giám định (--portal): stream chỉ tạo và ký hồ sơ, không gửi. No portal "
                     "configured: the stream stages and signs only and sends nothing."]
-    assert lines[-1] == (f"cycle 1; {lines[-1].split('; ')[1]}; staged quarantined {QUARANTINED}, staged {STAGED}; "
+    assert lines[-1] == (f"cycle 1; {lines[-1].split('; ')[1]}; stage: quarantined {QUARANTINED}, staged {STAGED}; "
                          f"signed {STAGED} into {SIGNED}/")
     assert "interrupted by SIGTERM" in err and "Traceback" not in err
     signed = sorted((outbox / SIGNED).rglob("v*.xml"))
@@ -190,7 +190,7 @@ def test_the_stream_line_of_operations_runs_as_written(his, tmp_path, pki):
         sim.stop()
     assert proc.returncode == 143, err
     assert "Traceback" not in err
-    assert lines[-1].endswith(f"staged quarantined {QUARANTINED}, staged {STAGED}; sent accepted {STAGED}"), lines
+    assert lines[-1].endswith(f"stage: quarantined {QUARANTINED}, staged {STAGED}; send: accepted {STAGED}"), lines
     assert statuses(ledger) == {"accepted": STAGED, "quarantined": QUARANTINED}
 
 

@@ -56,9 +56,9 @@ class Cycle:
 
     def line(self) -> str:
         parts = [f"cycle {self.number}", f"{self.seconds:.1f} s",
-                 "staged " + (", ".join(f"{k} {v}" for k, v in sorted(self.staged.items())) or "-")]
+                 "stage: " + (", ".join(f"{k} {v}" for k, v in sorted(self.staged.items())) or "-")]
         if self.sent:
-            parts.append("sent " + ", ".join(f"{k} {v}" for k, v in sorted(self.sent.items())))
+            parts.append("send: " + ", ".join(f"{k} {v}" for k, v in sorted(self.sent.items())))
         if self.signed:
             parts.append(f"signed {self.signed} into {SIGNED}/")
         if self.corrections:
