@@ -233,11 +233,13 @@ def test_the_morning_and_resend_blocks_of_operations_run_as_written(tmp_path, de
 
     from xml130.store.ledger import Ledger
 
-    from .e2e import doc_steps
+    from .e2e import BIN, doc_steps
 
     ledger = f"sqlite:///{tmp_path / 'ledger.db'}"
-    env = {**os.environ, "XML130_SOURCE": demo_his, "XML130_LEDGER": ledger, "XML130_OUTBOX": str(tmp_path / "out"),
-           "XML130_MAPPING": str(mapping_path())}
+    # the blocks call `xml130` as a user does: the command of this environment first on PATH (CI runs
+    # .venv/bin/python -m pytest without activating the venv)
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "XML130_SOURCE": demo_his,
+           "XML130_LEDGER": ledger, "XML130_OUTBOX": str(tmp_path / "out"), "XML130_MAPPING": str(mapping_path())}
     first = CliRunner().invoke(app, ["nightly", "--outbox", str(tmp_path / "out")], env=env)
     assert first.exit_code == 0, first.output
     (morning,) = doc_steps("morning")
